@@ -1,0 +1,256 @@
+// The page in a real browser, through the real wsbridge and roomd: two people chat, a gRPC
+// bot posts, markup stays text, a closed tab leaves, and both servers restart mid-chat
+// without a message lost or shown twice. Env: ROOMD_BIN, WSBRIDGE_BIN (set by ctest);
+// optional WEB_ROOT, SCREENSHOT_PATH, TEST_OUTPUT_DIR.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { ChatPage, launchBrowser, newContext } from './chat_page.mjs';
+import { Child, freePort, run, waitForHealthy } from './harness.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const ROOMD_BIN = process.env.ROOMD_BIN;
+const WSBRIDGE_BIN = process.env.WSBRIDGE_BIN;
+const WEB_ROOT = process.env.WEB_ROOT || path.join(here, '..', '..', 'web');
+const OUT_DIR = process.env.TEST_OUTPUT_DIR || path.join(here, 'test-results');
+const SCREENSHOT = process.env.SCREENSHOT_PATH || path.join(OUT_DIR, 'screenshot.png');
+const PYTHON = '/usr/bin/python3';  // Debian's grpc works only with Debian's python
+const ROOM = 'lobby';
+
+describe('chat page through wsbridge and roomd', { timeout: 240000 }, () => {
+  let roomdPort;
+  let bridgePort;
+  let roomd;
+  let bridge;
+  let browser;
+  let base;
+  let ann;
+  let bob;
+  const pages = [];
+  const said = [];  // every message text sent so far, each unique
+
+  function startRoomd() {
+    return new Child('roomd', ROOMD_BIN, ['--listen', `127.0.0.1:${roomdPort}`], OUT_DIR).start();
+  }
+
+  function startBridge() {
+    return new Child('wsbridge', WSBRIDGE_BIN, ['--listen', `127.0.0.1:${bridgePort}`,
+      '--roomd', `127.0.0.1:${roomdPort}`, '--web_root', WEB_ROOT], OUT_DIR).start();
+  }
+
+  async function bot(...texts) {
+    const res = await run(PYTHON, [path.join(here, 'bot.py'), '--target', `127.0.0.1:${roomdPort}`,
+      '--room', ROOM, '--email', 'build-bot@example.com', ...texts]);
+    assert.equal(res.code, 0, `bot failed: ${res.stderr}`);
+    said.push(...texts);
+  }
+
+  async function say(chat, text) {
+    await chat.send(text);
+    said.push(text);
+  }
+
+  async function openChat(context) {
+    const chat = await ChatPage.open(context, base);
+    pages.push(chat);
+    return chat;
+  }
+
+  before(async () => {
+    assert.ok(ROOMD_BIN && WSBRIDGE_BIN, 'set ROOMD_BIN and WSBRIDGE_BIN (ctest does)');
+    fs.mkdirSync(OUT_DIR, { recursive: true });
+    roomdPort = await freePort();
+    bridgePort = await freePort();
+    roomd = startRoomd();
+    bridge = startBridge();
+    base = `http://127.0.0.1:${bridgePort}/`;
+    await waitForHealthy(base + 'healthz', bridge);
+    browser = await launchBrowser();
+    ann = await openChat(await newContext(browser));
+    bob = await openChat(await newContext(browser));
+  });
+
+  after(async () => {
+    if (browser) {
+      await browser.close();
+    }
+    if (bridge) {
+      await bridge.stop();
+    }
+    if (roomd) {
+      await roomd.stop();
+    }
+  });
+
+  test('two users join one room, see each other and exchange messages', async () => {
+    await ann.join({ email: 'ann.lee@example.com', room: ROOM });
+    await bob.join({ email: 'bob@example.com', room: ROOM, name: 'Bob Martin' });
+    await ann.waitForOnline(['ann.lee', 'Bob Martin']);
+    await bob.waitForOnline(['ann.lee', 'Bob Martin']);
+    await ann.waitForNotice('Bob Martin joined');
+
+    await say(ann, 'Morning! Is the new bridge build on staging yet?');
+    await bob.waitForMessage('Morning! Is the new bridge build on staging yet?', { own: false });
+    await say(bob, 'Yes, rolled out at nine. Latency looks good so far.');
+    await ann.waitForMessage('Yes, rolled out at nine. Latency looks good so far.', { own: false });
+    await say(ann, 'Great. I will point the web client at it and run the browser tests.');
+    await bob.waitForMessage('Great. I will point the web client at it and run the browser tests.');
+
+    const seen = await bob.messages();
+    assert.deepEqual(seen.map((m) => [m.name, m.own]), [
+      ['ann.lee', false], ['Bob Martin', true], ['ann.lee', false]]);
+    // Offline, every avatar is drawn locally: initials, never a broken image.
+    await ann.waitForNoBrokenImages();
+    const initials = await ann.page.$$eval('#users .avatar', (a) => a.map((x) => x.textContent));
+    assert.deepEqual(initials.sort(), ['AL', 'BM']);
+  });
+
+  test('typing shows while someone writes and goes when they stop', async () => {
+    await bob.page.fill('#composer-input', '');
+    await bob.page.locator('#composer-input').pressSequentially('Sounds good');
+    await ann.waitForTyping('Bob Martin is typing…');
+    await bob.page.fill('#composer-input', '');
+    await bob.page.dispatchEvent('#composer-input', 'input');
+    await ann.waitForTyping('');
+  });
+
+  test("a gRPC bot's Post appears on the page", async () => {
+    await bot('Deploy finished: wsbridge on staging, 2 instances healthy.');
+    for (const chat of [ann, bob]) {
+      await chat.waitForMessage('Deploy finished: wsbridge on staging, 2 instances healthy.');
+      const last = (await chat.messages()).at(-1);
+      assert.equal(last.name, 'build-bot');
+      assert.equal(last.own, false);
+    }
+  });
+
+  test('screenshot of a realistic chat (desktop, and phone width)', async () => {
+    await say(bob, 'Ping me if anything looks off.');
+    await ann.waitForMessage('Ping me if anything looks off.');
+    await say(ann, 'Will do, thanks!\nAlso: the reconnect banner reads much better now.');
+    await bob.waitForMessage('Will do, thanks!\nAlso: the reconnect banner reads much better now.');
+    await bob.page.locator('#composer-input').pressSequentially('Nice');
+    await ann.waitForTyping('Bob Martin is typing…');
+    await ann.waitForNoBrokenImages();
+    await ann.page.mouse.move(0, 0);
+    fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+    await ann.page.screenshot({ path: SCREENSHOT });
+    await bob.page.setViewportSize({ width: 390, height: 760 });
+    await bob.page.screenshot({ path: path.join(OUT_DIR, 'screenshot-phone.png') });
+    await bob.page.click('#users-toggle');
+    await bob.page.waitForSelector('#users-panel.open .user-name');
+    await bob.page.screenshot({ path: path.join(OUT_DIR, 'screenshot-phone-users.png') });
+    await bob.page.keyboard.press('Escape');
+    await bob.page.setViewportSize({ width: 1200, height: 760 });
+    await bob.page.fill('#composer-input', '');
+    await bob.page.dispatchEvent('#composer-input', 'input');
+    await ann.waitForTyping('');
+    assert.ok(fs.statSync(SCREENSHOT).size > 10000, 'screenshot written');
+  });
+
+  test('markup typed by a user shows as text, never as HTML', async () => {
+    const attack = '<img src=x onerror=alert(1)>';
+    await say(ann, attack);
+    await bob.waitForMessage(attack);
+    for (const chat of [ann, bob]) {
+      const html = await chat.page.$eval('#messages', (m) => m.innerHTML);
+      assert.ok(html.includes('&lt;img src=x onerror=alert(1)&gt;'), 'escaped in the DOM');
+      assert.equal(await chat.page.$$eval('#messages img', (imgs) =>
+        imgs.filter((i) => i.getAttribute('src') === 'x').length), 0);
+      assert.deepEqual(chat.dialogs, []);
+    }
+  });
+
+  test("closing a tab removes that user from the others' lists", async () => {
+    const carolName = '<b onmouseover=alert(2)>carol</b>';
+    const carolContext = await newContext(browser);
+    const carol = await openChat(carolContext);
+    await carol.join({ email: 'carol@example.com', room: ROOM, name: carolName });
+    await ann.waitForOnline(['ann.lee', 'Bob Martin', carolName]);
+    await bob.waitForOnline(['ann.lee', 'Bob Martin', carolName]);
+    assert.equal(await ann.page.$$eval('#users b, #messages b', (b) => b.length), 0, 'names stay text');
+
+    await carol.page.close();
+    pages.splice(pages.indexOf(carol), 1);
+    await ann.waitForOnline(['ann.lee', 'Bob Martin']);
+    await bob.waitForOnline(['ann.lee', 'Bob Martin']);
+    await ann.waitForNotice(carolName + ' left');
+    await carolContext.close();
+  });
+
+  test('wsbridge restarted: the page resumes after its last seq, missing nothing, doubling nothing', async () => {
+    const lostBefore = (await ann.notices()).filter((n) => n.includes('Connection lost')).length;
+    await bridge.stop('SIGTERM');
+    await ann.waitForNotice('Connection lost', lostBefore + 1);
+    await bob.waitForNotice('Connection lost', lostBefore + 1);
+
+    // Said while no browser could hear: it must come from Welcome.history on resume.
+    const missed = ['Posted while the bridge was down (1 of 2).', 'Posted while the bridge was down (2 of 2).'];
+    await bot(...missed);
+    const queued = 'Typed by Bob while the bridge was down.';
+    await bob.page.fill('#composer-input', queued);
+    await bob.page.press('#composer-input', 'Enter');
+    said.push(queued);
+
+    bridge = startBridge();
+    await ann.waitForNotice('Reconnected', 1);
+    await bob.waitForNotice('Reconnected', 1);
+    for (const chat of [ann, bob]) {
+      for (const text of [...missed, queued]) {
+        await chat.waitForMessage(text);
+      }
+    }
+    await say(ann, 'Back through the new bridge.');
+    await bob.waitForMessage('Back through the new bridge.');
+    for (const chat of [ann, bob]) {
+      await chat.assertEachOnce(said);
+      const seqs = (await chat.messages()).map((m) => Number(m.seq));
+      assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), 'shown in seq order');
+      assert.equal(new Set(seqs).size, seqs.length, 'no seq twice');
+    }
+  });
+
+  test('roomd restarted mid-chat: reconnect notice, then the chat works, nothing lost or doubled', async () => {
+    const lostBefore = (await ann.notices()).filter((n) => n.includes('Connection lost')).length;
+    const backBefore = (await ann.notices()).filter((n) => n.includes('Reconnected')).length;
+    await roomd.stop('SIGKILL');
+    await ann.waitForNotice('Connection lost', lostBefore + 1);
+    await bob.waitForNotice('Connection lost', lostBefore + 1);
+
+    const queued = 'Typed by Ann while roomd was down.';
+    await ann.page.fill('#composer-input', queued);
+    await ann.page.press('#composer-input', 'Enter');
+    said.push(queued);
+
+    roomd = startRoomd();
+    await ann.waitForNotice('Reconnected', backBefore + 1);
+    await bob.waitForNotice('Reconnected', backBefore + 1);
+    await ann.waitForOnline(['ann.lee', 'Bob Martin']);
+    await bob.waitForOnline(['ann.lee', 'Bob Martin']);
+    await bob.waitForMessage(queued);
+    await ann.waitForMessage(queued, { own: true });
+
+    await say(bob, 'Still here after the roomd restart?');
+    await ann.waitForMessage('Still here after the roomd restart?');
+    await say(ann, 'Yes, all good.');
+    await bob.waitForMessage('Yes, all good.');
+    await bot('Bot back online after the restart.');
+    await ann.waitForMessage('Bot back online after the restart.');
+    await bob.waitForMessage('Bot back online after the restart.');
+    for (const chat of [ann, bob]) {
+      await chat.assertEachOnce(said);
+      const pending = (await chat.messages()).filter((m) => m.seq === null);
+      assert.deepEqual(pending, [], 'no message left unconfirmed or failed');
+    }
+  });
+
+  test('no script errors, dialogs or broken images on any page', async () => {
+    for (const chat of pages) {
+      await chat.waitForNoBrokenImages();
+      chat.assertClean();
+    }
+  });
+});
