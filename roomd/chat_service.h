@@ -1,0 +1,51 @@
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "chat/v1/chat.grpc.pb.h"
+#include "roomd/room_registry.h"
+#include "roomd/server_options.h"
+#include "roomd/session_tracker.h"
+
+namespace roomd {
+
+// chat.v1.ChatService on the callback API. Chat is a raw (ByteBuffer) bidi method so each
+// session parses ClientEvents itself and writes pre-serialized events; the unary methods
+// use the generated messages. Lifetime: owned by the server, destroyed after it.
+class ChatService final
+    : public chat::v1::ChatService::WithRawCallbackMethod_Chat<
+          chat::v1::ChatService::WithCallbackMethod_Post<
+              chat::v1::ChatService::WithCallbackMethod_ListRooms<
+                  chat::v1::ChatService::WithCallbackMethod_GetPresence<
+                      chat::v1::ChatService::WithCallbackMethod_GetHistory<
+                          chat::v1::ChatService::Service>>>>> {
+ public:
+  ChatService(const ServerOptions& options, RoomRegistry* rooms, SessionTracker* sessions);
+
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* Chat(
+      grpc::CallbackServerContext* context) override;
+  grpc::ServerUnaryReactor* Post(grpc::CallbackServerContext* context,
+                                 const chat::v1::PostRequest* request,
+                                 chat::v1::PostResponse* response) override;
+  grpc::ServerUnaryReactor* ListRooms(grpc::CallbackServerContext* context,
+                                      const chat::v1::ListRoomsRequest* request,
+                                      chat::v1::ListRoomsResponse* response) override;
+  grpc::ServerUnaryReactor* GetPresence(grpc::CallbackServerContext* context,
+                                        const chat::v1::GetPresenceRequest* request,
+                                        chat::v1::GetPresenceResponse* response) override;
+  grpc::ServerUnaryReactor* GetHistory(grpc::CallbackServerContext* context,
+                                       const chat::v1::GetHistoryRequest* request,
+                                       chat::v1::GetHistoryResponse* response) override;
+
+ private:
+  // Post validates exactly like a stream's send, then delivers to the room (created if
+  // needed), so the message lands in history and reaches every member.
+  absl::Status DoPost(const chat::v1::PostRequest& request, chat::v1::PostResponse* response);
+
+  const ServerOptions& options_;
+  RoomRegistry* const rooms_;
+  SessionTracker* const sessions_;
+};
+
+}  // namespace roomd

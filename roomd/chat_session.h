@@ -1,0 +1,123 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "chat/v1/chat.pb.h"
+#include "common/mutex.h"
+#include "roomd/room.h"
+#include "roomd/room_registry.h"
+#include "roomd/server_options.h"
+#include "roomd/session_tracker.h"
+#include "roomd/subscriber.h"
+#include "roomd/token_bucket.h"
+
+namespace roomd {
+
+// One participant's Chat stream (raw bytes both ways): parses ClientEvents itself, joins one
+// room, and writes the room's pre-serialized events with exactly one write in flight, built
+// from its private queue (Welcome, Error) and then its room-log cursor.
+//
+// Protocol decisions (for the docs):
+// - The first event must be `join`; anything else ends the stream INVALID_ARGUMENT "first
+//   event must be join". A bad room name or email also ends it INVALID_ARGUMENT; a full room
+//   or server ends it RESOURCE_EXHAUSTED.
+// - A second `join` gets Error{FAILED_PRECONDITION} and the stream stays in its room (one
+//   stream is one room; open another stream for another room).
+// - `send` problems (empty, too long, bad UTF-8, rate limited) get Error{code, client_id};
+//   the stream stays. A malformed ClientEvent (bytes that do not parse, which includes
+//   invalid UTF-8 in any string) ends the stream INVALID_ARGUMENT.
+// - An event with no known field set (e.g. from a newer client) gets Error{INVALID_ARGUMENT}.
+// - `leave` and the client half-closing both leave the room and end the stream OK.
+// - Typing over the rate limit is dropped silently (it is advisory).
+//
+// Lifetime: reference-counted. The reactor holds one reference from construction until
+// OnDone; rooms and the tracker take one while they notify it outside their locks; the last
+// Unref deletes it.
+class ChatSession final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
+                          public Subscriber {
+ public:
+  ChatSession(grpc::CallbackServerContext* context, const ServerOptions& options,
+              RoomRegistry* rooms, SessionTracker* tracker);
+
+  // Subscriber.
+  void Ref() override;
+  void Unref() override;
+  void OnEventsAvailable() override;
+  void OnDropped(const absl::Status& why) override;
+
+  // Server shutdown: ends the stream with UNAVAILABLE "server shutting down".
+  void Shutdown();
+
+  // Reactions.
+  void OnReadDone(bool ok) override;
+  void OnWriteDone(bool ok) override;
+  void OnDone() override;
+
+ private:
+  enum class State { kAwaitingJoin, kJoined, kFinished };
+  struct PrivateEvent {
+    grpc::Slice bytes;
+    bool counted;  // counts toward the outbound limit (Welcome does not)
+  };
+
+  ~ChatSession() override = default;
+
+  void HandleEventLocked(const chat::v1::ClientEvent& event, Notifications* notes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void HandleJoinLocked(const chat::v1::Join& join, Notifications* notes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void HandleSendLocked(const chat::v1::Send& send, Notifications* notes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void HandleTypingLocked(const chat::v1::Typing& typing, Notifications* notes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues Error{status, client_id}; the stream stays open.
+  void SendErrorLocked(const absl::Status& status, absl::string_view client_id,
+                       Notifications* notes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EnqueuePrivateLocked(const chat::v1::ServerEvent& event, bool counted,
+                            Notifications* notes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Starts the next write if none is in flight and there is something to send.
+  void MaybeStartWriteLocked(Notifications* notes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends the stream once: leaves the room and calls Finish. With `abort`, the call is first
+  // cancelled with the same status, which reaches the client at once even when a write is
+  // stuck behind flow control (a client that stopped reading) and releases its resources.
+  void FinishLocked(const absl::Status& status, bool abort, Notifications* notes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::string DescribeLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  grpc::CallbackServerContext* const context_;
+  const ServerOptions& options_;
+  RoomRegistry* const rooms_;
+  SessionTracker* const tracker_;
+  const uint64_t conn_id_;
+  const std::string peer_;
+  std::atomic<int> refs_{1};
+
+  chat::Mutex mu_;
+  State state_ ABSL_GUARDED_BY(mu_) = State::kAwaitingJoin;
+  std::shared_ptr<Room> room_ ABSL_GUARDED_BY(mu_);
+  chat::v1::User user_ ABSL_GUARDED_BY(mu_);
+  TokenBucket send_bucket_ ABSL_GUARDED_BY(mu_);
+  TokenBucket typing_bucket_ ABSL_GUARDED_BY(mu_);
+  bool rate_limit_logged_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::ByteBuffer in_ ABSL_GUARDED_BY(mu_);
+  // The write in flight; unchanged until OnWriteDone.
+  grpc::ByteBuffer out_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  std::deque<PrivateEvent> private_ ABSL_GUARDED_BY(mu_);
+  size_t private_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<grpc::Slice> batch_ ABSL_GUARDED_BY(mu_);
+  absl::Status final_status_ ABSL_GUARDED_BY(mu_);
+  // Kept alive for grpc_call_cancel_with_status.
+  std::string abort_message_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace roomd

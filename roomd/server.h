@@ -1,0 +1,61 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/mutex.h"
+#include "roomd/chat_service.h"
+#include "roomd/room_registry.h"
+#include "roomd/server_options.h"
+#include "roomd/session_tracker.h"
+#include "roomd/timer.h"
+
+namespace roomd {
+
+// A running roomd: the gRPC server with ChatService, health and reflection, and the state
+// behind it. Tests and other components start one in-process on "127.0.0.1:0".
+// Lifetime: Shutdown() (or the destructor) ends every stream UNAVAILABLE and stops serving.
+class RoomServer {
+ public:
+  // Checks `options` and starts listening on options.listen.
+  static absl::StatusOr<std::unique_ptr<RoomServer>> Start(const ServerOptions& options);
+
+  ~RoomServer();
+  RoomServer(const RoomServer&) = delete;
+  RoomServer& operator=(const RoomServer&) = delete;
+
+  // The bound port (useful with port 0).
+  int port() const { return port_; }
+  // "host:port" to dial, with the bound port.
+  std::string address() const;
+
+  // Stops accepting, ends open streams UNAVAILABLE "server shutting down", waits up to
+  // options.shutdown_grace for them to end, then cancels what is left. Idempotent; blocks.
+  void Shutdown();
+
+  // Open Chat streams (tests).
+  size_t session_count() const { return sessions_.size(); }
+  RoomRegistry& rooms() { return rooms_; }
+
+ private:
+  explicit RoomServer(const ServerOptions& options);
+
+  const ServerOptions options_;
+  Timer timer_;
+  RoomRegistry rooms_;
+  SessionTracker sessions_;
+  ChatService service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  chat::Mutex mu_;
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// Checks that every option is in range.
+absl::Status ValidateOptions(const ServerOptions& options);
+
+}  // namespace roomd
