@@ -1,0 +1,54 @@
+#pragma once
+
+// Everything the bridge can be told on its command line; main.cc fills it from flags.
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace wsbridge {
+
+struct BridgeOptions {
+  // host:port for HTTP and WebSocket; port 0 picks a free port (tests).
+  std::string listen = "127.0.0.1:8080";
+  // roomd's gRPC address, host:port.
+  std::string roomd = "127.0.0.1:50051";
+  // Folder served over HTTP; must exist.
+  std::string web_root;
+  // Threads running the io_context.
+  int threads = 2;
+
+  // Largest text frame accepted from a browser; larger ones get an Error and are discarded.
+  std::size_t max_frame_bytes = 64 * 1024;
+  // Frames above max_frame_bytes * kDiscardFactor are not even read: Beast closes with 1009.
+  static constexpr std::size_t kDiscardFactor = 16;
+
+  // Origins allowed to open /chat ("http://host:port", or "*" for any). Empty: only pages
+  // served by the bridge itself (the Origin's host:port equals the request's Host).
+  std::vector<std::string> allowed_origins;
+
+  // Bytes of frames queued for one browser before it is closed as a slow consumer.
+  std::size_t outbound_queue_bytes = 1024 * 1024;
+  // Events queued towards roomd for one browser before the bridge stops reading it.
+  std::size_t roomd_queue_events = 64;
+  // Kernel send buffer per browser socket (SO_SNDBUF); 0 keeps the kernel's default.
+  int socket_send_buffer_bytes = 0;
+
+  // A ping goes to each browser this often; no pong within dead_peer_timeout closes it.
+  absl::Duration ping_interval = absl::Seconds(25);
+  absl::Duration dead_peer_timeout = absl::Seconds(20);
+  // Limit for reading an HTTP request, the WebSocket upgrade and the closing handshake.
+  absl::Duration handshake_timeout = absl::Seconds(10);
+  // After the upgrade, roomd must have welcomed the browser within this time.
+  absl::Duration join_timeout = absl::Seconds(15);
+  // Longest wait to connect to roomd (also the longest reconnect backoff).
+  absl::Duration roomd_connect_timeout = absl::Seconds(1);
+  // After a browser leaves, how long roomd gets to end its stream before it is cancelled.
+  absl::Duration roomd_finish_timeout = absl::Seconds(5);
+  // On SIGTERM, how long browsers get to finish their closing handshakes.
+  absl::Duration shutdown_timeout = absl::Seconds(5);
+};
+
+}  // namespace wsbridge

@@ -1,0 +1,125 @@
+#include "wsbridge/bridge_server.h"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "wsbridge/log.h"
+#include "wsbridge/websocket_session.h"
+
+namespace wsbridge {
+namespace {
+
+namespace net = boost::asio;
+
+// "127.0.0.1:8080", "[::1]:8080", "localhost:8080" -> an endpoint.
+absl::StatusOr<net::ip::tcp::endpoint> ParseListen(absl::string_view listen) {
+  const std::size_t colon = listen.rfind(':');
+  if (colon == absl::string_view::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("--listen needs host:port, got ", listen));
+  }
+  absl::string_view host = listen.substr(0, colon);
+  int port = 0;
+  if (!absl::SimpleAtoi(listen.substr(colon + 1), &port) || port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("--listen has a bad port: ", listen));
+  }
+  if (absl::ConsumePrefix(&host, "[")) {
+    host = absl::StripSuffix(host, "]");
+  }
+  boost::system::error_code ec;
+  auto address = net::ip::make_address(std::string(host), ec);
+  if (ec) {
+    net::io_context ioc;
+    net::ip::tcp::resolver resolver(ioc);
+    auto results = resolver.resolve(std::string(host), "", ec);
+    if (ec || results.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("--listen host not found: ", host));
+    }
+    address = results.begin()->endpoint().address();
+  }
+  return net::ip::tcp::endpoint(address, static_cast<unsigned short>(port));
+}
+
+}  // namespace
+
+BridgeServer::BridgeServer(BridgeOptions options)
+    : options_(std::move(options)),
+      origins_(options_.allowed_origins),
+      files_(options_.web_root),
+      roomd_(options_, &codec_),
+      context_{&options_, &codec_, &origins_, &files_, &roomd_, &sessions_},
+      ioc_(std::max(options_.threads, 1)) {}
+
+BridgeServer::~BridgeServer() { Shutdown(); }
+
+absl::Status BridgeServer::Start() {
+  auto endpoint = ParseListen(options_.listen);
+  if (!endpoint.ok()) {
+    return endpoint.status();
+  }
+  listener_ = std::make_shared<Listener>(ioc_, context_);
+  if (absl::Status status = listener_->Bind(*endpoint); !status.ok()) {
+    return status;
+  }
+  port_ = listener_->local_endpoint().port();
+  work_ = std::make_unique<net::executor_work_guard<net::io_context::executor_type>>(
+      ioc_.get_executor());
+  listener_->Run();
+  const int threads = std::max(options_.threads, 1);
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this] { ioc_.run(); });
+  }
+  return absl::OkStatus();
+}
+
+void BridgeServer::BeginShutdown() {
+  {
+    chat::MutexLock lock(&mu_);
+    if (shutdown_requested_) {
+      return;
+    }
+    shutdown_requested_ = true;
+    shutdown_requested_cv_.SignalAll();
+  }
+  if (listener_) {
+    listener_->Stop();
+  }
+  for (const auto& session : sessions_.Snapshot()) {
+    session->GoAway();
+  }
+}
+
+void BridgeServer::Wait() {
+  {
+    chat::MutexLock lock(&mu_);
+    while (!shutdown_requested_) {
+      shutdown_requested_cv_.Wait(&mu_);
+    }
+    if (stopped_) {
+      return;
+    }
+    stopped_ = true;
+  }
+  if (!sessions_.WaitEmpty(options_.shutdown_timeout)) {
+    LogLine(absl::StrCat(sessions_.size(), " sessions still open after ",
+                         absl::FormatDuration(options_.shutdown_timeout), "; stopping anyway"));
+  }
+  // Streams end before the io_context stops, so no reaction posts into a dying strand.
+  roomd_.CancelAll();
+  roomd_.WaitForStreams(absl::Seconds(1));
+  work_.reset();
+  ioc_.stop();
+  for (std::thread& thread : threads_) {
+    thread.join();
+  }
+  threads_.clear();
+}
+
+void BridgeServer::Shutdown() {
+  BeginShutdown();
+  Wait();
+}
+
+}  // namespace wsbridge

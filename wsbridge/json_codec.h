@@ -1,0 +1,34 @@
+#pragma once
+
+// Frames <-> protobuf events through the proto3 JSON mapping (protobuf's own JSON util).
+// Stateless and thread-safe; one instance serves the whole process.
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "chat/v1/chat.pb.h"
+
+namespace wsbridge {
+
+// An encoded frame, shared by every queue it sits in and never changed after encoding.
+using Frame = std::shared_ptr<const std::string>;
+
+class JsonCodec {
+ public:
+  // Parses one text frame from a browser. Unknown fields, a second member of the oneof,
+  // trailing bytes and an event with no member set are INVALID_ARGUMENT with a one-line
+  // message.
+  absl::Status ParseClientEvent(absl::string_view text, chat::v1::ClientEvent* event) const;
+
+  // Encodes one event from roomd (a Batch becomes one frame). Seam for a later
+  // per-process cache keyed by (room, seq): every fan-out frame is built here.
+  absl::StatusOr<Frame> EncodeServerEvent(const chat::v1::ServerEvent& event) const;
+
+  // `{"error":{"code":"<CODE>","message":"..."}}` for a problem the bridge found itself.
+  Frame EncodeError(absl::StatusCode code, absl::string_view message) const;
+};
+
+}  // namespace wsbridge

@@ -1,0 +1,42 @@
+#pragma once
+
+// Accepts connections and starts an HttpSession, on its own strand, for each.
+// Lifetime: shared; the pending accept holds it until Stop() closes the acceptor.
+
+#include <memory>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/error.hpp>
+
+#include "absl/status/status.h"
+#include "wsbridge/bridge_context.h"
+
+namespace wsbridge {
+
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(boost::asio::io_context& ioc, const BridgeContext& context);
+
+  // Opens, binds and listens; port 0 picks a free port.
+  absl::Status Bind(const boost::asio::ip::tcp::endpoint& endpoint);
+  void Run();
+  // Any thread: stops accepting.
+  void Stop();
+
+  boost::asio::ip::tcp::endpoint local_endpoint() const { return endpoint_; }
+
+ private:
+  void DoAccept();
+  void OnAccept(boost::beast::error_code ec, boost::asio::ip::tcp::socket socket);
+  void OnRetryTimer(boost::beast::error_code ec);
+
+  boost::asio::io_context& ioc_;
+  const BridgeContext context_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer retry_timer_;
+  boost::asio::ip::tcp::endpoint endpoint_;
+};
+
+}  // namespace wsbridge

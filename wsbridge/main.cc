@@ -1,0 +1,115 @@
+// wsbridge: serves the web page and bridges browser WebSockets to roomd's gRPC Chat stream.
+// Only flags, signals and wiring live here; BridgeServer does the work.
+
+#include <algorithm>
+#include <csignal>
+#include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "wsbridge/bridge_options.h"
+#include "wsbridge/bridge_server.h"
+#include "wsbridge/log.h"
+#include "wsbridge/web_root.h"
+
+namespace {
+const wsbridge::BridgeOptions kDefaults;
+}  // namespace
+
+ABSL_FLAG(std::string, listen, kDefaults.listen, "host:port for HTTP and WebSocket");
+ABSL_FLAG(std::string, roomd, kDefaults.roomd, "roomd's gRPC address, host:port");
+ABSL_FLAG(std::string, web_root, "",
+          "folder served over HTTP (default: the source tree's web/ or one near the binary)");
+ABSL_FLAG(int, threads, 0, "io_context threads (0: one per core)");
+ABSL_FLAG(std::size_t, max_frame_bytes, kDefaults.max_frame_bytes,
+          "largest text frame accepted from a browser; larger ones get an error");
+ABSL_FLAG(std::vector<std::string>, allowed_origins, {},
+          "extra origins that may open /chat, comma-separated (\"*\": any); pages served by "
+          "the bridge itself are always allowed");
+ABSL_FLAG(std::size_t, outbound_queue_bytes, kDefaults.outbound_queue_bytes,
+          "bytes queued for one browser before it is closed as a slow consumer (4008)");
+ABSL_FLAG(std::size_t, roomd_queue_events, kDefaults.roomd_queue_events,
+          "events queued towards roomd for one browser before the bridge stops reading it");
+ABSL_FLAG(int, socket_send_buffer_bytes, kDefaults.socket_send_buffer_bytes,
+          "SO_SNDBUF for browser sockets (0: the kernel's default)");
+ABSL_FLAG(absl::Duration, ping_interval, kDefaults.ping_interval, "keepalive ping interval");
+ABSL_FLAG(absl::Duration, dead_peer_timeout, kDefaults.dead_peer_timeout,
+          "a browser that does not answer a ping within this is dropped");
+ABSL_FLAG(absl::Duration, handshake_timeout, kDefaults.handshake_timeout,
+          "limit for an HTTP request, the WebSocket upgrade and the closing handshake");
+ABSL_FLAG(absl::Duration, join_timeout, kDefaults.join_timeout,
+          "a browser roomd has not welcomed within this is closed (4004)");
+ABSL_FLAG(absl::Duration, roomd_connect_timeout, kDefaults.roomd_connect_timeout,
+          "longest wait to reach roomd, and longest reconnect backoff");
+ABSL_FLAG(absl::Duration, roomd_finish_timeout, kDefaults.roomd_finish_timeout,
+          "after a browser leaves, how long roomd gets to end its stream");
+ABSL_FLAG(absl::Duration, shutdown_timeout, kDefaults.shutdown_timeout,
+          "on SIGINT/SIGTERM, how long browsers get to close");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("Serves web/ and bridges browser WebSockets to roomd.");
+  absl::ParseCommandLine(argc, argv);
+
+  wsbridge::BridgeOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.roomd = absl::GetFlag(FLAGS_roomd);
+  options.web_root = absl::GetFlag(FLAGS_web_root);
+  if (options.web_root.empty()) {
+    options.web_root = wsbridge::DefaultWebRoot().value_or("");
+  }
+  if (options.web_root.empty()) {
+    std::fprintf(stderr, "wsbridge: no web/ folder found; pass --web_root\n");
+    return 1;
+  }
+  options.threads = absl::GetFlag(FLAGS_threads);
+  if (options.threads <= 0) {
+    options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
+  options.max_frame_bytes = absl::GetFlag(FLAGS_max_frame_bytes);
+  options.allowed_origins = absl::GetFlag(FLAGS_allowed_origins);
+  options.outbound_queue_bytes = absl::GetFlag(FLAGS_outbound_queue_bytes);
+  options.roomd_queue_events = absl::GetFlag(FLAGS_roomd_queue_events);
+  options.socket_send_buffer_bytes = absl::GetFlag(FLAGS_socket_send_buffer_bytes);
+  options.ping_interval = absl::GetFlag(FLAGS_ping_interval);
+  options.dead_peer_timeout = absl::GetFlag(FLAGS_dead_peer_timeout);
+  options.handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
+  options.join_timeout = absl::GetFlag(FLAGS_join_timeout);
+  options.roomd_connect_timeout = absl::GetFlag(FLAGS_roomd_connect_timeout);
+  options.roomd_finish_timeout = absl::GetFlag(FLAGS_roomd_finish_timeout);
+  options.shutdown_timeout = absl::GetFlag(FLAGS_shutdown_timeout);
+
+  // Signals are caught on their own io_context in this thread, set up before any thread
+  // starts; the handler only begins the shutdown.
+  boost::asio::io_context signal_ioc;
+  boost::asio::signal_set signals(signal_ioc, SIGINT, SIGTERM);
+
+  wsbridge::BridgeServer server(options);
+  if (absl::Status status = server.Start(); !status.ok()) {
+    std::fprintf(stderr, "wsbridge: %s\n", std::string(status.message()).c_str());
+    return 1;
+  }
+  const std::size_t colon = options.listen.rfind(':');
+  wsbridge::LogLine(absl::StrCat("listening on http://", options.listen.substr(0, colon), ":",
+                                 server.port(), "/ (roomd ", options.roomd, ", web root ",
+                                 options.web_root, ")"));
+
+  signals.async_wait([&server](const boost::system::error_code& ec, int signal_number) {
+    if (!ec) {
+      wsbridge::LogLine(absl::StrCat("signal ", signal_number, ": closing every browser"));
+      server.BeginShutdown();
+    }
+  });
+  signal_ioc.run();
+  server.Wait();
+  wsbridge::LogLine("stopped");
+  return 0;
+}

@@ -1,0 +1,89 @@
+#include "wsbridge/roomd_client.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+
+namespace wsbridge {
+namespace {
+
+constexpr char kHealthCheckMethod[] = "/grpc.health.v1.Health/Check";
+constexpr int kServing = 1;  // grpc.health.v1.HealthCheckResponse.SERVING
+
+std::shared_ptr<grpc::Channel> MakeChannel(const BridgeOptions& options) {
+  grpc::ChannelArguments args;
+  const int connect_ms =
+      static_cast<int>(std::max<int64_t>(absl::ToInt64Milliseconds(options.roomd_connect_timeout), 100));
+  // Fail fast and come back fast: a connection attempt lasts at most connect_ms, and after
+  // roomd returns the channel retries within connect_ms (gRPC's default backoff grows to
+  // two minutes, which would turn browsers away long after roomd is back).
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, connect_ms);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, connect_ms);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, std::min(connect_ms, 100));
+  return grpc::CreateCustomChannel(options.roomd, grpc::InsecureChannelCredentials(), args);
+}
+
+}  // namespace
+
+RoomdClient::RoomdClient(const BridgeOptions& options, const JsonCodec* codec)
+    : options_(options),
+      codec_(codec),
+      channel_(MakeChannel(options)),
+      stub_(chat::v1::ChatService::NewStub(channel_)),
+      health_stub_(channel_) {}
+
+RoomdClient::~RoomdClient() {
+  CancelAll();
+  WaitForStreams(absl::Seconds(5));
+}
+
+std::shared_ptr<RoomdStream> RoomdClient::StartChat(
+    std::weak_ptr<RoomdStreamObserver> observer) {
+  auto stream = std::make_shared<RoomdStream>(codec_, options_.roomd_queue_events,
+                                              std::move(observer), &streams_);
+  stream->Start(stub_.get());
+  return stream;
+}
+
+void RoomdClient::CheckHealth(std::function<void(RoomdHealth)> done) {
+  struct Probe {
+    grpc::ClientContext context;
+    google::protobuf::StringValue request;  // service "": the server as a whole
+    google::protobuf::Int32Value response;
+  };
+  auto probe = std::make_shared<Probe>();
+  probe->context.set_deadline(std::chrono::system_clock::now() +
+                              absl::ToChronoMilliseconds(options_.roomd_connect_timeout));
+  health_stub_.UnaryCall(
+      &probe->context, kHealthCheckMethod, grpc::StubOptions(), &probe->request,
+      &probe->response, [probe, done = std::move(done)](grpc::Status status) {
+        RoomdHealth health;
+        if (status.ok()) {
+          health.up = probe->response.value() == kServing;
+          health.detail = health.up ? "SERVING"
+                                    : absl::StrCat("health status ", probe->response.value());
+        } else if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+          health.up = true;  // roomd answered; it just has no health service
+          health.detail = "reachable (no health service)";
+        } else {
+          health.detail = absl::StrCat(
+              absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())),
+              ": ", status.error_message());
+        }
+        done(std::move(health));
+      });
+}
+
+void RoomdClient::CancelAll() {
+  for (const auto& stream : streams_.Snapshot()) {
+    stream->Cancel();
+  }
+}
+
+bool RoomdClient::WaitForStreams(absl::Duration timeout) { return streams_.WaitEmpty(timeout); }
+
+}  // namespace wsbridge

@@ -1,0 +1,67 @@
+#pragma once
+
+// The bridge's side of roomd: one channel, the Chat streams started on it, and a
+// non-blocking health probe.
+// Lifetime: owned by BridgeServer; outlives every stream (its destructor cancels and
+// waits for the ones still running).
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+#include <google/protobuf/wrappers.pb.h>
+
+#include "chat/v1/chat.grpc.pb.h"
+#include "wsbridge/bridge_options.h"
+#include "wsbridge/json_codec.h"
+#include "wsbridge/live_set.h"
+#include "wsbridge/roomd_stream.h"
+
+namespace wsbridge {
+
+struct RoomdHealth {
+  bool up = false;
+  std::string detail;  // "SERVING", or why roomd is not up
+};
+
+class RoomdClient {
+ public:
+  RoomdClient(const BridgeOptions& options, const JsonCodec* codec);
+  ~RoomdClient();
+  RoomdClient(const RoomdClient&) = delete;
+  RoomdClient& operator=(const RoomdClient&) = delete;
+
+  // Starts one Chat stream whose results go to `observer`.
+  std::shared_ptr<RoomdStream> StartChat(std::weak_ptr<RoomdStreamObserver> observer);
+
+  // Asks roomd's grpc.health.v1 service, within --roomd_connect_timeout. `done` runs on a
+  // gRPC thread and must not block. A roomd without the health service still counts as up.
+  void CheckHealth(std::function<void(RoomdHealth)> done);
+
+  // Cancels every stream still running (shutdown).
+  void CancelAll();
+
+  // Blocks until no stream is running or `timeout` passes; shutdown and tests only.
+  bool WaitForStreams(absl::Duration timeout);
+
+  std::size_t stream_count() const { return streams_.size(); }
+  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
+
+ private:
+  // grpc.health.v1 messages are wire-compatible with these well-known wrappers
+  // (HealthCheckRequest{string service = 1}, HealthCheckResponse{enum status = 1}),
+  // so no extra .proto is needed.
+  using HealthStub = grpc::TemplatedGenericStub<google::protobuf::StringValue,
+                                                google::protobuf::Int32Value>;
+
+  const BridgeOptions& options_;
+  const JsonCodec* const codec_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<chat::v1::ChatService::Stub> stub_;
+  HealthStub health_stub_;
+  LiveSet<RoomdStream> streams_;
+};
+
+}  // namespace wsbridge

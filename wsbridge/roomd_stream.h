@@ -1,0 +1,76 @@
+#pragma once
+
+// One browser's gRPC Chat stream to roomd (a client bidi reactor).
+// Lifetime: shared; it holds itself from Start() until OnDone(), the call's last reaction,
+// so its owner may call it at any time, even after the call has ended.
+
+#include <cstddef>
+#include <deque>
+#include <memory>
+
+#include <grpcpp/grpcpp.h>
+
+#include "chat/v1/chat.grpc.pb.h"
+#include "common/mutex.h"
+#include "wsbridge/json_codec.h"
+#include "wsbridge/live_set.h"
+#include "wsbridge/roomd_stream_observer.h"
+
+namespace wsbridge {
+
+class RoomdStream final
+    : public grpc::ClientBidiReactor<chat::v1::ClientEvent, chat::v1::ServerEvent>,
+      public std::enable_shared_from_this<RoomdStream> {
+ public:
+  enum class WriteResult {
+    kQueued,     // accepted
+    kQueueFull,  // accepted, and the queue is now full: write no more until OnRoomdWritable
+    kClosed,     // dropped: writes are closed or the call is over (OnRoomdDone tells why)
+  };
+
+  // `live` tracks the stream until OnDone; `codec` and `live` outlive it.
+  RoomdStream(const JsonCodec* codec, std::size_t max_queued,
+              std::weak_ptr<RoomdStreamObserver> observer, LiveSet<RoomdStream>* live);
+
+  // Starts the call. Never waits for a connection: an unreachable roomd ends it at once.
+  void Start(chat::v1::ChatService::Stub* stub);
+
+  // Any thread. Queues one event; exactly one write is in flight at a time.
+  WriteResult Write(chat::v1::ClientEvent event);
+
+  // Any thread. Sends what is queued, then half-closes, so roomd ends the stream.
+  void CloseWrites();
+
+  // Any thread. Cancels the call; roomd sees the participant leave.
+  void Cancel();
+
+  // Reactions: they never block.
+  void OnReadDone(bool ok) override;
+  void OnWriteDone(bool ok) override;
+  void OnDone(const grpc::Status& status) override;
+
+ private:
+  // Takes the hold that lets writes come from outside the reactions, if still held.
+  bool TakeHold() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const JsonCodec* const codec_;
+  const std::size_t max_queued_;
+  const std::weak_ptr<RoomdStreamObserver> observer_;
+  LiveSet<RoomdStream>* const live_;
+
+  grpc::ClientContext context_;
+  chat::v1::ServerEvent read_event_;   // touched only by the read chain
+  chat::v1::ClientEvent write_event_;  // touched only by whoever set write_in_flight_
+
+  chat::Mutex mu_;
+  std::deque<chat::v1::ClientEvent> queue_ ABSL_GUARDED_BY(mu_);
+  bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  bool writes_closing_ ABSL_GUARDED_BY(mu_) = false;  // CloseWrites() was called
+  bool writes_ended_ ABSL_GUARDED_BY(mu_) = false;    // WritesDone sent or the call is over
+  bool holding_ ABSL_GUARDED_BY(mu_) = false;
+  bool reported_full_ ABSL_GUARDED_BY(mu_) = false;
+
+  std::shared_ptr<RoomdStream> self_;  // set in Start(), dropped in OnDone()
+};
+
+}  // namespace wsbridge

@@ -1,0 +1,464 @@
+#include "wsbridge/websocket_session.h"
+
+#include <algorithm>
+#include <atomic>
+#include <utility>
+
+#include <boost/asio/post.hpp>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "wsbridge/close_codes.h"
+#include "wsbridge/log.h"
+#include "wsbridge/query_join.h"
+#include "wsbridge/url.h"
+
+namespace wsbridge {
+namespace {
+
+namespace beast = boost::beast;
+namespace net = boost::asio;
+namespace websocket = boost::beast::websocket;
+
+// Bad frames logged per session; the rest are only answered, so a flood cannot fill logs.
+constexpr int kMaxLoggedBadFrames = 3;
+// A read buffer that grew past this for one big frame is given back afterwards.
+constexpr std::size_t kKeptReadBufferBytes = 16 * 1024;
+
+std::uint64_t NextSessionId() {
+  static std::atomic<std::uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::string PeerOf(const net::ip::tcp::socket& socket) {
+  beast::error_code ec;
+  const auto endpoint = socket.remote_endpoint(ec);
+  if (ec) {
+    return "unknown";
+  }
+  return absl::StrCat(endpoint.address().to_string(), ":", endpoint.port());
+}
+
+std::string StatusCodeName(grpc::StatusCode code) {
+  return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
+}
+
+std::string FormatSeconds(absl::Duration duration) {
+  return absl::FormatDuration(absl::Trunc(duration, absl::Milliseconds(1)));
+}
+
+absl::string_view ReasonText(const websocket::close_reason& reason) {
+  return absl::string_view(reason.reason.data(), reason.reason.size());
+}
+
+}  // namespace
+
+WebSocketSession::WebSocketSession(net::ip::tcp::socket&& socket, const BridgeContext& context)
+    : context_(context),
+      id_(NextSessionId()),
+      strand_(socket.get_executor()),
+      peer_(PeerOf(socket)),
+      ws_(std::move(socket)),
+      ping_timer_(strand_),
+      join_timer_(strand_),
+      close_timer_(strand_),
+      linger_timer_(strand_) {}
+
+WebSocketSession::~WebSocketSession() {
+  context_.sessions->Remove(this);
+  if (roomd_ && !roomd_done_) {
+    roomd_->Cancel();  // only when torn down early (shutdown); normally roomd is done
+  }
+  if (accepted_) {
+    LogLine(absl::StrCat("disconnect #", id_, " ", peer_, ": ", end_note_));
+  }
+}
+
+void WebSocketSession::Run(beast::http::request<beast::http::string_body> request) {
+  const BridgeOptions& options = *context_.options;
+  target_ = std::string(request.target());
+  context_.sessions->Add(shared_from_this());
+
+  ws_.set_option(websocket::stream_base::timeout{
+      absl::ToChronoMilliseconds(options.handshake_timeout),
+      websocket::stream_base::none(), /*keep_alive_pings=*/false});
+  ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& response) {
+    response.set(beast::http::field::server, "wsbridge");
+  }));
+  // Frames up to this size are read (and discarded when over max_frame_bytes); larger
+  // ones make Beast close with 1009.
+  ws_.read_message_max(options.max_frame_bytes * BridgeOptions::kDiscardFactor);
+  ws_.auto_fragment(false);
+  ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
+    if (kind == websocket::frame_type::pong) {
+      awaiting_pong_ = false;
+    }
+  });
+  if (options.socket_send_buffer_bytes > 0) {
+    beast::error_code ec;
+    beast::get_lowest_layer(ws_).socket().set_option(
+        net::socket_base::send_buffer_size(options.socket_send_buffer_bytes), ec);
+  }
+  beast::get_lowest_layer(ws_).expires_never();  // the websocket timeout option rules now
+  ws_.async_accept(request,
+                   beast::bind_front_handler(&WebSocketSession::OnAccept, shared_from_this()));
+}
+
+void WebSocketSession::GoAway() {
+  net::post(strand_, [self = shared_from_this()] {
+    self->StartClose(MakeCloseReason(kCloseGoingAway, "going away"));
+  });
+}
+
+void WebSocketSession::OnAccept(beast::error_code ec) {
+  if (ec) {
+    Fail(ec, "upgrade");
+    browser_done_ = true;
+    return;
+  }
+  accepted_ = true;
+  LogLine(absl::StrCat("connect #", id_, " ", peer_, " ", TargetPath(target_)));
+  roomd_ = context_.roomd->StartChat(weak_from_this());
+  if (closing_) {  // GoAway arrived during the upgrade
+    EndRoomdSide();
+    close_timer_.expires_after(
+        absl::ToChronoMilliseconds(context_.options->handshake_timeout));
+    close_timer_.async_wait(
+        beast::bind_front_handler(&WebSocketSession::OnCloseTimer, shared_from_this()));
+    DoWrite();
+    DoRead();
+    return;
+  }
+  join_timer_.expires_after(absl::ToChronoMilliseconds(context_.options->join_timeout));
+  join_timer_.async_wait(
+      beast::bind_front_handler(&WebSocketSession::OnJoinTimer, shared_from_this()));
+  ArmPingTimer(context_.options->ping_interval);
+
+  auto join = JoinFromTarget(target_);
+  if (!join.ok()) {
+    ReplyError(join.status().message());
+  } else if (join->has_value()) {
+    chat::v1::ClientEvent event;
+    *event.mutable_join() = std::move(**join);
+    WriteToRoomd(std::move(event));
+  }
+  DoRead();
+}
+
+void WebSocketSession::DoRead() {
+  if (reading_ || read_paused_ || browser_done_) {
+    return;
+  }
+  reading_ = true;
+  ws_.async_read_some(
+      read_buffer_, context_.options->max_frame_bytes + 1,
+      beast::bind_front_handler(&WebSocketSession::OnRead, shared_from_this()));
+}
+
+void WebSocketSession::OnRead(beast::error_code ec, std::size_t bytes) {
+  reading_ = false;
+  if (ec) {
+    if (ec == websocket::error::closed) {
+      const auto& reason = ws_.reason();
+      BrowserFinished(close_sent_ ? absl::StrCat("closed by the bridge with ",
+                                                 close_reason_ ? close_reason_->code : 0)
+                                  : absl::StrCat("browser closed with ", reason.code, " ",
+                                                 ReasonText(reason)));
+    } else {
+      Fail(ec, "read");
+      BrowserFinished(ec.message());
+    }
+    return;
+  }
+  const std::size_t max_frame = context_.options->max_frame_bytes;
+  message_bytes_ += bytes;
+  if (message_bytes_ > max_frame) {
+    discarding_ = true;
+  }
+  if (discarding_ || ws_.got_binary()) {
+    read_buffer_.clear();  // read and thrown away, so memory stays bounded
+  }
+  if (!ws_.is_message_done()) {
+    DoRead();
+    return;
+  }
+  if (discarding_) {
+    ReplyError(absl::StrCat("frame of ", message_bytes_, " bytes is over the limit of ",
+                            max_frame, " bytes; it was dropped"));
+  } else if (ws_.got_binary()) {
+    ReplyError("binary frames are not accepted; send JSON text");
+  } else {
+    const auto data = read_buffer_.cdata();
+    HandleText(absl::string_view(static_cast<const char*>(data.data()), data.size()));
+  }
+  message_bytes_ = 0;
+  discarding_ = false;
+  read_buffer_.clear();
+  if (read_buffer_.capacity() > kKeptReadBufferBytes) {
+    read_buffer_.shrink_to_fit();
+  }
+  DoRead();
+}
+
+void WebSocketSession::HandleText(absl::string_view text) {
+  chat::v1::ClientEvent event;
+  const absl::Status status = context_.codec->ParseClientEvent(text, &event);
+  if (!status.ok()) {
+    ReplyError(status.message());
+    return;
+  }
+  WriteToRoomd(std::move(event));
+}
+
+void WebSocketSession::WriteToRoomd(chat::v1::ClientEvent event) {
+  if (closing_ || !roomd_) {
+    return;
+  }
+  // kClosed needs nothing here: the stream is ending and OnRoomdDone will say why.
+  if (roomd_->Write(std::move(event)) == RoomdStream::WriteResult::kQueueFull) {
+    read_paused_ = true;
+  }
+}
+
+void WebSocketSession::ReplyError(absl::string_view message) {
+  if (++bad_frames_ <= kMaxLoggedBadFrames) {
+    LogLine(absl::StrCat("error #", id_, " ", peer_, ": ", message));
+  }
+  Send(context_.codec->EncodeError(absl::StatusCode::kInvalidArgument, message));
+}
+
+void WebSocketSession::OnRoomdFrame(Frame frame, bool welcome) {
+  net::post(strand_, [self = shared_from_this(), frame = std::move(frame), welcome]() mutable {
+    self->HandleRoomdFrame(std::move(frame), welcome);
+  });
+}
+
+void WebSocketSession::OnRoomdWritable() {
+  net::post(strand_, [self = shared_from_this()] {
+    self->read_paused_ = false;
+    self->DoRead();
+  });
+}
+
+void WebSocketSession::OnRoomdDone(const grpc::Status& status) {
+  net::post(strand_, [self = shared_from_this(), status] { self->HandleRoomdDone(status); });
+}
+
+void WebSocketSession::HandleRoomdFrame(Frame frame, bool welcome) {
+  if (welcome && !welcomed_) {
+    welcomed_ = true;
+    join_timer_.cancel();
+  }
+  Send(std::move(frame));
+}
+
+void WebSocketSession::HandleRoomdDone(const grpc::Status& status) {
+  roomd_done_ = true;
+  linger_timer_.cancel();
+  if (closing_) {
+    return;
+  }
+  std::string reason = status.error_message();
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    reason = absl::StrCat("roomd unavailable: ", reason);
+  } else if (reason.empty()) {
+    reason = StatusCodeName(status.error_code());
+  }
+  const std::uint16_t code = CloseCodeForStatus(status.error_code());
+  LogLine(absl::StrCat("roomd ended #", id_, ": ", StatusCodeName(status.error_code()), " ",
+                       status.error_message()));
+  StartClose(MakeCloseReason(code, reason));
+}
+
+void WebSocketSession::Send(Frame frame) {
+  if (closing_ || browser_done_) {
+    return;
+  }
+  const std::size_t limit = context_.options->outbound_queue_bytes;
+  // One frame always fits (a large Welcome must not doom its reader); a backlog may not.
+  if (!queue_.empty() && queued_bytes_ + frame->size() > limit) {
+    LogLine(absl::StrCat("slow consumer #", id_, " ", peer_, ": ", queued_bytes_,
+                         " bytes queued"));
+    StartClose(MakeCloseReason(kCloseSlowConsumer, "slow consumer: the browser did not read "
+                                                   "its messages in time"));
+    return;
+  }
+  queued_bytes_ += frame->size();
+  queue_.push_back(std::move(frame));
+  DoWrite();
+}
+
+void WebSocketSession::DoWrite() {
+  if (writing_ || browser_done_ || !accepted_) {
+    return;
+  }
+  if (closing_) {
+    if (!close_sent_ && close_reason_) {
+      close_sent_ = true;
+      writing_ = true;
+      ws_.async_close(*close_reason_, beast::bind_front_handler(&WebSocketSession::OnClose,
+                                                                shared_from_this()));
+    }
+    return;
+  }
+  if (ping_due_) {
+    ping_due_ = false;
+    writing_ = true;
+    ws_.async_ping({}, beast::bind_front_handler(&WebSocketSession::OnWrite,
+                                                 shared_from_this()));
+    return;
+  }
+  if (queue_.empty()) {
+    return;
+  }
+  in_flight_ = std::move(queue_.front());
+  queue_.pop_front();
+  queued_bytes_ -= in_flight_->size();
+  writing_ = true;
+  ws_.text(true);
+  ws_.async_write(net::buffer(*in_flight_),
+                  [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                    self->OnWrite(ec);
+                  });
+}
+
+void WebSocketSession::OnWrite(beast::error_code ec) {
+  writing_ = false;
+  in_flight_.reset();
+  if (ec) {
+    Fail(ec, "write");
+    BrowserFinished(absl::StrCat("write failed: ", ec.message()));
+    return;
+  }
+  DoWrite();
+}
+
+void WebSocketSession::StartClose(const websocket::close_reason& reason) {
+  if (closing_) {
+    return;
+  }
+  closing_ = true;
+  close_reason_ = reason;
+  queue_.clear();
+  queued_bytes_ = 0;
+  ping_due_ = false;
+  ping_timer_.cancel();
+  join_timer_.cancel();
+  if (!accepted_) {
+    return;  // OnAccept sends the close once the upgrade is done
+  }
+  EndRoomdSide();
+  close_timer_.expires_after(absl::ToChronoMilliseconds(context_.options->handshake_timeout));
+  close_timer_.async_wait(
+      beast::bind_front_handler(&WebSocketSession::OnCloseTimer, shared_from_this()));
+  DoWrite();
+}
+
+void WebSocketSession::OnClose(beast::error_code ec) {
+  writing_ = false;
+  if (ec) {
+    Fail(ec, "close");
+  }
+  if (!reading_) {
+    BrowserFinished(absl::StrCat("closed by the bridge with ", close_reason_->code, " ",
+                                 ReasonText(*close_reason_)));
+  }
+  // Otherwise the pending read completes now and finishes the browser side.
+}
+
+void WebSocketSession::BrowserFinished(std::string note) {
+  if (browser_done_) {
+    return;
+  }
+  browser_done_ = true;
+  closing_ = true;
+  end_note_ = std::move(note);
+  queue_.clear();
+  queued_bytes_ = 0;
+  ping_timer_.cancel();
+  join_timer_.cancel();
+  close_timer_.cancel();
+  beast::error_code ignored;
+  beast::get_lowest_layer(ws_).socket().shutdown(net::socket_base::shutdown_both, ignored);
+  beast::get_lowest_layer(ws_).close();
+  EndRoomdSide();
+}
+
+void WebSocketSession::EndRoomdSide() {
+  if (!roomd_ || roomd_done_ || lingering_) {
+    return;
+  }
+  lingering_ = true;
+  roomd_->CloseWrites();  // roomd gets every frame already read, then the end of stream
+  linger_timer_.expires_after(absl::ToChronoMilliseconds(context_.options->roomd_finish_timeout));
+  linger_timer_.async_wait(
+      beast::bind_front_handler(&WebSocketSession::OnLingerTimer, shared_from_this()));
+}
+
+void WebSocketSession::ArmPingTimer(absl::Duration after) {
+  ping_timer_.expires_after(absl::ToChronoMilliseconds(std::max(after, absl::ZeroDuration())));
+  ping_timer_.async_wait(
+      beast::bind_front_handler(&WebSocketSession::OnPingTimer, shared_from_this()));
+}
+
+void WebSocketSession::OnPingTimer(beast::error_code ec) {
+  if (ec || closing_) {
+    return;
+  }
+  const BridgeOptions& options = *context_.options;
+  if (checking_pong_) {
+    if (awaiting_pong_ && !read_paused_) {
+      LogLine(absl::StrCat("dead peer #", id_, " ", peer_, ": no pong within ",
+                           FormatSeconds(options.dead_peer_timeout)));
+      BrowserFinished("dead peer: no pong");
+      return;
+    }
+    checking_pong_ = awaiting_pong_;  // paused reads cannot see the pong: check again
+    ArmPingTimer(awaiting_pong_ ? options.dead_peer_timeout
+                                : options.ping_interval - options.dead_peer_timeout);
+    return;
+  }
+  awaiting_pong_ = true;
+  checking_pong_ = true;
+  ping_due_ = true;
+  DoWrite();
+  ArmPingTimer(options.dead_peer_timeout);
+}
+
+void WebSocketSession::OnJoinTimer(beast::error_code ec) {
+  if (ec || welcomed_ || closing_) {
+    return;
+  }
+  LogLine(absl::StrCat("join timeout #", id_, " ", peer_));
+  StartClose(MakeCloseReason(
+      kCloseJoinTimeout,
+      absl::StrCat("join timeout: no welcome within ",
+                   FormatSeconds(context_.options->join_timeout))));
+}
+
+void WebSocketSession::OnCloseTimer(beast::error_code ec) {
+  if (ec || browser_done_) {
+    return;
+  }
+  BrowserFinished(absl::StrCat("no closing handshake within ",
+                               FormatSeconds(context_.options->handshake_timeout)));
+}
+
+void WebSocketSession::OnLingerTimer(beast::error_code ec) {
+  if (ec || roomd_done_) {
+    return;
+  }
+  LogLine(absl::StrCat("roomd did not end #", id_, " in time; cancelling it"));
+  roomd_->Cancel();
+}
+
+void WebSocketSession::Fail(beast::error_code ec, absl::string_view what) {
+  if (ec == net::error::operation_aborted || ec == websocket::error::closed ||
+      ec == beast::error::timeout || ec == net::error::eof ||
+      ec == net::error::connection_reset || ec == net::error::bad_descriptor) {
+    return;
+  }
+  LogLine(absl::StrCat("error #", id_, " ", peer_, " ", what, ": ", ec.message()));
+}
+
+}  // namespace wsbridge

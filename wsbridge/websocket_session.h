@@ -1,0 +1,122 @@
+#pragma once
+
+// One browser WebSocket at /chat, bridged to exactly one roomd Chat stream.
+// Lifetime: shared; every pending handler holds it, so it lives until both the socket and
+// the roomd stream are finished. It leaves the session set in its destructor.
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "chat/v1/chat.pb.h"
+#include "wsbridge/bridge_context.h"
+#include "wsbridge/roomd_stream.h"
+#include "wsbridge/roomd_stream_observer.h"
+
+namespace wsbridge {
+
+class WebSocketSession final : public RoomdStreamObserver,
+                               public std::enable_shared_from_this<WebSocketSession> {
+ public:
+  // `socket`'s executor must be a strand: every member below runs on it.
+  WebSocketSession(boost::asio::ip::tcp::socket&& socket, const BridgeContext& context);
+  ~WebSocketSession() override;
+
+  // Completes the upgrade that `request` asked for, then bridges until either side ends.
+  void Run(boost::beast::http::request<boost::beast::http::string_body> request);
+
+  // Any thread: closes the browser with 1001 "going away" (bridge shutdown).
+  void GoAway();
+
+  // RoomdStreamObserver: called on gRPC threads, each only posts to the strand.
+  void OnRoomdFrame(Frame frame, bool welcome) override;
+  void OnRoomdWritable() override;
+  void OnRoomdDone(const grpc::Status& status) override;
+
+ private:
+  using WebSocket = boost::beast::websocket::stream<boost::beast::tcp_stream>;
+
+  void OnAccept(boost::beast::error_code ec);
+
+  // Browser -> roomd. Frames are read in pieces so an oversize one can be discarded
+  // and answered instead of closing the connection.
+  void DoRead();
+  void OnRead(boost::beast::error_code ec, std::size_t bytes);
+  void HandleText(absl::string_view text);
+  void WriteToRoomd(chat::v1::ClientEvent event);
+  void ReplyError(absl::string_view message);
+
+  // roomd -> browser: a bounded queue with one write (or ping, or close) in flight.
+  void HandleRoomdFrame(Frame frame, bool welcome);
+  void HandleRoomdDone(const grpc::Status& status);
+  void Send(Frame frame);
+  void DoWrite();
+  void OnWrite(boost::beast::error_code ec);
+
+  // Ending: StartClose sends a close frame after the write in flight; BrowserFinished
+  // runs once the socket is done for any reason; EndRoomdSide half-closes the stream.
+  void StartClose(const boost::beast::websocket::close_reason& reason);
+  void OnClose(boost::beast::error_code ec);
+  void BrowserFinished(std::string note);
+  void EndRoomdSide();
+
+  void ArmPingTimer(absl::Duration after);
+  void OnPingTimer(boost::beast::error_code ec);
+  void OnJoinTimer(boost::beast::error_code ec);
+  void OnCloseTimer(boost::beast::error_code ec);
+  void OnLingerTimer(boost::beast::error_code ec);
+
+  void Fail(boost::beast::error_code ec, absl::string_view what);
+
+  const BridgeContext context_;
+  const std::uint64_t id_;
+  const boost::asio::any_io_executor strand_;
+  std::string peer_;
+  WebSocket ws_;
+  boost::asio::steady_timer ping_timer_;
+  boost::asio::steady_timer join_timer_;
+  boost::asio::steady_timer close_timer_;
+  boost::asio::steady_timer linger_timer_;
+
+  std::string target_;  // the upgrade request's target, for the query-string join
+  std::shared_ptr<RoomdStream> roomd_;
+
+  boost::beast::flat_buffer read_buffer_;
+  std::size_t message_bytes_ = 0;  // of the frame being read
+  bool discarding_ = false;        // the frame being read is over the limit
+  bool reading_ = false;
+  bool read_paused_ = false;  // roomd's queue is full: stop reading the browser
+
+  std::deque<Frame> queue_;
+  std::size_t queued_bytes_ = 0;
+  Frame in_flight_;
+  bool writing_ = false;
+  bool ping_due_ = false;
+  bool awaiting_pong_ = false;
+  bool checking_pong_ = false;  // the ping timer's next firing checks for the pong
+
+  bool accepted_ = false;
+  bool welcomed_ = false;
+  bool closing_ = false;  // no more frames go to the browser
+  bool close_sent_ = false;
+  bool browser_done_ = false;
+  bool roomd_done_ = false;
+  bool lingering_ = false;
+  std::optional<boost::beast::websocket::close_reason> close_reason_;
+  std::string end_note_;
+  int bad_frames_ = 0;
+};
+
+}  // namespace wsbridge
