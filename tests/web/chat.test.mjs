@@ -139,6 +139,7 @@ describe('chat page through wsbridge and roomd', { timeout: 240000 }, () => {
     fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
     await ann.page.screenshot({ path: SCREENSHOT });
     await bob.page.setViewportSize({ width: 390, height: 760 });
+    await bob.page.waitForSelector('#users-panel', { state: 'hidden' });  // collapsed on a phone
     await bob.page.screenshot({ path: path.join(OUT_DIR, 'screenshot-phone.png') });
     await bob.page.click('#users-toggle');
     await bob.page.waitForSelector('#users-panel.open .user-name');

@@ -28,6 +28,7 @@ export async function newContext(browser, options = {}) {
     viewport: { width: 1200, height: 760 },
     locale: 'en-US',
     timezoneId: 'UTC',
+    reducedMotion: 'reduce',  // no half-finished slide-ins in screenshots
     ...options,
   });
   context.setDefaultTimeout(20000);
