@@ -39,6 +39,10 @@ class RoomServer {
 
   // Open Chat streams (tests).
   size_t session_count() const { return sessions_.size(); }
+  // Waits until at most `count` streams are open; false on timeout (tests).
+  bool WaitForSessionsAtMost(size_t count, absl::Duration timeout) {
+    return sessions_.WaitForAtMost(count, timeout);
+  }
   RoomRegistry& rooms() { return rooms_; }
 
  private:

@@ -25,8 +25,8 @@ absl::Status SessionTracker::Add(ChatSession* session) {
 
 void SessionTracker::Remove(ChatSession* session) {
   chat::MutexLock lock(&mu_);
-  if (sessions_.erase(session) > 0 && sessions_.empty()) {
-    empty_cv_.SignalAll();
+  if (sessions_.erase(session) > 0) {
+    removed_cv_.SignalAll();
   }
 }
 
@@ -52,15 +52,15 @@ size_t SessionTracker::size() const {
   return sessions_.size();
 }
 
-bool SessionTracker::WaitUntilEmpty(absl::Duration timeout) {
+bool SessionTracker::WaitForAtMost(size_t count, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   chat::MutexLock lock(&mu_);
-  while (!sessions_.empty()) {
+  while (sessions_.size() > count) {
     const absl::Time now = absl::Now();
     if (now >= deadline) {
       return false;
     }
-    empty_cv_.WaitFor(&mu_, absl::ToChronoNanoseconds(deadline - now));
+    removed_cv_.WaitFor(&mu_, absl::ToChronoNanoseconds(deadline - now));
   }
   return true;
 }

@@ -33,14 +33,15 @@ class SessionTracker {
   void ShutdownAll();
 
   size_t size() const;
-  // Waits until no session is left or `timeout` passes (shutdown and tests, never reactions).
-  bool WaitUntilEmpty(absl::Duration timeout);
+  // Waits until at most `count` sessions are left or `timeout` passes; false on timeout.
+  // For shutdown and tests, never for reactions.
+  bool WaitForAtMost(size_t count, absl::Duration timeout);
 
  private:
   const size_t max_sessions_;
   std::atomic<uint64_t> next_conn_id_{1};
   mutable chat::Mutex mu_;
-  chat::CondVar empty_cv_;
+  chat::CondVar removed_cv_;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_set<ChatSession*> sessions_ ABSL_GUARDED_BY(mu_);
 };
