@@ -1,0 +1,257 @@
+#!/usr/bin/python3
+"""Interop test: a Python bot (Debian's python3-grpcio) and a C++ client talk through the real
+roomd binary; also checks server reflection and grpc.health.v1 without any local .proto of
+roomd's services, and that SIGTERM ends streams UNAVAILABLE and exits 0.
+
+Usage: interop_test.py --roomd PATH --client PATH --proto_dir DIR
+Stubs are generated at test time into a temporary directory with grpc_tools.protoc.
+"""
+
+import argparse
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+TIMEOUT = 20.0
+HERE = os.path.dirname(os.path.abspath(__file__))
+# Child processes, killed whatever happens so a failure never leaves ctest waiting.
+PROCESSES = []
+
+
+def fail(message):
+    print(f"interop: FAIL: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def generate_stubs(proto_dir, out_dir):
+    from grpc_tools import protoc  # noqa: imported late for a clear error if missing
+    import grpc_tools
+    include = os.path.join(os.path.dirname(grpc_tools.__file__), "_proto")
+    sources = [
+        (proto_dir, "chat/v1/chat.proto"),
+        (os.path.join(HERE, "protos"), "interop/reflection_v1alpha.proto"),
+        (os.path.join(HERE, "protos"), "interop/health_v1.proto"),
+    ]
+    for root, path in sources:
+        code = protoc.main(["protoc", f"-I{root}", f"-I{include}", f"--python_out={out_dir}",
+                            f"--grpc_python_out={out_dir}", os.path.join(root, path)])
+        if code != 0:
+            fail(f"protoc failed for {path}")
+    sys.path.insert(0, out_dir)
+
+
+class RoomdProcess:
+    """The real roomd on a free loopback port (it binds port 0 and logs the port)."""
+
+    def __init__(self, binary):
+        self.proc = subprocess.Popen([binary, "--listen=127.0.0.1:0"], stderr=subprocess.PIPE,
+                                     text=True)
+        PROCESSES.append(self.proc)
+        self.lines = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+        deadline = time.monotonic() + TIMEOUT
+        self.address = None
+        while self.address is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                fail("roomd did not report its port")
+            try:
+                line = self.lines.get(timeout=remaining)
+            except queue.Empty:
+                continue
+            if line is None:
+                fail("roomd exited during startup")
+            match = re.search(r"listening on (\S+)", line)
+            if match:
+                self.address = match.group(1)
+
+    def _pump(self):
+        for line in self.proc.stderr:
+            sys.stderr.write(line)
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            fail("roomd did not exit within 10 s of SIGTERM")
+
+
+class Bot:
+    """One Chat stream; a thread collects events (batches flattened) into a queue."""
+
+    def __init__(self, stub, pb):
+        self.pb = pb
+        self.outgoing = queue.Queue()
+        self.events = queue.Queue()
+        self.status = None
+        self.done = threading.Event()
+        self.call = stub.Chat(self._requests())
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _requests(self):
+        while True:
+            event = self.outgoing.get()
+            if event is None:
+                return
+            yield event
+
+    def _read(self):
+        import grpc
+        try:
+            for event in self.call:
+                if event.WhichOneof("event") == "batch":
+                    for inner in event.batch.events:
+                        self.events.put(inner)
+                else:
+                    self.events.put(event)
+            self.status = (grpc.StatusCode.OK, "")
+        except grpc.RpcError as error:
+            self.status = (error.code(), error.details())
+        self.done.set()
+
+    def send(self, **kwargs):
+        self.outgoing.put(self.pb.ClientEvent(**kwargs))
+
+    def wait_for(self, predicate, what):
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                fail(f"bot timed out waiting for {what}")
+            try:
+                event = self.events.get(timeout=min(remaining, 0.5))
+            except queue.Empty:
+                if self.done.is_set() and self.events.empty():
+                    fail(f"bot stream ended ({self.status}) waiting for {what}")
+                continue
+            if predicate(event):
+                return event
+
+
+def check_reflection(channel):
+    from interop import reflection_v1alpha_pb2 as rpb, reflection_v1alpha_pb2_grpc as rgrpc
+    from google.protobuf import descriptor_pb2
+    stub = rgrpc.ServerReflectionStub(channel)
+    requests = [rpb.ServerReflectionRequest(list_services=""),
+                rpb.ServerReflectionRequest(file_containing_symbol="chat.v1.ChatService")]
+    responses = list(stub.ServerReflectionInfo(iter(requests), timeout=TIMEOUT))
+    services = {s.name for s in responses[0].list_services_response.service}
+    for wanted in ("chat.v1.ChatService", "grpc.health.v1.Health"):
+        if wanted not in services:
+            fail(f"reflection does not list {wanted}: {sorted(services)}")
+    methods = set()
+    for blob in responses[1].file_descriptor_response.file_descriptor_proto:
+        fd = descriptor_pb2.FileDescriptorProto.FromString(blob)
+        for service in fd.service:
+            if fd.package + "." + service.name == "chat.v1.ChatService":
+                methods = {m.name for m in service.method}
+    if methods != {"Chat", "Post", "ListRooms", "GetPresence", "GetHistory"}:
+        fail(f"reflection describes ChatService with methods {sorted(methods)}")
+    print(f"interop: reflection lists {sorted(services)}")
+
+
+def check_health(channel):
+    from interop import health_v1_pb2 as hpb, health_v1_pb2_grpc as hgrpc
+    response = hgrpc.HealthStub(channel).Check(hpb.HealthCheckRequest(service=""), timeout=TIMEOUT)
+    if response.status != hpb.HealthCheckResponse.SERVING:
+        fail(f"health status {response.status}, want SERVING")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--roomd", required=True)
+    parser.add_argument("--client", required=True)
+    parser.add_argument("--proto_dir", required=True)
+    args = parser.parse_args()
+    try:
+        import grpc
+    except ImportError:
+        fail("python3-grpcio is missing: run scripts/install-deps test (use /usr/bin/python3)")
+
+    with tempfile.TemporaryDirectory(prefix="roomd-interop-") as stubs:
+        generate_stubs(args.proto_dir, stubs)
+        from chat.v1 import chat_pb2 as pb, chat_pb2_grpc as pbgrpc
+
+        roomd = RoomdProcess(args.roomd)
+        channel = grpc.insecure_channel(roomd.address)
+        grpc.channel_ready_future(channel).result(timeout=TIMEOUT)
+        stub = pbgrpc.ChatServiceStub(channel)
+        check_reflection(channel)
+        check_health(channel)
+
+        bot = Bot(stub, pb)
+        bot.send(join=pb.Join(room="interop", email="py.bot@example.com", name="PyBot"))
+        welcome = bot.wait_for(lambda e: e.HasField("welcome"), "welcome").welcome
+        if welcome.self.name != "PyBot" or "example.com" in str(welcome):
+            fail(f"unexpected welcome: {welcome}")
+
+        client = subprocess.Popen([args.client, f"--target={roomd.address}", "--room=interop"])
+        PROCESSES.append(client)
+        bot.wait_for(lambda e: e.HasField("presence") and e.presence.joined.name == "cppclient",
+                     "the C++ client to join")
+        bot.send(send=pb.Send(text="ping from python", client_id="py-1"))
+        ping = bot.wait_for(lambda e: e.HasField("message") and e.message.text == "ping from python",
+                            "own ping echo")
+        if ping.message.client_id != "py-1":
+            fail("client_id not echoed")
+        pong = bot.wait_for(lambda e: e.HasField("message") and e.message.text == "pong from c++",
+                            "the C++ pong")
+        sender = getattr(pong.message, "from")
+        if sender.name != "cppclient" or pong.message.seq != ping.message.seq + 1:
+            fail(f"unexpected pong: {pong}")
+
+        posted = stub.Post(pb.PostRequest(room="interop", email="poster@example.com", text="bye"),
+                           timeout=TIMEOUT)
+        bot.wait_for(lambda e: e.HasField("message") and e.message.seq == posted.message.seq,
+                     "the posted bye")
+        bot.wait_for(lambda e: e.HasField("presence") and e.presence.left.name == "cppclient",
+                     "the C++ client to leave")
+        if client.wait(timeout=TIMEOUT) != 0:
+            fail("the C++ client failed")
+
+        history = stub.GetHistory(pb.GetHistoryRequest(room="interop"), timeout=TIMEOUT)
+        texts = [m.text for m in history.messages]
+        if texts != ["ping from python", "pong from c++", "bye"]:
+            fail(f"history {texts}")
+        presence = stub.GetPresence(pb.GetPresenceRequest(room="interop"), timeout=TIMEOUT)
+        if [u.name for u in presence.online] != ["PyBot"]:
+            fail(f"presence {presence}")
+
+        exit_code = roomd.stop()
+        bot.done.wait(timeout=TIMEOUT)
+        if bot.status != (grpc.StatusCode.UNAVAILABLE, "server shutting down"):
+            fail(f"bot stream ended with {bot.status}, want UNAVAILABLE server shutting down")
+        if exit_code != 0:
+            fail(f"roomd exited {exit_code} after SIGTERM")
+        bot.outgoing.put(None)
+        channel.close()
+    print("interop: ok")
+
+
+if __name__ == "__main__":
+    exit_code = 1
+    try:
+        main()
+        exit_code = 0
+    except SystemExit as error:
+        exit_code = error.code if isinstance(error.code, int) else 1
+    except BaseException:  # noqa: report anything, then clean up
+        traceback.print_exc()
+    finally:
+        for process in PROCESSES:
+            if process.poll() is None:
+                process.kill()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(exit_code)  # gRPC's threads must not keep a failed test alive
