@@ -12,6 +12,7 @@ const EMAIL_RE = /^[^\s@]+@[^\s@]+$/;  // roomd checks more; this catches typos 
 const TYPING_IDLE_MS = 3000;        // we stop "typing" after this long without a keystroke,
 const TYPING_REFRESH_MS = 2500;     // and say it again this often, as notices expire in roomd;
 const TYPING_EXPIRE_MS = 7000;      // others' typing is forgotten if not refreshed in time
+const RETURNING_MS = 30000;         // after a reconnect, others reconnecting are not "joined"
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -32,6 +33,8 @@ const state = {
   self: null,          // our User, from Welcome
   users: new Map(),    // id -> User online
   typers: new Map(),   // id -> {user, timer}
+  returning: new Set(), // ids online before a drop: their rejoin right after ours is no news
+  returningUntil: 0,
   pending: new Map(),  // clientId -> {clientId, text, li, sent, failed}: not yet echoed
   typingSent: false,
   typingAt: 0,
@@ -165,9 +168,10 @@ const handlers = {
     renderUsers();
     ui.me.replaceChildren(avatar(w.self), el('span', 'me-name', displayName(w.self)));
     ui.usersPanel.classList.remove('stale');
+    state.returningUntil = Date.now() + RETURNING_MS;
     messages.update(() => {
       if (w.gap === 'restarted') {
-        messages.addNotice('The chat server restarted; earlier messages are only in this window.', 'warn');
+        messages.addNotice('The chat server restarted without its history: the messages above are only in this window.', 'warn');
       } else if (w.gap === 'missed') {
         messages.addNotice('Some messages from while you were away are not shown.', 'warn');
       }
@@ -198,8 +202,9 @@ const handlers = {
   presence(p) {
     if (p.joined && p.joined.id) {
       const known = state.users.has(p.joined.id);
+      const returning = state.returning.delete(p.joined.id) && Date.now() < state.returningUntil;
       state.users.set(p.joined.id, p.joined);
-      if (!known) {
+      if (!known && !returning) {
         notice(displayName(p.joined) + ' joined.');
       }
     }
@@ -240,6 +245,7 @@ const handlers = {
     stopTyping(false);
     clearTypers();
     ui.usersPanel.classList.add('stale');  // who is online is unknown until the next Welcome
+    state.returning = new Set(state.users.keys());
     for (const p of state.pending.values()) {
       if (!p.failed) {
         messages.update(() => messages.setPending(p.li, 'Waiting for the connection…'), { quiet: true });
@@ -395,6 +401,7 @@ function startSession(identity) {
   state.identity = identity;
   state.self = null;
   state.users.clear();
+  state.returning.clear();
   state.pending.clear();
   state.unread = 0;
   clearTypers();

@@ -182,8 +182,45 @@ describe('chat page through wsbridge and roomd', { timeout: 240000 }, () => {
     await carolContext.close();
   });
 
+  test('batched and repeated events are each handled once, in order', async () => {
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    // Between the page and the bridge: every message arrives twice inside one batch, as a
+    // resume overlap or a loaded server could deliver it.
+    await page.routeWebSocket(/\/chat$/, (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((frame) => server.send(frame));
+      server.onMessage((frame) => {
+        const event = JSON.parse(frame);
+        const events = event.batch ? event.batch.events : [event];
+        if (!events.some((e) => e.message)) {
+          ws.send(frame);
+          return;
+        }
+        ws.send(JSON.stringify({ batch: { events: events.flatMap((e) => (e.message ? [e, e] : [e])) } }));
+      });
+    });
+    const dave = new ChatPage(page);
+    pages.push(dave);
+    await page.goto(base);
+    await dave.join({ email: 'dave@example.com', room: ROOM });
+    console.log(JSON.stringify(await dave.messages()).slice(0, 600));
+    await dave.assertEachOnce(said);  // Welcome.history: everything so far
+    await say(ann, 'One for Dave.');
+    await say(bob, 'And one more.');
+    await dave.waitForMessage('And one more.');
+    await dave.assertEachOnce(said);
+    const seqs = (await dave.messages()).map((m) => Number(m.seq));
+    assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), 'shown in seq order');
+    dave.assertClean();
+    pages.splice(pages.indexOf(dave), 1);
+    await context.close();
+    await ann.waitForOnline(['ann.lee', 'Bob Martin']);
+  });
+
   test('wsbridge restarted: the page resumes after its last seq, missing nothing, doubling nothing', async () => {
     const lostBefore = (await ann.notices()).filter((n) => n.includes('Connection lost')).length;
+    const lastSeen = await ann.maxSeq();
     await bridge.stop('SIGTERM');
     await ann.waitForNotice('Connection lost', lostBefore + 1);
     await bob.waitForNotice('Connection lost', lostBefore + 1);
@@ -199,6 +236,7 @@ describe('chat page through wsbridge and roomd', { timeout: 240000 }, () => {
     bridge = startBridge();
     await ann.waitForNotice('Reconnected', 1);
     await bob.waitForNotice('Reconnected', 1);
+    assert.equal(ann.joins.at(-1).afterSeq, String(lastSeen), 'resumes after the last seq seen');
     for (const chat of [ann, bob]) {
       for (const text of [...missed, queued]) {
         await chat.waitForMessage(text);

@@ -42,6 +42,17 @@ export class ChatPage {
     this.page = page;
     this.errors = [];
     this.dialogs = [];
+    this.joins = [];  // every Join the page sent, in order
+    page.on('websocket', (ws) => ws.on('framesent', (frame) => {
+      try {
+        const event = JSON.parse(frame.payload);
+        if (event.join) {
+          this.joins.push(event.join);
+        }
+      } catch {
+        // not JSON: not a Join
+      }
+    }));
     page.on('pageerror', (err) => this.errors.push(err.message));
     page.on('dialog', (dialog) => {
       this.dialogs.push(dialog.type() + ': ' + dialog.message());
@@ -92,8 +103,8 @@ export class ChatPage {
     })));
   }
 
-  async countMessages(text) {
-    return (await this.messages()).filter((m) => m.text === text).length;
+  async maxSeq() {
+    return Math.max(0, ...(await this.messages()).map((m) => Number(m.seq || 0)));
   }
 
   // Asserts each text is shown exactly once.
