@@ -137,7 +137,9 @@ describe('chat page through wsbridge and roomd', { timeout: 240000 }, () => {
     await ann.waitForNoBrokenImages();
     await ann.page.mouse.move(0, 0);
     fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+    await ann.page.setViewportSize({ width: 1120, height: 680 });
     await ann.page.screenshot({ path: SCREENSHOT });
+    await ann.page.setViewportSize({ width: 1200, height: 760 });
     await bob.page.setViewportSize({ width: 390, height: 760 });
     await bob.page.waitForSelector('#users-panel', { state: 'hidden' });  // collapsed on a phone
     await bob.page.screenshot({ path: path.join(OUT_DIR, 'screenshot-phone.png') });
