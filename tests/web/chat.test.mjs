@@ -167,6 +167,51 @@ describe('chat page through wsbridge and roomd', { timeout: 240000 }, () => {
     }
   });
 
+  test('a message roomd rejects is marked failed with the reason, and can be discarded', async () => {
+    const tooLong = 'é'.repeat(2100);  // 4200 bytes: over roomd's 4 KiB, under the box's 4096 characters
+    await ann.page.fill('#composer-input', tooLong);
+    await ann.page.press('#composer-input', 'Enter');
+    const failed = ann.page.locator('#messages .msg.failed');
+    await failed.waitFor();
+    assert.match(await failed.locator('.msg-state').textContent(), /^Not sent: message too long/);
+    assert.equal(await failed.locator('.msg-text').textContent(), tooLong);
+    await failed.getByRole('button', { name: 'Discard' }).click();
+    await failed.waitFor({ state: 'detached' });
+    await say(ann, 'Sorry, that one was too long.');
+    await bob.waitForMessage('Sorry, that one was too long.');
+    assert.equal((await bob.messages()).filter((m) => m.text === tooLong).length, 0);
+  });
+
+  test('bad input is refused plainly: the form checks it, and a refusal by roomd is final', async () => {
+    const context = await newContext(browser);
+    const erin = await openChat(context);
+    const p = erin.page;
+    await p.fill('#join-email', 'erin.example.com');
+    await p.fill('#join-room', 'no spaces!');
+    await p.click('#join-button');
+    assert.equal(await p.textContent('#join-email-error'), 'That does not look like an email address.');
+    assert.match(await p.textContent('#join-room-error'), /letters, digits/);
+    assert.equal(await p.evaluate(() => document.activeElement.id), 'join-email');
+    assert.equal(erin.joins.length, 0, 'nothing sent');
+
+    // Passes the browser's check, not roomd's: the bridge closes with 4003 and its reason.
+    await p.fill('#join-email', 'e'.repeat(65) + '@example.com');
+    await p.fill('#join-room', 'erins-room');
+    await p.click('#join-button');
+    await p.waitForFunction(() => document.getElementById('join-error').textContent !== '');
+    assert.match(await p.textContent('#join-error'), /^Could not join: .*too long/);
+    assert.ok(await p.isVisible('#join-form'));
+    assert.equal(erin.joins.length, 1, 'a final refusal is not retried');
+
+    await erin.join({ email: 'erin@example.com', room: 'erins-room' });
+    assert.deepEqual(await erin.onlineNames(), ['erin']);
+    assert.deepEqual(await p.$$eval('#messages .notice', (n) => n.map((x) => x.textContent)),
+      ['You joined #erins-room.'], 'a fresh start after the refusal');
+    erin.assertClean();
+    pages.splice(pages.indexOf(erin), 1);
+    await context.close();
+  });
+
   test("closing a tab removes that user from the others' lists", async () => {
     const carolName = '<b onmouseover=alert(2)>carol</b>';
     const carolContext = await newContext(browser);
