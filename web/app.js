@@ -80,6 +80,12 @@ function writeJson(storage, key, value) {
   }
 }
 
+// The bridge's close reasons read "summary: detail"; a reconnect notice needs the summary.
+function summary(reason) {
+  const cut = reason.indexOf(': ');
+  return reason.length > 40 && cut > 0 ? reason.slice(0, cut) : reason;
+}
+
 function notice(text, kind) {
   messages.update(() => messages.addNotice(text, kind));
 }
@@ -99,6 +105,7 @@ function setStatus(text, kind, action) {
   ui.statusAction.hidden = !action;
   ui.statusAction.onclick = action ? action.run : null;
   ui.statusAction.textContent = action ? action.label : '';
+  ui.status.title = '';
   ui.status.hidden = false;
 }
 
@@ -251,15 +258,16 @@ const handlers = {
         messages.update(() => messages.setPending(p.li, 'Waiting for the connection…'), { quiet: true });
       }
     }
-    notice('Connection lost' + (reason ? ' (' + reason + ')' : '') + ', reconnecting…', 'warn');
+    notice('Connection lost' + (reason ? ' (' + summary(reason) + ')' : '') + ', reconnecting…', 'warn');
   },
 
   retrying(reason, delayMs, wasIn) {
     setConnection('offline', 'Reconnecting');
     const lead = (wasIn ? 'Connection lost' : 'Cannot reach the chat server') +
-      (reason ? ' (' + reason + ')' : '') + (wasIn ? ', reconnecting' : ', retrying');
+      (reason ? ' (' + summary(reason) + ')' : '') + (wasIn ? ', reconnecting' : ', retrying');
     const retryAt = Date.now() + delayMs;
     setStatus(lead + '…', 'warn', { label: 'Retry now', run: () => state.conn.retryNow() });
+    ui.status.title = reason;  // the full detail, for the curious
     const tick = () => {
       const secs = Math.ceil((retryAt - Date.now()) / 1000);
       ui.statusText.textContent = lead + (secs > 1 ? ' in ' + secs + ' s…' : '…');

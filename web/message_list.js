@@ -33,12 +33,20 @@ export class MessageList {
   constructor(list, jump) {
     this.list = list;
     this.jump = jump;
+    this.stuck = true;  // the reader is at the bottom, as of the last scroll
     list.addEventListener('scroll', () => {
-      if (this.atBottom()) {
+      this.stuck = this.atBottom();
+      if (this.stuck) {
         jump.hidden = true;
       }
     });
     jump.addEventListener('click', () => this.scrollToBottom());
+    // A banner appearing, a phone keyboard or a rotation shrinks the list: stay at the bottom.
+    new ResizeObserver(() => {
+      if (this.stuck) {
+        this.scrollToBottom();
+      }
+    }).observe(list);
   }
 
   clear() {
@@ -53,6 +61,7 @@ export class MessageList {
 
   scrollToBottom() {
     this.list.scrollTop = this.list.scrollHeight;
+    this.stuck = true;
     this.jump.hidden = true;
   }
 

@@ -133,11 +133,12 @@ export class ChatPage {
     return this.page.$$eval('#messages .notice', (items) => items.map((n) => n.textContent));
   }
 
-  // Waits until at least `count` notices contain `part`.
-  async waitForNotice(part, count = 1) {
+  // Waits until at least `count` notices contain `part`. A reconnect may wait out a backoff
+  // of several seconds, hence the longer default.
+  async waitForNotice(part, count = 1, timeout = 45000) {
     await this.page.waitForFunction(([s, n]) =>
       Array.from(document.querySelectorAll('#messages .notice'))
-        .filter((x) => x.textContent.includes(s)).length >= n, [part, count], POLL);
+        .filter((x) => x.textContent.includes(s)).length >= n, [part, count], { ...POLL, timeout });
   }
 
   async waitForTyping(expected) {
