@@ -142,6 +142,7 @@ describe('chat page through wsbridge and roomd', { timeout: 240000 }, () => {
     await ann.page.setViewportSize({ width: 1200, height: 760 });
     await bob.page.setViewportSize({ width: 390, height: 760 });
     await bob.page.waitForSelector('#users-panel', { state: 'hidden' });  // collapsed on a phone
+    assert.ok(await bob.page.evaluate(() => document.documentElement.scrollWidth <= 390), 'no sideways scroll');
     await bob.page.screenshot({ path: path.join(OUT_DIR, 'screenshot-phone.png') });
     await bob.page.click('#users-toggle');
     await bob.page.waitForSelector('#users-panel.open .user-name');
@@ -152,6 +153,18 @@ describe('chat page through wsbridge and roomd', { timeout: 240000 }, () => {
     await bob.page.dispatchEvent('#composer-input', 'input');
     await ann.waitForTyping('');
     assert.ok(fs.statSync(SCREENSHOT).size > 10000, 'screenshot written');
+  });
+
+  test('Enter sends, Shift+Enter starts a new line', async () => {
+    const box = bob.page.locator('#composer-input');
+    await box.pressSequentially('Two lines:');
+    await box.press('Shift+Enter');
+    await box.pressSequentially('the second one.');
+    await box.press('Enter');
+    await bob.waitForMessage('Two lines:\nthe second one.', { own: true });
+    await ann.waitForMessage('Two lines:\nthe second one.', { own: false });
+    said.push('Two lines:\nthe second one.');
+    assert.equal(await box.inputValue(), '', 'the box is empty after sending');
   });
 
   test('markup typed by a user shows as text, never as HTML', async () => {
@@ -207,6 +220,15 @@ describe('chat page through wsbridge and roomd', { timeout: 240000 }, () => {
     assert.deepEqual(await erin.onlineNames(), ['erin']);
     assert.deepEqual(await p.$$eval('#messages .notice', (n) => n.map((x) => x.textContent)),
       ['You joined #erins-room.'], 'a fresh start after the refusal');
+
+    // A reload stays in the room; Leave goes back to a form that remembers the last join.
+    await p.reload();
+    await p.waitForFunction(() => !document.querySelector('#composer-input').disabled);
+    assert.equal(await p.textContent('#room-name'), 'erins-room');
+    await p.click('#leave-button');
+    await p.waitForSelector('#join-form', { state: 'visible' });
+    assert.equal(await p.inputValue('#join-email'), 'erin@example.com');
+    assert.equal(await p.inputValue('#join-room'), 'erins-room');
     erin.assertClean();
     pages.splice(pages.indexOf(erin), 1);
     await context.close();
