@@ -2,6 +2,7 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "wsbridge/utf8.h"
 
@@ -28,7 +29,10 @@ absl::Status JsonCodec::ParseClientEvent(absl::string_view text,
       google::protobuf::StringPiece(text.data(), text.size()), event, options);
   if (!status.ok()) {
     std::string detail = FirstLine(status.message().ToString());
-    if (detail.empty() || detail == ":") {
+    if (absl::StartsWith(detail, ": ")) {
+      detail.erase(0, 2);  // protobuf's empty field path
+    }
+    if (detail.empty()) {
       detail = "not a JSON object";
     }
     return absl::InvalidArgumentError(

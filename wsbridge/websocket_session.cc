@@ -158,12 +158,12 @@ void WebSocketSession::DoRead() {
 void WebSocketSession::OnRead(beast::error_code ec, std::size_t bytes) {
   reading_ = false;
   if (ec) {
-    if (ec == websocket::error::closed) {
-      const auto& reason = ws_.reason();
-      BrowserFinished(close_sent_ ? absl::StrCat("closed by the bridge with ",
-                                                 close_reason_ ? close_reason_->code : 0)
-                                  : absl::StrCat("browser closed with ", reason.code, " ",
-                                                 ReasonText(reason)));
+    if (close_sent_) {
+      BrowserFinished(absl::StrCat("closed by the bridge with ", close_reason_->code, " ",
+                                   ReasonText(*close_reason_)));
+    } else if (ec == websocket::error::closed) {
+      BrowserFinished(absl::StrCat("browser closed with ", ws_.reason().code, " ",
+                                   ReasonText(ws_.reason())));
     } else {
       Fail(ec, "read");
       BrowserFinished(ec.message());
