@@ -234,6 +234,20 @@ describe('chat page through wsbridge and roomd', { timeout: 240000 }, () => {
     await context.close();
   });
 
+  test('a browser without WebSocket is told so plainly', async () => {
+    const context = await newContext(browser);
+    await context.addInitScript(() => {
+      delete window.WebSocket;
+    });
+    const old = await openChat(context);
+    await old.page.waitForSelector('#no-websocket', { state: 'visible' });
+    assert.match(await old.page.textContent('#no-websocket'), /does not support WebSockets/);
+    assert.equal(await old.page.isVisible('#join-form'), false);
+    old.assertClean();
+    pages.splice(pages.indexOf(old), 1);
+    await context.close();
+  });
+
   test("closing a tab removes that user from the others' lists", async () => {
     const carolName = '<b onmouseover=alert(2)>carol</b>';
     const carolContext = await newContext(browser);
