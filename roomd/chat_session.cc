@@ -38,10 +38,12 @@ ChatSession::ChatSession(grpc::CallbackServerContext* context, const ServerOptio
   if (absl::Status admitted = tracker_->Add(this); !admitted.ok()) {
     Log("error conn=%d peer=%s: %s", conn_id_, peer_, admitted.ToString());
     FinishLocked(admitted, /*abort=*/false, &notes);
+    constructed_.store(true, std::memory_order_release);
     return;
   }
   Log("connect conn=%d peer=%s", conn_id_, peer_);
   StartRead(&in_);
+  constructed_.store(true, std::memory_order_release);
 }
 
 void ChatSession::Ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
@@ -74,6 +76,7 @@ void ChatSession::Shutdown() {
 }
 
 void ChatSession::OnReadDone(bool ok) {
+  AcquireConstruction();
   Notifications notes;
   chat::MutexLock lock(&mu_);
   if (state_ == State::kFinished) {
@@ -99,6 +102,7 @@ void ChatSession::OnReadDone(bool ok) {
 }
 
 void ChatSession::OnWriteDone(bool ok) {
+  AcquireConstruction();
   Notifications notes;
   chat::MutexLock lock(&mu_);
   writing_ = false;
@@ -112,6 +116,7 @@ void ChatSession::OnWriteDone(bool ok) {
 }
 
 void ChatSession::OnDone() {
+  AcquireConstruction();
   {
     chat::MutexLock lock(&mu_);
     Log("disconnect %s: %s", DescribeLocked(), final_status_.ToString());
