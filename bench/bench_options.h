@@ -1,0 +1,66 @@
+#pragma once
+
+// Everything chat_bench can be told on its command line; main.cc fills it from flags.
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace bench {
+
+enum class Mode { kWebSocket, kGrpc };
+enum class AckMode { kEcho, kAll };
+
+struct BenchOptions {
+  Mode mode = Mode::kWebSocket;
+  // ws: "host:port" of wsbridge (the path is /chat); grpc: "host:port" of roomd.
+  std::string target = "127.0.0.1:8080";
+  std::string room = "bench";
+  // Clients are spread over this many rooms (client i joins room i % rooms). Senders need
+  // every member of their room to be a receiver, so any split works for load too.
+  int rooms = 1;
+  int clients = 100;
+  // Clients 0..senders-1 send; everyone (senders included) receives.
+  int senders = 5;
+  // Messages per second per sender; 0 = as fast as the window allows.
+  double rate = 0;
+  // Unacknowledged own messages a sender may have.
+  int window = 8;
+  AckMode ack = AckMode::kAll;
+  // Bytes the message text is padded to (0: just the payload, about 30 bytes).
+  std::size_t text_bytes = 0;
+  // Only hold the connections (no sending); report RSS per connection.
+  bool idle = false;
+
+  absl::Duration warmup = absl::Seconds(2);
+  absl::Duration duration = absl::Seconds(10);
+  // New connections per second while connecting (0: all at once).
+  double connect_rate = 2000;
+  // Longest wait for every client to be welcomed and to see the full room.
+  absl::Duration connect_timeout = absl::Seconds(60);
+  // After the measured interval: longest wait for unacknowledged messages to arrive.
+  absl::Duration drain_timeout = absl::Seconds(30);
+  // A message not acknowledged within this is given up (counted; its window slot freed).
+  absl::Duration ack_timeout = absl::Seconds(30);
+  // Longest wait for connections to close at the end.
+  absl::Duration close_timeout = absl::Seconds(5);
+
+  // io_context threads of the tool (each runs its own io_context with its share of clients).
+  int threads = 2;
+  // ws: local addresses 127.0.0.2 .. 127.0.0.(1+n) are used in turn as source addresses so
+  // that 10k+ connections never run out of ephemeral ports (0: let the kernel choose).
+  int source_addresses = 4;
+  // grpc: separate HTTP/2 connections the clients are spread over.
+  int grpc_channels = 1;
+
+  // Server processes to sample (CPU from /proc/PID/stat, RSS from /proc/PID/status).
+  std::vector<int> server_pids;
+  // Also write the JSON result line to this file.
+  std::string json_out;
+  // Free-form label copied into the JSON (e.g. the case name).
+  std::string label;
+};
+
+}  // namespace bench
