@@ -9,6 +9,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/time/time.h"
 #include "roomd/logger.h"
 #include "roomd/server.h"
@@ -52,9 +54,17 @@ ABSL_FLAG(absl::Duration, keepalive_timeout, kDefaults.keepalive_timeout,
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "roomd: the chat daemon (gRPC service chat.v1.ChatService, with server reflection and "
-      "grpc.health.v1).\nUsage: roomd [--listen=127.0.0.1:50051] [flags]\n"
-      "SIGINT/SIGTERM end every stream UNAVAILABLE and exit 0.");
+      "the chat daemon: gRPC service chat.v1.ChatService, with server reflection and "
+      "grpc.health.v1.\nUsage: roomd [--listen=127.0.0.1:50051] [flags]\n"
+      "SIGINT/SIGTERM end every stream UNAVAILABLE and exit 0. "
+      "One log line per connect, disconnect and error goes to stderr.");
+  // --help lists this file's flags (absl would otherwise look for roomd.cc or roomd_main.cc).
+  absl::FlagsUsageConfig usage_config;
+  usage_config.contains_help_flags = [](absl::string_view path) {
+    return absl::EndsWith(path, "roomd/main.cc");
+  };
+  usage_config.contains_helpshort_flags = usage_config.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage_config);
   absl::ParseCommandLine(argc, argv);
 
   roomd::ServerOptions options;
