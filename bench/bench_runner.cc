@@ -159,7 +159,7 @@ absl::Status BenchRunner::CreateClients() {
       args.SetInt("chat_bench.channel", c);
       channels_.push_back(
           grpc::CreateCustomChannel(options_.target, grpc::InsecureChannelCredentials(), args));
-      stubs_.push_back(chat::v1::ChatService::NewStub(channels_.back()));
+      stubs_.push_back(std::make_unique<ChatStub>(channels_.back()));
     }
     for (auto& participant : participants_) {
       auto client = std::make_unique<GrpcClient>(
@@ -190,7 +190,8 @@ absl::Status BenchRunner::CreateClients() {
     const net::ip::address source = sources.empty() ? net::ip::address() : sources[i % sources.size()];
     auto client = std::make_unique<WsClient>(*iocs_[i % threads], participant.get(), *target,
                                              source, options_.target,
-                                             room_name(participant->room()));
+                                             room_name(participant->room()),
+                                             absl::ToChronoNanoseconds(options_.connect_timeout));
     if (Sender* sender = participant->sender()) {
       sender->set_transport(client.get());
     }

@@ -20,11 +20,10 @@
 #include "bench/bench_result.h"
 #include "bench/participant.h"
 #include "bench/run_state.h"
-#include "chat/v1/chat.grpc.pb.h"
+#include "bench/grpc_client.h"
 
 namespace bench {
 
-class GrpcClient;
 class WsClient;
 
 class BenchRunner {
@@ -62,7 +61,7 @@ class BenchRunner {
   std::vector<std::thread> threads_;
 
   std::vector<std::shared_ptr<grpc::Channel>> channels_;
-  std::vector<std::unique_ptr<chat::v1::ChatService::Stub>> stubs_;
+  std::vector<std::unique_ptr<ChatStub>> stubs_;
 
   std::vector<std::unique_ptr<Participant>> participants_;
   std::vector<std::unique_ptr<WsClient>> ws_clients_;

@@ -1,19 +1,30 @@
 #include "bench/grpc_client.h"
 
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "bench/proto_frame_decoder.h"
 #include "bench/run_state.h"
 
 namespace bench {
+namespace {
 
-GrpcClient::GrpcClient(chat::v1::ChatService::Stub* stub, Participant* participant,
+// The generic stub keeps a pointer to the method name for the call's lifetime.
+const std::string& ChatMethod() {
+  static const std::string* const kMethod = new std::string("/chat.v1.ChatService/Chat");
+  return *kMethod;
+}
+
+}  // namespace
+
+GrpcClient::GrpcClient(ChatStub* stub, Participant* participant,
                        std::string room)
     : stub_(stub), participant_(participant), room_(std::move(room)) {}
 
 void GrpcClient::Start() {
-  stub_->async()->Chat(&context_, this);
+  stub_->PrepareBidiStreamingCall(&context_, ChatMethod(), grpc::StubOptions(), this);
   {
     chat::MutexLock lock(&mu_);
     holding_ = true;
@@ -126,36 +137,27 @@ void GrpcClient::OnReadDone(bool ok) {
     }
     return;
   }
-  HandleEvent(in_, NowNanos());
-  StartRead(&in_);
-}
-
-void GrpcClient::HandleEvent(const chat::v1::ServerEvent& event, int64_t now_ns) {
-  switch (event.event_case()) {
-    case chat::v1::ServerEvent::kMessage:
-      participant_->OnChatText(event.message().text(), now_ns);
-      return;
-    case chat::v1::ServerEvent::kBatch:
-      for (const chat::v1::ServerEvent& inner : event.batch().events()) {
-        if (!inner.has_batch()) {
-          HandleEvent(inner, now_ns);
-        }
-      }
-      return;
-    case chat::v1::ServerEvent::kWelcome:
-      participant_->OnWelcome(static_cast<std::size_t>(event.welcome().online_size()));
-      return;
-    case chat::v1::ServerEvent::kPresence:
-      participant_->OnPresence(event.presence().online_count());
-      return;
-    case chat::v1::ServerEvent::kError:
-      participant_->OnError(event.error().code(), event.error().message(),
-                            event.error().client_id());
-      return;
-    case chat::v1::ServerEvent::kTyping:
-    case chat::v1::ServerEvent::EVENT_NOT_SET:
-      return;
+  const int64_t now = NowNanos();
+  std::vector<grpc::Slice> slices;
+  absl::Status status;
+  if (!in_.Dump(&slices).ok()) {
+    status = absl::InternalError("cannot read a message from roomd");
+  } else if (slices.size() == 1) {
+    status = ProtoFrameDecoder::Decode(
+        absl::string_view(reinterpret_cast<const char*>(slices[0].begin()), slices[0].size()),
+        now, participant_);
+  } else {
+    contiguous_.clear();
+    for (const grpc::Slice& slice : slices) {
+      contiguous_.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+    }
+    status = ProtoFrameDecoder::Decode(contiguous_, now, participant_);
   }
+  if (!status.ok()) {
+    participant_->OnError("BENCH", status.message(), "");
+  }
+  in_.Clear();
+  StartRead(&in_);
 }
 
 void GrpcClient::OnDone(const grpc::Status& status) {

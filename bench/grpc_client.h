@@ -2,28 +2,33 @@
 
 // One benchmark client over gRPC, straight to roomd's Chat stream: joins, hands every
 // ServerEvent (batches included) to its Participant, and writes its Sender's messages with
-// exactly one write in flight from a small queue. Reactions run on gRPC's threads and never
-// block; the write state is under mu_.
+// exactly one write in flight from a small queue. Responses are read as raw bytes and
+// walked by ProtoFrameDecoder (no message objects per event). Reactions run on gRPC's
+// threads and never block; the write state is under mu_.
 // Lifetime: owned by the runner, which destroys it only after OnDone (done() is true).
 
 #include <atomic>
 #include <deque>
 #include <string>
 
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/codegen/proto_utils.h>  // SerializationTraits for ClientEvent
 
 #include "bench/participant.h"
 #include "bench/transport.h"
-#include "chat/v1/chat.grpc.pb.h"
 #include "chat/v1/chat.pb.h"
 #include "common/mutex.h"
 
 namespace bench {
 
-class GrpcClient final : public grpc::ClientBidiReactor<chat::v1::ClientEvent, chat::v1::ServerEvent>,
+// Requests are ClientEvent messages; responses stay raw bytes.
+using ChatStub = grpc::TemplatedGenericStub<chat::v1::ClientEvent, grpc::ByteBuffer>;
+
+class GrpcClient final : public grpc::ClientBidiReactor<chat::v1::ClientEvent, grpc::ByteBuffer>,
                          public Transport {
  public:
-  GrpcClient(chat::v1::ChatService::Stub* stub, Participant* participant, std::string room);
+  GrpcClient(ChatStub* stub, Participant* participant, std::string room);
   GrpcClient(const GrpcClient&) = delete;
   GrpcClient& operator=(const GrpcClient&) = delete;
 
@@ -44,15 +49,15 @@ class GrpcClient final : public grpc::ClientBidiReactor<chat::v1::ClientEvent, c
 
  private:
   void Write(chat::v1::ClientEvent event);
-  void HandleEvent(const chat::v1::ServerEvent& event, int64_t now_ns);
   // Under mu_: takes the hold that keeps the call open for outside writes, if still held.
   bool TakeHoldLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  chat::v1::ChatService::Stub* const stub_;
+  ChatStub* const stub_;
   Participant* const participant_;
   const std::string room_;
   grpc::ClientContext context_;
-  chat::v1::ServerEvent in_;
+  grpc::ByteBuffer in_;
+  std::string contiguous_;  // in_'s bytes when they span several slices
   std::atomic<bool> done_{false};
 
   chat::Mutex mu_;

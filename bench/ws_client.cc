@@ -22,18 +22,19 @@ namespace websocket = boost::beast::websocket;
 
 // A Welcome lists everyone online: big rooms make big frames.
 constexpr std::size_t kMaxFrameBytes = 64 << 20;
-constexpr std::chrono::seconds kHandshakeTimeout{30};
 
 }  // namespace
 
 WsClient::WsClient(net::io_context& ioc, Participant* participant, net::ip::tcp::endpoint target,
-                   net::ip::address source, std::string host, std::string room)
+                   net::ip::address source, std::string host, std::string room,
+                   std::chrono::nanoseconds handshake_timeout)
     : ioc_(ioc),
       participant_(participant),
       target_(std::move(target)),
       source_(std::move(source)),
       host_(std::move(host)),
       room_(std::move(room)),
+      handshake_timeout_(handshake_timeout),
       ws_(ioc) {}
 
 void WsClient::Start() {
@@ -68,8 +69,11 @@ void WsClient::OnConnect(const boost::system::error_code& ec) {
   }
   boost::system::error_code ignored;
   ws_.next_layer().set_option(net::ip::tcp::no_delay(true), ignored);
-  ws_.set_option(websocket::stream_base::timeout{kHandshakeTimeout, websocket::stream_base::none(),
-                                                 /*keep_alive_pings=*/false});
+  // A busy bridge may take long to upgrade while a big room joins: allow the whole
+  // connect phase. The same limit bounds the closing handshake.
+  ws_.set_option(websocket::stream_base::timeout{
+      std::chrono::duration_cast<websocket::stream_base::duration>(handshake_timeout_),
+      websocket::stream_base::none(), /*keep_alive_pings=*/false});
   ws_.set_option(websocket::stream_base::decorator([](websocket::request_type& request) {
     request.set(beast::http::field::user_agent, "chat_bench");
   }));

@@ -5,6 +5,7 @@
 // write in flight. Everything runs on one single-threaded io_context, so no locks.
 // Lifetime: owned by the runner; destroyed only after its io_context stopped running.
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <string>
@@ -24,7 +25,7 @@ class WsClient final : public Transport {
   // `source` is the local address to connect from (unspecified: the kernel picks).
   WsClient(boost::asio::io_context& ioc, Participant* participant,
            boost::asio::ip::tcp::endpoint target, boost::asio::ip::address source,
-           std::string host, std::string room);
+           std::string host, std::string room, std::chrono::nanoseconds handshake_timeout);
   WsClient(const WsClient&) = delete;
   WsClient& operator=(const WsClient&) = delete;
 
@@ -56,6 +57,7 @@ class WsClient final : public Transport {
   const boost::asio::ip::address source_;
   const std::string host_;
   const std::string room_;
+  const std::chrono::nanoseconds handshake_timeout_;
   WebSocket ws_;
   boost::beast::flat_buffer read_buffer_;
 
