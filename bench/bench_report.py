@@ -224,6 +224,16 @@ def write_report(args, cases):
                f"{args.runs} run(s) of its case (each figure's median taken on its own); "
                "the single runs are listed at the end.")
     out.append("")
+    try:
+        busy = float(args.load_before.split()[0]) > 1.0
+    except (ValueError, IndexError):
+        busy = False
+    if busy:
+        out.append(f"**Warning: the machine was busy when these runs started (load average "
+                   f"{args.load_before.split()[0]} on {os.cpu_count()} CPUs). Other processes took "
+                   "CPU time from the servers and the load generator, so throughput is understated "
+                   "and latency overstated. Rerun on an idle machine before comparing.**")
+        out.append("")
     out.append("## Machine")
     out.append("")
     out.append(f"- CPUs (`nproc`): {os.cpu_count()}; model: {cpu_model()}")

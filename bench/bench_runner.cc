@@ -286,9 +286,11 @@ void BenchRunner::Measure(BenchResult* result) {
   self_cpu_start_ = SelfCpuSeconds();
   measure_start_ns_ = NowNanos();
   run_.SetMeasureStart(measure_start_ns_);
+  Note("measuring");  // profiling scripts key on these two lines
   run_.SetMeasureEnd(measure_start_ns_ + absl::ToInt64Nanoseconds(options_.duration));
   Pause(options_.duration);
   const int64_t end_ns = std::max(NowNanos(), measure_start_ns_ + 1);
+  Note("measured");
   run_.SetMeasureEnd(std::min(end_ns, measure_start_ns_ + absl::ToInt64Nanoseconds(options_.duration)));
   result->measured_seconds =
       static_cast<double>(std::min(end_ns - measure_start_ns_,
