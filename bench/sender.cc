@@ -95,8 +95,15 @@ void Sender::PopDone() {
   }
 }
 
+bool Sender::WindowOpen() const {
+  // The window spans seqs, not a count: the oldest unacknowledged message and the next one
+  // stay less than a window apart, so each in-flight seq owns its AckTable slot.
+  return pending_.empty() ||
+         next_seq_ - pending_.front().seq < static_cast<uint64_t>(options_.window);
+}
+
 void Sender::TrySend() {
-  while (sending_ && in_flight_ < options_.window && (period_ns_ == 0 || owed_ > 0)) {
+  while (sending_ && WindowOpen() && (period_ns_ == 0 || owed_ > 0)) {
     if (owed_ > 0) {
       --owed_;
     }

@@ -1,8 +1,9 @@
 #pragma once
 
-// The sending half of one client: keeps at most --window messages unacknowledged, paces them
-// at --rate (0: as fast as acknowledgements come back), and gives up on a message after
-// --ack_timeout. All of its state lives on one executor (one io thread); other threads
+// The sending half of one client: keeps its unacknowledged messages within a --window of
+// consecutive seqs (the oldest still unacknowledged and the newest are less than a window
+// apart), paces them at --rate (0: as fast as acknowledgements come back), and gives up on a
+// message after --ack_timeout. All of its state lives on one executor (one io thread); other threads
 // only post to it. Lifetime: owned by the runner; destroyed after the io threads stopped.
 
 #include <cstdint>
@@ -56,6 +57,7 @@ class Sender {
   void DoStart(int64_t phase_ns);
   void DoStop();
   void Finish(uint64_t seq, bool rejected);
+  bool WindowOpen() const;
   void TrySend();
   void SendOne();
   void ArmRateTimer();
