@@ -106,7 +106,7 @@ void WebSocketSession::Run(beast::http::request<beast::http::string_body> reques
 
 void WebSocketSession::GoAway() {
   net::post(strand_, [self = shared_from_this()] {
-    self->StartClose(MakeCloseReason(kCloseGoingAway, "going away"));
+    self->StartClose(MakeCloseReason(kCloseGoingAway, "going away"), /*drain=*/true);
   });
 }
 
@@ -118,17 +118,13 @@ void WebSocketSession::OnAccept(beast::error_code ec) {
   }
   accepted_ = true;
   LogLine(absl::StrCat("connect #", id_, " ", peer_, " ", TargetPath(target_)));
-  roomd_ = context_.roomd->StartChat(weak_from_this());
-  if (closing_) {  // GoAway arrived during the upgrade
-    EndRoomdSide();
-    close_timer_.expires_after(
-        absl::ToChronoMilliseconds(context_.options->handshake_timeout));
-    close_timer_.async_wait(
-        beast::bind_front_handler(&WebSocketSession::OnCloseTimer, shared_from_this()));
+  if (closing_) {  // GoAway arrived during the upgrade: no roomd stream for this one
+    ArmCloseTimer();
     DoWrite();
     DoRead();
     return;
   }
+  roomd_ = context_.roomd->StartChat(weak_from_this());
   join_timer_.expires_after(absl::ToChronoMilliseconds(context_.options->join_timeout));
   join_timer_.async_wait(
       beast::bind_front_handler(&WebSocketSession::OnJoinTimer, shared_from_this()));
@@ -267,7 +263,8 @@ void WebSocketSession::HandleRoomdDone(const grpc::Status& status) {
   const std::uint16_t code = CloseCodeForStatus(status.error_code());
   LogLine(absl::StrCat("roomd ended #", id_, ": ", StatusCodeName(status.error_code()), " ",
                        status.error_message()));
-  StartClose(MakeCloseReason(code, reason));
+  // roomd's last events (often an Error saying why) go out before the close frame.
+  StartClose(MakeCloseReason(code, reason), /*drain=*/true);
 }
 
 void WebSocketSession::Send(Frame frame) {
@@ -279,8 +276,9 @@ void WebSocketSession::Send(Frame frame) {
   if (!queue_.empty() && queued_bytes_ + frame->size() > limit) {
     LogLine(absl::StrCat("slow consumer #", id_, " ", peer_, ": ", queued_bytes_,
                          " bytes queued"));
-    StartClose(MakeCloseReason(kCloseSlowConsumer, "slow consumer: the browser did not read "
-                                                   "its messages in time"));
+    StartClose(MakeCloseReason(kCloseSlowConsumer,
+                               "slow consumer: the browser did not read its messages in time"),
+               /*drain=*/false);
     return;
   }
   queued_bytes_ += frame->size();
@@ -292,34 +290,31 @@ void WebSocketSession::DoWrite() {
   if (writing_ || browser_done_ || !accepted_) {
     return;
   }
-  if (closing_) {
-    if (!close_sent_ && close_reason_) {
-      close_sent_ = true;
-      writing_ = true;
-      ws_.async_close(*close_reason_, beast::bind_front_handler(&WebSocketSession::OnClose,
-                                                                shared_from_this()));
-    }
-    return;
-  }
-  if (ping_due_) {
+  if (ping_due_ && !closing_) {
     ping_due_ = false;
     writing_ = true;
     ws_.async_ping({}, beast::bind_front_handler(&WebSocketSession::OnWrite,
                                                  shared_from_this()));
     return;
   }
-  if (queue_.empty()) {
+  if (!queue_.empty()) {
+    in_flight_ = std::move(queue_.front());
+    queue_.pop_front();
+    queued_bytes_ -= in_flight_->size();
+    writing_ = true;
+    ws_.text(true);
+    ws_.async_write(net::buffer(*in_flight_),
+                    [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                      self->OnWrite(ec);
+                    });
     return;
   }
-  in_flight_ = std::move(queue_.front());
-  queue_.pop_front();
-  queued_bytes_ -= in_flight_->size();
-  writing_ = true;
-  ws_.text(true);
-  ws_.async_write(net::buffer(*in_flight_),
-                  [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                    self->OnWrite(ec);
-                  });
+  if (closing_ && !close_sent_ && close_reason_) {
+    close_sent_ = true;
+    writing_ = true;
+    ws_.async_close(*close_reason_,
+                    beast::bind_front_handler(&WebSocketSession::OnClose, shared_from_this()));
+  }
 }
 
 void WebSocketSession::OnWrite(beast::error_code ec) {
@@ -333,14 +328,16 @@ void WebSocketSession::OnWrite(beast::error_code ec) {
   DoWrite();
 }
 
-void WebSocketSession::StartClose(const websocket::close_reason& reason) {
+void WebSocketSession::StartClose(const websocket::close_reason& reason, bool drain) {
   if (closing_) {
     return;
   }
   closing_ = true;
   close_reason_ = reason;
-  queue_.clear();
-  queued_bytes_ = 0;
+  if (!drain) {
+    queue_.clear();
+    queued_bytes_ = 0;
+  }
   ping_due_ = false;
   ping_timer_.cancel();
   join_timer_.cancel();
@@ -348,10 +345,14 @@ void WebSocketSession::StartClose(const websocket::close_reason& reason) {
     return;  // OnAccept sends the close once the upgrade is done
   }
   EndRoomdSide();
+  ArmCloseTimer();
+  DoWrite();
+}
+
+void WebSocketSession::ArmCloseTimer() {
   close_timer_.expires_after(absl::ToChronoMilliseconds(context_.options->handshake_timeout));
   close_timer_.async_wait(
       beast::bind_front_handler(&WebSocketSession::OnCloseTimer, shared_from_this()));
-  DoWrite();
 }
 
 void WebSocketSession::OnClose(beast::error_code ec) {
@@ -430,10 +431,10 @@ void WebSocketSession::OnJoinTimer(beast::error_code ec) {
     return;
   }
   LogLine(absl::StrCat("join timeout #", id_, " ", peer_));
-  StartClose(MakeCloseReason(
-      kCloseJoinTimeout,
-      absl::StrCat("join timeout: no welcome within ",
-                   FormatSeconds(context_.options->join_timeout))));
+  StartClose(MakeCloseReason(kCloseJoinTimeout,
+                             absl::StrCat("join timeout: no welcome within ",
+                                          FormatSeconds(context_.options->join_timeout))),
+             /*drain=*/true);
 }
 
 void WebSocketSession::OnCloseTimer(beast::error_code ec) {

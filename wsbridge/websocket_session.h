@@ -65,13 +65,15 @@ class WebSocketSession final : public RoomdStreamObserver,
   void DoWrite();
   void OnWrite(boost::beast::error_code ec);
 
-  // Ending: StartClose sends a close frame after the write in flight; BrowserFinished
-  // runs once the socket is done for any reason; EndRoomdSide half-closes the stream.
-  void StartClose(const boost::beast::websocket::close_reason& reason);
+  // Ending: StartClose sends a close frame after the write in flight (and, with `drain`,
+  // after the frames already queued); BrowserFinished runs once the socket is done for
+  // any reason; EndRoomdSide half-closes the roomd stream.
+  void StartClose(const boost::beast::websocket::close_reason& reason, bool drain);
   void OnClose(boost::beast::error_code ec);
   void BrowserFinished(std::string note);
   void EndRoomdSide();
 
+  void ArmCloseTimer();
   void ArmPingTimer(absl::Duration after);
   void OnPingTimer(boost::beast::error_code ec);
   void OnJoinTimer(boost::beast::error_code ec);

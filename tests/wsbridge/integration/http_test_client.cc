@@ -22,7 +22,6 @@ absl::StatusOr<HttpResult> HttpRequest(
   net::io_context ioc;
   beast::tcp_stream stream(ioc);
   stream.expires_after(absl::ToChronoMilliseconds(timeout));  // bounds every step below
-  beast::error_code ec;
   http::request<http::empty_body> request{method, target, 11};
   request.set(http::field::host, absl::StrCat("127.0.0.1:", port));
   for (const auto& [name, value] : headers) {

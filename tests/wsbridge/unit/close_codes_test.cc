@@ -15,7 +15,7 @@ TEST(CloseCodesTest, RoomdStatusMapsTo4000PlusCode) {
   EXPECT_EQ(CloseCodeForStatus(grpc::StatusCode::RESOURCE_EXHAUSTED), 4008);
   EXPECT_EQ(CloseCodeForStatus(grpc::StatusCode::UNAVAILABLE), 4014);
   EXPECT_EQ(CloseCodeForStatus(grpc::StatusCode::UNAUTHENTICATED), 4016);
-  EXPECT_EQ(CloseCodeForStatus(static_cast<grpc::StatusCode>(99)), 4002);  // UNKNOWN
+  EXPECT_EQ(CloseCodeForStatus(static_cast<grpc::StatusCode>(20)), 4002);  // UNKNOWN
   EXPECT_EQ(kCloseSlowConsumer, 4008);
   EXPECT_EQ(kCloseJoinTimeout, 4004);
 }
