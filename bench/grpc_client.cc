@@ -95,14 +95,16 @@ void GrpcClient::OnWriteDone(bool ok) {
     writing_ = false;
     if (!ok) {
       writes_ended_ = true;  // the call is over; OnDone says why
+    }
+    if (writes_ended_) {
+      // Over (here or, while this write was in flight, on the read side): nothing more
+      // goes out, and the hold must go or OnDone never comes.
       queue_.clear();
       release = TakeHoldLocked();
     } else if (closing_) {
-      if (!writes_ended_) {
-        writes_ended_ = true;
-        writes_done = true;
-        release = TakeHoldLocked();
-      }
+      writes_ended_ = true;
+      writes_done = true;
+      release = TakeHoldLocked();
     } else if (!queue_.empty()) {
       out_ = std::move(queue_.front());
       queue_.pop_front();
