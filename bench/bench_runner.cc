@@ -273,6 +273,9 @@ void BenchRunner::Measure(BenchResult* result) {
   const int64_t period_ns =
       options_.rate > 0 ? static_cast<int64_t>(1e9 / options_.rate) : 0;
   for (int s = 0; s < senders; ++s) {
+    if (!participants_[s]->welcomed() || participants_[s]->ended()) {
+      continue;  // never joined, or already gone: it has nobody to send to
+    }
     // Paced senders are spread over the period so they do not fire together.
     run_.senders()[s]->Start(senders > 0 ? period_ns * s / senders : 0);
   }

@@ -81,6 +81,9 @@ void Participant::OnEnded(absl::string_view why) {
     return;
   }
   end_reason_ = std::string(why);
+  if (sender_ && !run_->closing()) {
+    sender_->Disconnected();  // nothing it sends can arrive any more
+  }
   if (welcomed() && !run_->closing()) {
     dropped_.store(true, std::memory_order_release);
     run_->room_live(room_).fetch_sub(1, std::memory_order_relaxed);

@@ -38,6 +38,18 @@ void Sender::Stop() {
   net::post(executor_, [this] { DoStop(); });
 }
 
+void Sender::Disconnected() {
+  net::post(executor_, [this] {
+    DoStop();
+    for (Pending& entry : pending_) {
+      if (!entry.done) {
+        GiveUp(&entry);
+      }
+    }
+    PopDone();
+  });
+}
+
 void Sender::Acked(uint64_t seq) {
   net::post(executor_, [this, seq] { Finish(seq, /*rejected=*/false); });
 }
@@ -154,6 +166,16 @@ void Sender::OnRateTimer(const boost::system::error_code& ec) {
   ArmRateTimer();
 }
 
+void Sender::GiveUp(Pending* entry) {
+  entry->done = true;
+  --in_flight_;
+  run_->outstanding().fetch_sub(1, std::memory_order_relaxed);
+  ++stats_.ack_timeouts;
+  if (options_.ack == AckMode::kAll) {
+    acks_->Abandon(index_, entry->seq);
+  }
+}
+
 void Sender::ArmCheckTimer() {
   check_timer_.expires_after(kCheckInterval);
   check_timer_.async_wait([this](const boost::system::error_code& ec) { OnCheckTimer(ec); });
@@ -170,13 +192,7 @@ void Sender::OnCheckTimer(const boost::system::error_code& ec) {
       break;
     }
     if (!entry.done) {
-      entry.done = true;
-      --in_flight_;
-      run_->outstanding().fetch_sub(1, std::memory_order_relaxed);
-      ++stats_.ack_timeouts;
-      if (options_.ack == AckMode::kAll) {
-        acks_->Abandon(index_, entry.seq);
-      }
+      GiveUp(&entry);
       freed = true;
     }
   }

@@ -24,7 +24,8 @@ struct SenderStats {
   uint64_t sent_measured = 0;  // sent inside the measured interval
   uint64_t acked = 0;
   uint64_t rejected = 0;      // answered with an Error (e.g. rate limit)
-  uint64_t ack_timeouts = 0;  // never acknowledged within --ack_timeout
+  uint64_t ack_timeouts = 0;  // given up: not acknowledged within --ack_timeout, or the
+                              // sender's own connection ended
   uint64_t rate_missed = 0;   // paced sends skipped because the window was full
 };
 
@@ -41,6 +42,8 @@ class Sender {
   // Any thread: each only posts to the sender's executor.
   void Start(int64_t phase_ns);  // paced senders begin `phase_ns` into their period
   void Stop();
+  // Its connection ended: stop, and give up on every unacknowledged message.
+  void Disconnected();
   void Acked(uint64_t seq);
   void Rejected(uint64_t seq);
 
@@ -56,6 +59,7 @@ class Sender {
 
   void DoStart(int64_t phase_ns);
   void DoStop();
+  void GiveUp(Pending* entry);
   void Finish(uint64_t seq, bool rejected);
   bool WindowOpen() const;
   void TrySend();

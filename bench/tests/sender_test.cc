@@ -86,5 +86,17 @@ TEST_F(SenderTest, StopsSending) {
   EXPECT_EQ(run_.outstanding().load(), 2);
 }
 
+TEST_F(SenderTest, DisconnectGivesUpOnWhatIsInFlight) {
+  sender_->Start(0);
+  Run();
+  sender_->Acked(1);
+  sender_->Disconnected();
+  Run();
+  EXPECT_EQ(run_.outstanding().load(), 0);
+  EXPECT_EQ(sender_->stats().acked, 1u);
+  EXPECT_EQ(sender_->stats().ack_timeouts, 4u);  // 2..5 (5 went out when 1 was acknowledged)
+  EXPECT_FALSE(acks_.Deliver(0, 5)) << "abandoned slots acknowledge nothing";
+}
+
 }  // namespace
 }  // namespace bench

@@ -1,0 +1,163 @@
+// End to end: chat_bench's runner against an in-process roomd (and wsbridge), both ways.
+// Short runs; the assertions are about correctness of the counts, never about speed.
+
+#include "bench/bench_runner.h"
+
+#include <unistd.h>
+
+#include <memory>
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "roomd/logger.h"
+#include "roomd/server.h"
+#include "wsbridge/bridge_server.h"
+
+namespace bench {
+namespace {
+
+class BenchRunnerTest : public ::testing::Test {
+ protected:
+  void StartRoomd(double rate = 1e6, double burst = 1e6) {
+    roomd::SetLoggingEnabled(false);
+    roomd::ServerOptions options;
+    options.listen = "127.0.0.1:0";
+    options.rate_per_second = rate;
+    options.rate_burst = burst;
+    absl::StatusOr<std::unique_ptr<roomd::RoomServer>> server = roomd::RoomServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    roomd_ = *std::move(server);
+  }
+
+  void StartBridge() {
+    wsbridge::BridgeOptions options;
+    options.listen = "127.0.0.1:0";
+    options.roomd = roomd_->address();
+    options.web_root = CHAT_BENCH_TEST_WEB_ROOT;
+    options.threads = 2;
+    bridge_ = std::make_unique<wsbridge::BridgeServer>(options);
+    ASSERT_TRUE(bridge_->Start().ok());
+  }
+
+  BenchOptions Options(Mode mode) const {
+    BenchOptions options;
+    options.mode = mode;
+    options.target = mode == Mode::kGrpc ? roomd_->address()
+                                         : absl::StrCat("127.0.0.1:", bridge_->port());
+    options.clients = 20;
+    options.senders = 2;
+    options.window = 4;
+    options.warmup = absl::Milliseconds(100);
+    options.duration = absl::Milliseconds(400);
+    options.connect_timeout = absl::Seconds(20);
+    options.drain_timeout = absl::Seconds(10);
+    options.ack_timeout = absl::Seconds(10);
+    options.server_pids = {static_cast<int>(getpid())};  // this process hosts the servers
+    return options;
+  }
+
+  void TearDown() override {
+    if (bridge_) {
+      bridge_->Shutdown();
+    }
+    if (roomd_) {
+      roomd_->Shutdown();
+    }
+  }
+
+  std::unique_ptr<roomd::RoomServer> roomd_;
+  std::unique_ptr<wsbridge::BridgeServer> bridge_;
+};
+
+void ExpectCleanLoad(const BenchResult& result) {
+  EXPECT_TRUE(result.Clean()) << result.Summary();
+  EXPECT_EQ(result.connected, result.options.clients);
+  EXPECT_TRUE(result.settled);
+  EXPECT_GT(result.messages_sent, 0u);
+  EXPECT_GT(result.deliveries, 0u);
+  EXPECT_EQ(result.lost, 0u);
+  EXPECT_EQ(result.out_of_order, 0u);
+  EXPECT_EQ(result.dropped, 0);
+  EXPECT_GT(result.p50_us, 0);
+  EXPECT_LE(result.p50_us, result.max_us);
+  ASSERT_EQ(result.servers.size(), 1u);
+  EXPECT_GT(result.servers[0].rss_kb, 0);
+}
+
+TEST_F(BenchRunnerTest, GrpcRunIsClean) {
+  StartRoomd();
+  BenchRunner runner(Options(Mode::kGrpc));
+  absl::StatusOr<BenchResult> result = runner.Run();
+  ASSERT_TRUE(result.ok()) << result.status();
+  ExpectCleanLoad(*result);
+  EXPECT_FALSE(runner.unclean_exit());
+}
+
+TEST_F(BenchRunnerTest, WebSocketRunIsClean) {
+  StartRoomd();
+  StartBridge();
+  BenchRunner runner(Options(Mode::kWebSocket));
+  absl::StatusOr<BenchResult> result = runner.Run();
+  ASSERT_TRUE(result.ok()) << result.status();
+  ExpectCleanLoad(*result);
+}
+
+TEST_F(BenchRunnerTest, PacedEchoRunOverSeveralRoomsIsClean) {
+  StartRoomd();
+  StartBridge();
+  BenchOptions options = Options(Mode::kWebSocket);
+  options.rooms = 2;
+  options.rate = 20;
+  options.ack = AckMode::kEcho;
+  BenchRunner runner(options);
+  absl::StatusOr<BenchResult> result = runner.Run();
+  ASSERT_TRUE(result.ok()) << result.status();
+  ExpectCleanLoad(*result);
+}
+
+TEST_F(BenchRunnerTest, IdleHoldsEveryConnection) {
+  StartRoomd();
+  StartBridge();
+  BenchOptions options = Options(Mode::kWebSocket);
+  options.idle = true;
+  options.senders = 0;
+  options.clients = 30;
+  options.rooms = 3;
+  BenchRunner runner(options);
+  absl::StatusOr<BenchResult> result = runner.Run();
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_TRUE(result->Clean()) << result->Summary();
+  EXPECT_EQ(result->connected, 30);
+  EXPECT_EQ(result->dropped, 0);
+  EXPECT_EQ(result->deliveries, 0u);
+}
+
+TEST_F(BenchRunnerTest, RefusedSendsMakeTheRunUnclean) {
+  StartRoomd(/*rate=*/1, /*burst=*/2);  // far below what the senders try
+  BenchRunner runner(Options(Mode::kGrpc));
+  absl::StatusOr<BenchResult> result = runner.Run();
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_GT(result->rejected, 0u);
+  EXPECT_GT(result->server_errors, 0u);
+  EXPECT_EQ(result->lost, 0u) << "refused messages are not lost";
+  EXPECT_EQ(result->ack_timeouts, 0u);
+  EXPECT_FALSE(result->Clean());
+}
+
+TEST_F(BenchRunnerTest, UnreachableTargetIsReportedNotHung) {
+  StartRoomd();
+  BenchOptions options = Options(Mode::kGrpc);
+  options.mode = Mode::kWebSocket;
+  options.target = "127.0.0.1:1";  // nothing listens there
+  options.connect_timeout = absl::Seconds(5);
+  BenchRunner runner(options);
+  absl::StatusOr<BenchResult> result = runner.Run();
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->connected, 0);
+  EXPECT_EQ(result->connect_errors, options.clients);
+  EXPECT_FALSE(result->Clean());
+}
+
+}  // namespace
+}  // namespace bench
