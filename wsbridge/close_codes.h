@@ -4,10 +4,11 @@
 // docs/protocol.md lists them; keep the two in step.
 
 #include <cstdint>
-#include "absl/strings/string_view.h"
 
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <grpcpp/support/status.h>
+
+#include "absl/strings/string_view.h"
 
 namespace wsbridge {
 

@@ -4,14 +4,15 @@
 // /chat upgrade over to a WebSocketSession.
 // Lifetime: shared; the pending read, write or health probe holds it.
 
+#include <memory>
 #include <optional>
-#include "absl/strings/string_view.h"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "absl/strings/string_view.h"
 #include "wsbridge/bridge_context.h"
 
 namespace wsbridge {

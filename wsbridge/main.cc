@@ -15,7 +15,6 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "wsbridge/bridge_options.h"
 #include "wsbridge/bridge_server.h"
 #include "wsbridge/log.h"

@@ -3,8 +3,9 @@
 // Decides which pages may open /chat, against cross-site WebSocket hijacking.
 
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
+
+#include "absl/strings/string_view.h"
 
 namespace wsbridge {
 

@@ -4,9 +4,9 @@
 // (optional name and after_seq) makes the bridge send the join for the browser.
 
 #include <optional>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "chat/v1/chat.pb.h"
 
 namespace wsbridge {

@@ -9,9 +9,9 @@
 #include <memory>
 #include <string>
 
+#include <google/protobuf/wrappers.pb.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
-#include <google/protobuf/wrappers.pb.h>
 
 #include "chat/v1/chat.grpc.pb.h"
 #include "wsbridge/bridge_options.h"

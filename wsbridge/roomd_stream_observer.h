@@ -4,6 +4,7 @@
 // from a gRPC reaction, so implementations only hand the work to their own strand.
 
 #include <grpcpp/support/status.h>
+
 #include "wsbridge/json_codec.h"
 
 namespace wsbridge {

@@ -3,11 +3,11 @@
 // Small URL helpers for request targets ("/path?query").
 
 #include <string>
-#include "absl/strings/string_view.h"
 #include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace wsbridge {
 
