@@ -33,6 +33,9 @@ ABSL_FLAG(size_t, max_connections, kDefaults.max_connections,
           "Chat streams the server accepts at once (RESOURCE_EXHAUSTED beyond)");
 ABSL_FLAG(size_t, max_connections_per_room, kDefaults.max_connections_per_room,
           "connections one room accepts (RESOURCE_EXHAUSTED beyond)");
+ABSL_FLAG(size_t, max_connections_per_user, kDefaults.max_connections_per_user,
+          "connections one user (email) may have in one room (RESOURCE_EXHAUSTED beyond; "
+          "0: no limit)");
 ABSL_FLAG(size_t, max_rooms, kDefaults.max_rooms,
           "rooms the server keeps; at the limit the longest-idle empty room is dropped, "
           "and if none is empty new rooms are refused (RESOURCE_EXHAUSTED)");
@@ -76,6 +79,7 @@ int main(int argc, char** argv) {
   options.rate_burst = absl::GetFlag(FLAGS_rate_burst);
   options.max_connections = absl::GetFlag(FLAGS_max_connections);
   options.max_connections_per_room = absl::GetFlag(FLAGS_max_connections_per_room);
+  options.max_connections_per_user = absl::GetFlag(FLAGS_max_connections_per_user);
   options.max_rooms = absl::GetFlag(FLAGS_max_rooms);
   options.max_outbound_bytes = absl::GetFlag(FLAGS_max_outbound_bytes);
   options.typing_timeout = absl::GetFlag(FLAGS_typing_timeout);

@@ -22,6 +22,7 @@ Room::Room(std::string name, const ServerOptions& options, Timer* timer)
     : name_(std::move(name)),
       history_size_(options.history_size),
       max_connections_(options.max_connections_per_room),
+      max_connections_per_user_(options.max_connections_per_user),
       max_outbound_bytes_(options.max_outbound_bytes),
       trim_slack_(std::clamp<uint64_t>(options.max_outbound_bytes / 8, kMinTrimSlack,
                                        kMaxTrimSlack)),
@@ -43,6 +44,13 @@ absl::Status Room::Join(uint64_t conn_id, Subscriber* subscriber, const chat::v1
   }
   if (members_.contains(conn_id)) {
     return absl::FailedPreconditionError("connection already joined");
+  }
+  if (auto it = online_.find(user.id());
+      max_connections_per_user_ != 0 && it != online_.end() &&
+      it->second.connections >= max_connections_per_user_) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("this user already has ", max_connections_per_user_,
+                     " connections in room \"", name_, "\"; close one first"));
   }
   last_activity_ = absl::Now();
   OnlineUser& online = online_[user.id()];

@@ -45,7 +45,8 @@ class Room : public std::enable_shared_from_this<Room> {
   // Adds connection `conn_id` of `user`. Fills `welcome` (a ServerEvent holding Welcome)
   // from the same critical section that sets the member's cursor to the log's tail, so the
   // history it carries and the live events that follow have no gap and no overlap.
-  // RESOURCE_EXHAUSTED when the room is full; ABORTED when the room was closed (look it up
+  // RESOURCE_EXHAUSTED when the room is full or the user already has the maximum of
+  // connections in it; ABORTED when the room was closed (look it up
   // again).
   absl::Status Join(uint64_t conn_id, Subscriber* subscriber, const chat::v1::User& user,
                     uint64_t after_seq, chat::v1::ServerEvent* welcome, Notifications* notes);
@@ -136,6 +137,7 @@ class Room : public std::enable_shared_from_this<Room> {
   const std::string name_;
   const size_t history_size_;
   const size_t max_connections_;
+  const size_t max_connections_per_user_;
   const uint64_t max_outbound_bytes_;
   const uint64_t trim_slack_;
   const absl::Duration typing_timeout_;

@@ -25,6 +25,8 @@ struct ServerOptions {
   // Admission limits.
   size_t max_connections = 20000;
   size_t max_connections_per_room = 5000;
+  // Connections one user (one email) may have in one room, e.g. open tabs; 0: no limit.
+  size_t max_connections_per_user = 16;
   size_t max_rooms = 1000;
   // Bytes a session may have queued but unsent before it is dropped as a slow consumer.
   size_t max_outbound_bytes = 1 << 20;
