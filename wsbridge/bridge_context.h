@@ -3,6 +3,9 @@
 // What every session needs from the server; BridgeServer owns all of it and outlives
 // every session.
 
+#include <memory>
+
+#include "wsbridge/address_limiter.h"
 #include "wsbridge/bridge_options.h"
 #include "wsbridge/json_codec.h"
 #include "wsbridge/live_set.h"
@@ -21,6 +24,9 @@ struct BridgeContext {
   const StaticFiles* files;
   RoomdClient* roomd;
   LiveSet<WebSocketSession>* sessions;
+  // Set per connection by the listener: this connection's count for its address, held by
+  // every copy of the context (HTTP session, then WebSocket session) until the last ends.
+  std::shared_ptr<const AddressLimiter::Slot> address_slot = nullptr;
 };
 
 }  // namespace wsbridge

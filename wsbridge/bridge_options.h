@@ -29,6 +29,10 @@ struct BridgeOptions {
   // served by the bridge itself (the Origin's host:port equals the request's Host).
   std::vector<std::string> allowed_origins;
 
+  // Open connections (HTTP or WebSocket) from one client IP address; more are answered
+  // HTTP 429 and closed. 0: no limit.
+  std::size_t max_connections_per_address = 256;
+
   // Bytes of frames queued for one browser before it is closed as a slow consumer.
   std::size_t outbound_queue_bytes = 1024 * 1024;
   // Events queued towards roomd for one browser before the bridge stops reading it.

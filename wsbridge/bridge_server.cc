@@ -49,7 +49,7 @@ BridgeServer::BridgeServer(BridgeOptions options)
       origins_(options_.allowed_origins),
       files_(options_.web_root),
       roomd_(options_, &codec_),
-      context_{&options_, &codec_, &origins_, &files_, &roomd_, &sessions_},
+      context_{&options_, &codec_, &origins_, &files_, &roomd_, &sessions_, nullptr},
       ioc_(std::max(options_.threads, 1)) {}
 
 BridgeServer::~BridgeServer() { Shutdown(); }

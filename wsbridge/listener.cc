@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/strand.hpp>
 
 #include "absl/strings/str_cat.h"
@@ -18,13 +19,21 @@ namespace net = boost::asio;
 // After an accept error such as EMFILE, pause before accepting again instead of spinning.
 constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
 
+bool IsPowerOfTen(uint64_t n) {
+  while (n >= 10 && n % 10 == 0) {
+    n /= 10;
+  }
+  return n == 1;
+}
+
 }  // namespace
 
 Listener::Listener(net::io_context& ioc, const BridgeContext& context)
     : ioc_(ioc),
       context_(context),
       acceptor_(net::make_strand(ioc)),
-      retry_timer_(acceptor_.get_executor()) {}
+      retry_timer_(acceptor_.get_executor()),
+      limiter_(AddressLimiter::Create(context.options->max_connections_per_address)) {}
 
 absl::Status Listener::Bind(const net::ip::tcp::endpoint& endpoint) {
   beast::error_code ec;
@@ -85,9 +94,45 @@ void Listener::OnAccept(beast::error_code ec, net::ip::tcp::socket socket) {
     return;
   }
   beast::error_code ignored;
+  const auto remote = socket.remote_endpoint(ignored);
+  const std::string address = ignored ? std::string("unknown") : remote.address().to_string();
+  std::shared_ptr<const AddressLimiter::Slot> slot = limiter_->TryAcquire(address);
+  if (slot == nullptr) {
+    Refuse(std::move(socket), address);
+    DoAccept();
+    return;
+  }
   socket.set_option(net::ip::tcp::no_delay(true), ignored);
-  std::make_shared<HttpSession>(std::move(socket), context_)->Run();
+  BridgeContext context = context_;
+  context.address_slot = std::move(slot);
+  std::make_shared<HttpSession>(std::move(socket), context)->Run();
   DoAccept();
+}
+
+void Listener::Refuse(net::ip::tcp::socket socket, const std::string& address) {
+  // A flood would flood the log too: one line at the 1st, 10th, 100th, ... refusal.
+  const uint64_t refused = refused_.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (IsPowerOfTen(refused)) {
+    LogLine(absl::StrCat("refused ", refused, " connection(s) so far; latest: ", address,
+                         " already has ", limiter_->max_per_address(),
+                         " (--max_connections_per_address)"));
+  }
+  struct Refusal {
+    net::ip::tcp::socket socket;
+    std::string response;
+  };
+  const std::string body = absl::StrCat("too many connections from your address (limit ",
+                                        limiter_->max_per_address(), ")\n");
+  auto refusal = std::make_shared<Refusal>(Refusal{
+      std::move(socket),
+      absl::StrCat("HTTP/1.1 429 Too Many Requests\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                   "Content-Length: ", body.size(), "\r\nConnection: close\r\n\r\n", body)});
+  net::async_write(refusal->socket, net::buffer(refusal->response),
+                   [refusal](beast::error_code, std::size_t) {
+                     beast::error_code ignored;
+                     refusal->socket.shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+                     refusal->socket.close(ignored);
+                   });
 }
 
 void Listener::OnRetryTimer(beast::error_code ec) {

@@ -3,7 +3,10 @@
 // Accepts connections and starts an HttpSession, on its own strand, for each.
 // Lifetime: shared; the pending accept holds it until Stop() closes the acceptor.
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
+#include <string>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -11,6 +14,7 @@
 #include <boost/beast/core/error.hpp>
 
 #include "absl/status/status.h"
+#include "wsbridge/address_limiter.h"
 #include "wsbridge/bridge_context.h"
 
 namespace wsbridge {
@@ -31,12 +35,16 @@ class Listener : public std::enable_shared_from_this<Listener> {
   void DoAccept();
   void OnAccept(boost::beast::error_code ec, boost::asio::ip::tcp::socket socket);
   void OnRetryTimer(boost::beast::error_code ec);
+  // Answers HTTP 429 to a connection over the per-address limit and closes it.
+  void Refuse(boost::asio::ip::tcp::socket socket, const std::string& address);
 
   boost::asio::io_context& ioc_;
   const BridgeContext context_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_timer_;
   boost::asio::ip::tcp::endpoint endpoint_;
+  const std::shared_ptr<AddressLimiter> limiter_;
+  std::atomic<uint64_t> refused_{0};
 };
 
 }  // namespace wsbridge

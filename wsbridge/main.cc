@@ -34,6 +34,8 @@ ABSL_FLAG(std::size_t, max_frame_bytes, kDefaults.max_frame_bytes,
 ABSL_FLAG(std::vector<std::string>, allowed_origins, {},
           "extra origins that may open /chat, comma-separated (\"*\": any); pages served by "
           "the bridge itself are always allowed");
+ABSL_FLAG(std::size_t, max_connections_per_address, kDefaults.max_connections_per_address,
+          "open connections from one client IP address; more get HTTP 429 (0: no limit)");
 ABSL_FLAG(std::size_t, outbound_queue_bytes, kDefaults.outbound_queue_bytes,
           "bytes queued for one browser before it is closed as a slow consumer (4008)");
 ABSL_FLAG(std::size_t, roomd_queue_events, kDefaults.roomd_queue_events,
@@ -75,6 +77,7 @@ int main(int argc, char** argv) {
   }
   options.max_frame_bytes = absl::GetFlag(FLAGS_max_frame_bytes);
   options.allowed_origins = absl::GetFlag(FLAGS_allowed_origins);
+  options.max_connections_per_address = absl::GetFlag(FLAGS_max_connections_per_address);
   options.outbound_queue_bytes = absl::GetFlag(FLAGS_outbound_queue_bytes);
   options.roomd_queue_events = absl::GetFlag(FLAGS_roomd_queue_events);
   options.socket_send_buffer_bytes = absl::GetFlag(FLAGS_socket_send_buffer_bytes);
