@@ -1,0 +1,204 @@
+// Faults with the real binaries as child processes: roomd SIGKILLed mid-chat, SIGTERM
+// under load for both daemons, and wsbridge SIGKILLed while roomd keeps serving.
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "tests/harden/child_process.h"
+#include "tests/roomd/integration/chat_test_client.h"
+#include "tests/wsbridge/integration/bridge_fixture.h"
+
+namespace wsbridge::testing {
+namespace {
+
+using chat::testing::ChildProcess;
+
+constexpr char kRoomdMarker[] = "roomd: listening on 127.0.0.1:";
+constexpr char kBridgeMarker[] = "listening on http://127.0.0.1:";
+
+std::string ReasonOf(const boost::beast::websocket::close_reason& reason) {
+  return std::string(reason.reason.data(), reason.reason.size());
+}
+
+int StartRoomdChild(ChildProcess* roomd, int port) {
+  EXPECT_TRUE(roomd->Start({ROOMD_BINARY, absl::StrCat("--listen=127.0.0.1:", port),
+                            "--shutdown_grace=1s"}).ok());
+  return roomd->WaitForPort(kRoomdMarker);
+}
+
+int StartBridgeChild(ChildProcess* bridge, int roomd_port, const std::string& web_root) {
+  EXPECT_TRUE(bridge->Start({WSBRIDGE_BINARY, "--listen=127.0.0.1:0",
+                             absl::StrCat("--roomd=127.0.0.1:", roomd_port),
+                             "--web_root=" + web_root, "--threads=2"}).ok());
+  return bridge->WaitForPort(kBridgeMarker);
+}
+
+// The in-process roomd of BridgeFixture is not used here: each test runs its own daemons.
+class FaultsTest : public BridgeFixture {
+ protected:
+  std::unique_ptr<WsTestClient> JoinedAt(int port, const std::string& email) {
+    auto client = WsTestClient::Connect(port);
+    if (!client.ok()) {
+      ADD_FAILURE() << client.status();
+      return nullptr;
+    }
+    EXPECT_TRUE((*client)->Join("lobby", email).ok());
+    auto welcome = (*client)->ReadEvent(IsWelcome());
+    EXPECT_TRUE(welcome.ok()) << email << ": " << welcome.status();
+    return welcome.ok() ? *std::move(client) : nullptr;
+  }
+};
+
+TEST_F(FaultsTest, RoomdKilledMidChatEveryBrowserIsToldAndServiceComesBack) {
+  ChildProcess roomd;
+  const int roomd_port = StartRoomdChild(&roomd, 0);
+  ASSERT_NE(roomd_port, 0) << roomd.output();
+  ChildProcess bridge;
+  const int port = StartBridgeChild(&bridge, roomd_port, web_root_.string());
+  ASSERT_NE(port, 0) << bridge.output();
+
+  std::vector<std::unique_ptr<WsTestClient>> browsers;
+  for (int i = 0; i < 5; ++i) {
+    browsers.push_back(JoinedAt(port, absl::StrCat("u", i, "@example.com")));
+    ASSERT_NE(browsers.back(), nullptr);
+  }
+  ASSERT_TRUE(browsers[0]->Send("before the crash").ok());
+  for (auto& browser : browsers) {
+    ASSERT_TRUE(browser->ReadEvent(IsMessage("before the crash")).ok());
+  }
+  ASSERT_TRUE(roomd.Signal(SIGKILL).ok());
+  for (auto& browser : browsers) {
+    auto closed = browser->ReadClose();
+    ASSERT_TRUE(closed.ok()) << closed.status();
+    EXPECT_EQ(closed->code, 4014);
+    EXPECT_TRUE(absl::StartsWith(ReasonOf(*closed), "roomd unavailable")) << ReasonOf(*closed);
+  }
+  // A new browser is refused at once with the same clear reason.
+  auto late = WsTestClient::Connect(port);
+  ASSERT_TRUE(late.ok()) << late.status();
+  ASSERT_TRUE((*late)->Join("lobby", "late@example.com").ok());
+  auto refused = (*late)->ReadClose();
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  EXPECT_EQ(refused->code, 4014);
+  EXPECT_TRUE(absl::StartsWith(ReasonOf(*refused), "roomd unavailable")) << ReasonOf(*refused);
+
+  // roomd comes back on the same port: joins work again without restarting the bridge.
+  ChildProcess roomd_again;
+  ASSERT_EQ(StartRoomdChild(&roomd_again, roomd_port), roomd_port) << roomd_again.output();
+  std::unique_ptr<WsTestClient> back;
+  for (int attempt = 0; attempt < 50 && back == nullptr; ++attempt) {
+    auto client = WsTestClient::Connect(port);
+    ASSERT_TRUE(client.ok()) << client.status();
+    ASSERT_TRUE((*client)->Join("lobby", "back@example.com").ok());
+    auto welcome = (*client)->ReadEvent(IsWelcome());
+    if (welcome.ok()) {
+      back = *std::move(client);
+    }  // else the bridge's reconnect backoff (at most 1 s) has not run out yet
+  }
+  ASSERT_NE(back, nullptr) << "no join after roomd came back";
+  ASSERT_TRUE(roomd_again.Signal(SIGTERM).ok());
+  auto exit_status = roomd_again.WaitForExit();
+  ASSERT_TRUE(exit_status.has_value());
+  EXPECT_TRUE(WIFEXITED(*exit_status) && WEXITSTATUS(*exit_status) == 0) << *exit_status;
+}
+
+TEST_F(FaultsTest, SigtermUnderLoadClosesCleanlyAndBothExitZero) {
+  ChildProcess roomd;
+  const int roomd_port = StartRoomdChild(&roomd, 0);
+  ASSERT_NE(roomd_port, 0) << roomd.output();
+  ChildProcess bridge;
+  const int port = StartBridgeChild(&bridge, roomd_port, web_root_.string());
+  ASSERT_NE(port, 0) << bridge.output();
+  std::vector<std::unique_ptr<WsTestClient>> browsers;
+  for (int i = 0; i < 4; ++i) {
+    browsers.push_back(JoinedAt(port, absl::StrCat("u", i, "@example.com")));
+    ASSERT_NE(browsers.back(), nullptr);
+  }
+  // Load: every browser has sent a burst (up to roomd's rate limit) when the signal lands.
+  for (int i = 0; i < 30; ++i) {
+    for (auto& browser : browsers) {
+      ASSERT_TRUE(browser->Send(absl::StrCat("load ", i)).ok());
+    }
+  }
+  ASSERT_TRUE(bridge.Signal(SIGTERM).ok());
+  for (auto& browser : browsers) {
+    auto closed = browser->ReadClose();
+    ASSERT_TRUE(closed.ok()) << closed.status();
+    EXPECT_EQ(closed->code, 1001);
+    EXPECT_EQ(ReasonOf(*closed), "going away");
+  }
+  auto bridge_exit = bridge.WaitForExit();
+  ASSERT_TRUE(bridge_exit.has_value()) << "wsbridge did not exit";
+  EXPECT_TRUE(WIFEXITED(*bridge_exit) && WEXITSTATUS(*bridge_exit) == 0) << *bridge_exit;
+
+  // roomd under load from gRPC clients: they end UNAVAILABLE "server shutting down".
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", roomd_port),
+                                     grpc::InsecureChannelCredentials());
+  std::vector<std::unique_ptr<roomd::testing::ChatTestClient>> clients;
+  for (int i = 0; i < 4; ++i) {
+    clients.push_back(std::make_unique<roomd::testing::ChatTestClient>(channel));
+    ASSERT_TRUE(clients.back()->Join("lobby", absl::StrCat("g", i, "@example.com")));
+    ASSERT_TRUE(clients.back()->WaitForWelcome().has_value());
+  }
+  for (int i = 0; i < 30; ++i) {
+    for (auto& client : clients) {
+      client->Send(absl::StrCat("load ", i));
+    }
+  }
+  ASSERT_TRUE(roomd.Signal(SIGTERM).ok());
+  for (auto& client : clients) {
+    const grpc::Status status = client->WaitForFinish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+    EXPECT_EQ(status.error_message(), "server shutting down");
+  }
+  auto roomd_exit = roomd.WaitForExit();
+  ASSERT_TRUE(roomd_exit.has_value()) << "roomd did not exit";
+  EXPECT_TRUE(WIFEXITED(*roomd_exit) && WEXITSTATUS(*roomd_exit) == 0) << *roomd_exit;
+}
+
+TEST_F(FaultsTest, WsbridgeKilledRoomdDropsItsSessionsAndPresenceAtOnce) {
+  // roomd in-process (the fixture's), wsbridge as a child.
+  const std::string address = roomd_->address();
+  const int roomd_port = std::stoi(address.substr(address.rfind(':') + 1));
+  ChildProcess bridge;
+  const int port = StartBridgeChild(&bridge, roomd_port, web_root_.string());
+  ASSERT_NE(port, 0) << bridge.output();
+
+  auto observer = std::make_unique<roomd::testing::ChatTestClient>(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  ASSERT_TRUE(observer->Join("lobby", "observer@example.com"));
+  ASSERT_TRUE(observer->WaitForWelcome().has_value());
+  auto ann = JoinedAt(port, "ann@example.com");
+  auto bob = JoinedAt(port, "bob@example.com");
+  ASSERT_NE(ann, nullptr);
+  ASSERT_NE(bob, nullptr);
+  ASSERT_TRUE(observer->WaitFor(roomd::testing::IsJoined("bob")).has_value());
+
+  ASSERT_TRUE(bridge.Signal(SIGKILL).ok());
+  // The bridge's HTTP/2 connection dies with it: roomd ends both streams and says so.
+  EXPECT_TRUE(observer->WaitFor(roomd::testing::IsLeft("ann")).has_value());
+  EXPECT_TRUE(observer->WaitFor(roomd::testing::IsLeft("bob")).has_value());
+  chat::v1::GetPresenceRequest request;
+  request.set_room("lobby");
+  chat::v1::GetPresenceResponse response;
+  grpc::ClientContext context;
+  auto stub = chat::v1::ChatService::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  ASSERT_TRUE(stub->GetPresence(&context, request, &response).ok());
+  ASSERT_EQ(response.online_size(), 1);
+  EXPECT_EQ(response.online(0).name(), "observer");
+  // And roomd keeps serving.
+  ASSERT_TRUE(observer->Send("alone now"));
+  EXPECT_TRUE(observer->WaitFor(roomd::testing::IsMessage("alone now")).has_value());
+}
+
+}  // namespace
+}  // namespace wsbridge::testing
