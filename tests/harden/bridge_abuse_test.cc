@@ -117,7 +117,7 @@ TEST_F(BridgeAbuseTest, SocketsFromOneAddressAreCappedWith429) {
   ExpectMessagesInOrder(*bob, texts);
   // Closing frees the slots: a new browser gets in again.
   for (auto& client : held) {
-    client->Close(boost::beast::websocket::close_code::normal);
+    (void)client->Close(boost::beast::websocket::close_code::normal);
   }
   held.clear();
   absl::StatusOr<std::unique_ptr<WsTestClient>> again;
