@@ -55,6 +55,32 @@ absl::StatusOr<Frame> JsonCodec::EncodeServerEvent(const chat::v1::ServerEvent& 
   return Frame(std::move(text));
 }
 
+absl::StatusOr<Frame> JsonCodec::EncodeServerEventBytes(absl::string_view bytes) const {
+  chat::v1::ServerEvent event;
+  if (!event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::InternalError("roomd sent bytes that are not a ServerEvent");
+  }
+  return EncodeServerEvent(event);
+}
+
+void AppendBatchFrame(const std::deque<Frame>& events, std::size_t count, std::string* out) {
+  constexpr absl::string_view kHead = R"({"batch":{"events":[)";
+  constexpr absl::string_view kTail = "]}}";
+  std::size_t size = kHead.size() + kTail.size() + count;
+  for (std::size_t i = 0; i < count; ++i) {
+    size += events[i]->size();
+  }
+  out->reserve(out->size() + size);
+  out->append(kHead.data(), kHead.size());
+  for (std::size_t i = 0; i < count; ++i) {
+    if (i > 0) {
+      out->push_back(',');
+    }
+    out->append(*events[i]);
+  }
+  out->append(kTail.data(), kTail.size());
+}
+
 Frame JsonCodec::EncodeError(absl::StatusCode code, absl::string_view message) const {
   chat::v1::ServerEvent event;
   event.mutable_error()->set_code(absl::StatusCodeToString(code));

@@ -3,6 +3,8 @@
 // Frames <-> protobuf events through the proto3 JSON mapping (protobuf's own JSON util).
 // Stateless and thread-safe; one instance serves the whole process.
 
+#include <cstddef>
+#include <deque>
 #include <memory>
 #include <string>
 
@@ -23,12 +25,19 @@ class JsonCodec {
   // message.
   absl::Status ParseClientEvent(absl::string_view text, chat::v1::ClientEvent* event) const;
 
-  // Encodes one event from roomd (a Batch becomes one frame). Seam for a later
-  // per-process cache keyed by (room, seq): every fan-out frame is built here.
+  // Encodes one event from roomd (a Batch becomes one frame).
   absl::StatusOr<Frame> EncodeServerEvent(const chat::v1::ServerEvent& event) const;
+
+  // Encodes one serialized ServerEvent (as roomd sent it) the same way; INTERNAL if the
+  // bytes are not a ServerEvent.
+  absl::StatusOr<Frame> EncodeServerEventBytes(absl::string_view bytes) const;
 
   // `{"error":{"code":"<CODE>","message":"..."}}` for a problem the bridge found itself.
   Frame EncodeError(absl::StatusCode code, absl::string_view message) const;
 };
+
+// Appends `{"batch":{"events":[e1,e2,...]}}` built from already encoded single events:
+// byte for byte what EncodeServerEvent gives for that Batch.
+void AppendBatchFrame(const std::deque<Frame>& events, std::size_t count, std::string* out);
 
 }  // namespace wsbridge

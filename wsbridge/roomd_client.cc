@@ -33,7 +33,7 @@ RoomdClient::RoomdClient(const BridgeOptions& options, const JsonCodec* codec)
     : options_(options),
       codec_(codec),
       channel_(MakeChannel(options)),
-      stub_(chat::v1::ChatService::NewStub(channel_)),
+      chat_stub_(channel_),
       health_stub_(channel_) {}
 
 RoomdClient::~RoomdClient() {
@@ -43,9 +43,9 @@ RoomdClient::~RoomdClient() {
 
 std::shared_ptr<RoomdStream> RoomdClient::StartChat(
     std::weak_ptr<RoomdStreamObserver> observer) {
-  auto stream = std::make_shared<RoomdStream>(codec_, options_.roomd_queue_events,
+  auto stream = std::make_shared<RoomdStream>(codec_, &cache_, options_.roomd_queue_events,
                                               std::move(observer), &streams_);
-  stream->Start(stub_.get());
+  stream->Start(&chat_stub_);
   return stream;
 }
 

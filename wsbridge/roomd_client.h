@@ -11,10 +11,11 @@
 
 #include <google/protobuf/wrappers.pb.h>
 #include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/impl/codegen/proto_utils.h>
 #include <grpcpp/grpcpp.h>
 
-#include "chat/v1/chat.grpc.pb.h"
 #include "wsbridge/bridge_options.h"
+#include "wsbridge/encoded_event_cache.h"
 #include "wsbridge/json_codec.h"
 #include "wsbridge/live_set.h"
 #include "wsbridge/roomd_stream.h"
@@ -59,7 +60,8 @@ class RoomdClient {
   const BridgeOptions& options_;
   const JsonCodec* const codec_;
   std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<chat::v1::ChatService::Stub> stub_;
+  grpc::GenericStub chat_stub_;  // raw: the streams read ServerEvents as bytes
+  EncodedEventCache cache_;      // JSON of broadcasts, shared by every stream
   HealthStub health_stub_;
   LiveSet<RoomdStream> streams_;
 };

@@ -1,45 +1,33 @@
 #include "wsbridge/roomd_stream.h"
 
 #include <utility>
+#include <vector>
+
+#include "wsbridge/event_splitter.h"
 
 namespace wsbridge {
-namespace {
 
-bool HoldsWelcome(const chat::v1::ServerEvent& event) {
-  if (event.has_welcome()) {
-    return true;
-  }
-  if (event.has_batch()) {
-    for (const auto& inner : event.batch().events()) {
-      if (inner.has_welcome()) {
-        return true;
-      }
-    }
-  }
-  return false;
-}
-
-}  // namespace
-
-RoomdStream::RoomdStream(const JsonCodec* codec, std::size_t max_queued,
+RoomdStream::RoomdStream(const JsonCodec* codec, EncodedEventCache* cache,
+                         std::size_t max_queued,
                          std::weak_ptr<RoomdStreamObserver> observer,
                          LiveSet<RoomdStream>* live)
     : codec_(codec),
+      cache_(cache),
       max_queued_(max_queued == 0 ? 1 : max_queued),
       observer_(std::move(observer)),
       live_(live) {}
 
-void RoomdStream::Start(chat::v1::ChatService::Stub* stub) {
+void RoomdStream::Start(grpc::GenericStub* stub) {
   self_ = shared_from_this();
   live_->Add(self_);
   // No wait_for_ready: if roomd cannot be reached the call fails now with UNAVAILABLE.
-  stub->async()->Chat(&context_, this);
+  stub->PrepareBidiStreamingCall(&context_, kChatMethod, grpc::StubOptions(), this);
   {
     chat::MutexLock lock(&mu_);
     holding_ = true;
   }
   AddHold();
-  StartRead(&read_event_);
+  StartRead(&read_buffer_);
   StartCall();
 }
 
@@ -58,10 +46,9 @@ RoomdStream::WriteResult RoomdStream::Write(chat::v1::ClientEvent event) {
       return WriteResult::kQueued;
     }
     write_in_flight_ = true;
-    write_event_ = std::move(event);
   }
   // gRPC calls stay outside mu_: some complete inline and would re-enter a reaction.
-  StartWrite(&write_event_);
+  StartWriteOf(event);
   return WriteResult::kQueued;
 }
 
@@ -107,20 +94,19 @@ void RoomdStream::OnReadDone(bool ok) {
     }
     return;
   }
-  if (auto observer = observer_.lock()) {
-    auto frame = codec_->EncodeServerEvent(read_event_);
-    if (frame.ok()) {
-      observer->OnRoomdFrame(*std::move(frame), HoldsWelcome(read_event_));
-    } else {
-      observer->OnRoomdFrame(codec_->EncodeError(frame.status().code(), frame.status().message()),
-                             /*welcome=*/false);
-    }
+  grpc::Slice slice;
+  if (read_buffer_.DumpToSingleSlice(&slice).ok()) {
+    Deliver(absl::string_view(reinterpret_cast<const char*>(slice.begin()), slice.size()));
+  } else {
+    Deliver(absl::string_view());
   }
-  StartRead(&read_event_);
+  read_buffer_.Clear();
+  StartRead(&read_buffer_);
 }
 
 void RoomdStream::OnWriteDone(bool ok) {
   bool start_next = false;
+  chat::v1::ClientEvent next;
   bool writes_done = false;
   bool release = false;
   bool writable = false;
@@ -134,7 +120,7 @@ void RoomdStream::OnWriteDone(bool ok) {
       write_in_flight_ = false;
       release = TakeHold();
     } else if (!queue_.empty()) {
-      write_event_ = std::move(queue_.front());
+      next = std::move(queue_.front());
       queue_.pop_front();
       start_next = true;
       if (reported_full_ && queue_.size() <= max_queued_ / 2) {
@@ -151,7 +137,7 @@ void RoomdStream::OnWriteDone(bool ok) {
     }
   }
   if (start_next) {
-    StartWrite(&write_event_);
+    StartWriteOf(next);
   }
   if (writes_done) {
     StartWritesDone();
@@ -173,6 +159,50 @@ void RoomdStream::OnDone(const grpc::Status& status) {
   live_->Remove(this);
   // The last reference may be this one: nothing may touch *this after the next line.
   std::shared_ptr<RoomdStream> self = std::move(self_);
+}
+
+void RoomdStream::StartWriteOf(const chat::v1::ClientEvent& event) {
+  bool own_buffer = false;
+  write_buffer_.Clear();
+  const grpc::Status status = grpc::SerializationTraits<chat::v1::ClientEvent>::Serialize(
+      event, &write_buffer_, &own_buffer);
+  if (!status.ok()) {
+    context_.TryCancel();  // unreachable for a valid message; never leave a write hanging
+  }
+  StartWrite(&write_buffer_);
+}
+
+void RoomdStream::Deliver(absl::string_view bytes) {
+  auto observer = observer_.lock();
+  if (!observer) {
+    return;
+  }
+  const std::vector<EventSlice> slices = SplitServerEvent(bytes);
+  std::vector<Frame> frames;
+  frames.reserve(slices.size());
+  bool welcome = false;
+  for (const EventSlice& slice : slices) {
+    welcome = welcome || slice.field == kWelcomeField;
+    frames.push_back(EncodeElement(slice.bytes, slice.field));
+  }
+  if (frames.empty()) {
+    return;
+  }
+  observer->OnRoomdEvents(std::move(frames), welcome);
+}
+
+Frame RoomdStream::EncodeElement(absl::string_view bytes, int field) {
+  absl::StatusOr<Frame> frame;
+  if (field == kMessageField || field == kPresenceField || field == kTypingField) {
+    // Broadcasts: every browser in the room gets these very bytes.
+    frame = cache_->GetOrEncode(bytes, [&] { return codec_->EncodeServerEventBytes(bytes); });
+  } else {
+    frame = codec_->EncodeServerEventBytes(bytes);  // private (welcome, error) or unknown
+  }
+  if (!frame.ok()) {
+    return codec_->EncodeError(frame.status().code(), frame.status().message());
+  }
+  return *std::move(frame);
 }
 
 bool RoomdStream::TakeHold() {

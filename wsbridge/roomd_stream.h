@@ -1,6 +1,7 @@
 #pragma once
 
-// One browser's gRPC Chat stream to roomd (a client bidi reactor).
+// One browser's gRPC Chat stream to roomd (a raw client bidi reactor: ServerEvents stay
+// bytes, are split without a full parse, and their JSON comes from the shared cache).
 // Lifetime: shared; it holds itself from Start() until OnDone(), the call's last reaction,
 // so its owner may call it at any time, even after the call has ended.
 
@@ -8,10 +9,13 @@
 #include <deque>
 #include <memory>
 
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/impl/codegen/proto_utils.h>
 #include <grpcpp/grpcpp.h>
 
-#include "chat/v1/chat.grpc.pb.h"
+#include "chat/v1/chat.pb.h"
 #include "common/mutex.h"
+#include "wsbridge/encoded_event_cache.h"
 #include "wsbridge/json_codec.h"
 #include "wsbridge/live_set.h"
 #include "wsbridge/roomd_stream_observer.h"
@@ -19,7 +23,7 @@
 namespace wsbridge {
 
 class RoomdStream final
-    : public grpc::ClientBidiReactor<chat::v1::ClientEvent, chat::v1::ServerEvent>,
+    : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
       public std::enable_shared_from_this<RoomdStream> {
  public:
   enum class WriteResult {
@@ -28,12 +32,14 @@ class RoomdStream final
     kClosed,     // dropped: writes are closed or the call is over (OnRoomdDone tells why)
   };
 
-  // `live` tracks the stream until OnDone; `codec` and `live` outlive it.
-  RoomdStream(const JsonCodec* codec, std::size_t max_queued,
+  static constexpr char kChatMethod[] = "/chat.v1.ChatService/Chat";
+
+  // `live` tracks the stream until OnDone; `codec`, `cache` and `live` outlive it.
+  RoomdStream(const JsonCodec* codec, EncodedEventCache* cache, std::size_t max_queued,
               std::weak_ptr<RoomdStreamObserver> observer, LiveSet<RoomdStream>* live);
 
   // Starts the call. Never waits for a connection: an unreachable roomd ends it at once.
-  void Start(chat::v1::ChatService::Stub* stub);
+  void Start(grpc::GenericStub* stub);
 
   // Any thread. Queues one event; exactly one write is in flight at a time.
   WriteResult Write(chat::v1::ClientEvent event);
@@ -52,15 +58,21 @@ class RoomdStream final
  private:
   // Takes the hold that lets writes come from outside the reactions, if still held.
   bool TakeHold() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Serializes `event` into write_buffer_ and starts its write.
+  void StartWriteOf(const chat::v1::ClientEvent& event);
+  // One event read from roomd (bytes of a ServerEvent), to the observer as JSON frames.
+  void Deliver(absl::string_view bytes);
+  Frame EncodeElement(absl::string_view bytes, int field);
 
   const JsonCodec* const codec_;
+  EncodedEventCache* const cache_;
   const std::size_t max_queued_;
   const std::weak_ptr<RoomdStreamObserver> observer_;
   LiveSet<RoomdStream>* const live_;
 
   grpc::ClientContext context_;
-  chat::v1::ServerEvent read_event_;   // touched only by the read chain
-  chat::v1::ClientEvent write_event_;  // touched only by whoever set write_in_flight_
+  grpc::ByteBuffer read_buffer_;   // touched only by the read chain
+  grpc::ByteBuffer write_buffer_;  // touched only by whoever set write_in_flight_
 
   chat::Mutex mu_;
   std::deque<chat::v1::ClientEvent> queue_ ABSL_GUARDED_BY(mu_);

@@ -3,6 +3,8 @@
 // What a RoomdStream reports to the browser session that owns it. Every method is called
 // from a gRPC reaction, so implementations only hand the work to their own strand.
 
+#include <vector>
+
 #include <grpcpp/support/status.h>
 
 #include "wsbridge/json_codec.h"
@@ -13,8 +15,9 @@ class RoomdStreamObserver {
  public:
   virtual ~RoomdStreamObserver() = default;
 
-  // One event from roomd, already encoded; `welcome` if it is (or its batch holds) Welcome.
-  virtual void OnRoomdFrame(Frame frame, bool welcome) = 0;
+  // One read from roomd: its events in order, each encoded alone (a batch is split);
+  // `welcome` if one of them is the Welcome.
+  virtual void OnRoomdEvents(std::vector<Frame> events, bool welcome) = 0;
   // The outbound queue, once reported full, has room again.
   virtual void OnRoomdWritable() = 0;
   // The stream is over; the last call.

@@ -24,6 +24,11 @@ namespace websocket = boost::beast::websocket;
 constexpr int kMaxLoggedBadFrames = 3;
 // A read buffer that grew past this for one big frame is given back afterwards.
 constexpr std::size_t kKeptReadBufferBytes = 16 * 1024;
+// One write carries at most this many queued events / bytes (a lone event may be larger).
+constexpr std::size_t kMaxBatchEvents = 256;
+constexpr std::size_t kMaxBatchBytes = 64 * 1024;
+// A batch buffer that grew past this is given back after its write (idle memory).
+constexpr std::size_t kKeptBatchBufferBytes = 4 * 1024;
 
 std::uint64_t NextSessionId() {
   static std::atomic<std::uint64_t> next{1};
@@ -223,9 +228,9 @@ void WebSocketSession::ReplyError(absl::string_view message) {
   Send(context_.codec->EncodeError(absl::StatusCode::kInvalidArgument, message));
 }
 
-void WebSocketSession::OnRoomdFrame(Frame frame, bool welcome) {
-  net::post(strand_, [self = shared_from_this(), frame = std::move(frame), welcome]() mutable {
-    self->HandleRoomdFrame(std::move(frame), welcome);
+void WebSocketSession::OnRoomdEvents(std::vector<Frame> events, bool welcome) {
+  net::post(strand_, [self = shared_from_this(), events = std::move(events), welcome]() mutable {
+    self->HandleRoomdEvents(std::move(events), welcome);
   });
 }
 
@@ -240,12 +245,14 @@ void WebSocketSession::OnRoomdDone(const grpc::Status& status) {
   net::post(strand_, [self = shared_from_this(), status] { self->HandleRoomdDone(status); });
 }
 
-void WebSocketSession::HandleRoomdFrame(Frame frame, bool welcome) {
+void WebSocketSession::HandleRoomdEvents(std::vector<Frame> events, bool welcome) {
   if (welcome && !welcomed_) {
     welcomed_ = true;
     join_timer_.cancel();
   }
-  Send(std::move(frame));
+  for (Frame& frame : events) {
+    Send(std::move(frame));
+  }
 }
 
 void WebSocketSession::HandleRoomdDone(const grpc::Status& status) {
@@ -298,12 +305,32 @@ void WebSocketSession::DoWrite() {
     return;
   }
   if (!queue_.empty()) {
-    in_flight_ = std::move(queue_.front());
-    queue_.pop_front();
-    queued_bytes_ -= in_flight_->size();
+    // At low load a lone event goes out as it is; under load everything that waited
+    // (bounded) goes out as one batch frame and one write.
+    // The batch stays within the outbound queue limit, so coalescing holds no more per
+    // browser than the queue already could.
+    const std::size_t max_bytes = std::min(kMaxBatchBytes, context_.options->outbound_queue_bytes);
+    std::size_t count = 1;
+    std::size_t bytes = queue_.front()->size();
+    while (count < queue_.size() && count < kMaxBatchEvents &&
+           bytes + queue_[count]->size() + 1 <= max_bytes) {
+      bytes += queue_[count]->size() + 1;
+      ++count;
+    }
+    net::const_buffer data;
+    if (count == 1) {
+      in_flight_ = std::move(queue_.front());
+      data = net::buffer(*in_flight_);
+    } else {
+      batch_buffer_.clear();
+      AppendBatchFrame(queue_, count, &batch_buffer_);
+      data = net::buffer(batch_buffer_);
+    }
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(count));
+    queued_bytes_ -= bytes - (count - 1);  // `bytes` counted one comma per joined event
     writing_ = true;
     ws_.text(true);
-    ws_.async_write(net::buffer(*in_flight_),
+    ws_.async_write(data,
                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
                       self->OnWrite(ec);
                     });
@@ -320,6 +347,10 @@ void WebSocketSession::DoWrite() {
 void WebSocketSession::OnWrite(beast::error_code ec) {
   writing_ = false;
   in_flight_.reset();
+  batch_buffer_.clear();
+  if (batch_buffer_.capacity() > kKeptBatchBufferBytes) {
+    std::string().swap(batch_buffer_);
+  }
   if (ec) {
     Fail(ec, "write");
     BrowserFinished(absl::StrCat("write failed: ", ec.message()));

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -41,7 +42,7 @@ class WebSocketSession final : public RoomdStreamObserver,
   void GoAway();
 
   // RoomdStreamObserver: called on gRPC threads, each only posts to the strand.
-  void OnRoomdFrame(Frame frame, bool welcome) override;
+  void OnRoomdEvents(std::vector<Frame> events, bool welcome) override;
   void OnRoomdWritable() override;
   void OnRoomdDone(const grpc::Status& status) override;
 
@@ -58,8 +59,9 @@ class WebSocketSession final : public RoomdStreamObserver,
   void WriteToRoomd(chat::v1::ClientEvent event);
   void ReplyError(absl::string_view message);
 
-  // roomd -> browser: a bounded queue with one write (or ping, or close) in flight.
-  void HandleRoomdFrame(Frame frame, bool welcome);
+  // roomd -> browser: a bounded queue of single events with one write (or ping, or
+  // close) in flight; events that wait are coalesced into one batch frame per write.
+  void HandleRoomdEvents(std::vector<Frame> events, bool welcome);
   void HandleRoomdDone(const grpc::Status& status);
   void Send(Frame frame);
   void DoWrite();
@@ -101,9 +103,10 @@ class WebSocketSession final : public RoomdStreamObserver,
   bool reading_ = false;
   bool read_paused_ = false;  // roomd's queue is full: stop reading the browser
 
-  std::deque<Frame> queue_;
+  std::deque<Frame> queue_;  // each one event's JSON, shared with other sessions
   std::size_t queued_bytes_ = 0;
-  Frame in_flight_;
+  Frame in_flight_;           // a lone event written as it is
+  std::string batch_buffer_;  // or several queued events joined into one batch frame
   bool writing_ = false;
   bool ping_due_ = false;
   bool awaiting_pong_ = false;
