@@ -124,9 +124,7 @@ absl::StatusOr<chat::v1::ChatMessage> Room::Post(const chat::v1::User& from,
   if (closed_) {
     return absl::AbortedError("room was closed");
   }
-  // A shared room resyncing (after the broker came back) takes no message until it knows
-  // the room's latest seq again.
-  if (link_ != nullptr && (!link_->available() || !live_)) {
+  if (link_ != nullptr && !link_->available()) {
     return absl::UnavailableError(kBrokerUnavailable);
   }
   last_activity_ = now;

@@ -70,7 +70,8 @@ class Room : public std::enable_shared_from_this<Room> {
   // The message path: accept -> Sequence -> DeliverSequenced (history + fan-out), or, in a
   // shared room, accept -> the broker, which sequences it and sends it back to every node;
   // the result then has seq 0 and a later failure reaches the origin member through
-  // OnSendFailed. `origin_conn` is 0 for unary Post. Text is validated by the caller.
+  // OnSendFailed (while the replica resyncs, the message waits until it is live).
+  // `origin_conn` is 0 for unary Post. Text is validated by the caller.
   absl::StatusOr<chat::v1::ChatMessage> Post(const chat::v1::User& from, const std::string& text,
                                              const std::string& client_id, uint64_t origin_conn,
                                              Notifications* notes);
@@ -189,8 +190,14 @@ class Room : public std::enable_shared_from_this<Room> {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status AnnounceLocked(const LocalUser& local, uint64_t conn_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Publishes now if the replica is live, else holds the message until it is.
   absl::StatusOr<chat::v1::ChatMessage> PublishLocked(const chat::v1::ChatMessage& message,
                                                       uint64_t origin_conn)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status PublishNowLocked(const chat::v1::ChatMessage& message, uint64_t origin_conn)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Publishes (live) or fails (`why`) the held messages.
+  void ReleaseHeldPostsLocked(const absl::Status& why, Notifications* notes)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Leaves the shared presence when the user's last connection on this node goes.
   void ReleaseLocalUserLocked(const Member& member) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -241,6 +248,13 @@ class Room : public std::enable_shared_from_this<Room> {
   absl::flat_hash_map<std::string, LocalUser> local_users_ ABSL_GUARDED_BY(mu_);
   uint64_t next_generation_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<uint64_t> pending_joins_ ABSL_GUARDED_BY(mu_);
+  // Messages sent while the replica resyncs: published once it knows the room's state (its
+  // seq above all), so a Redis that lost its data never hands out a seq twice.
+  struct HeldPost {
+    chat::v1::ChatMessage message;
+    uint64_t origin_conn;
+  };
+  std::vector<HeldPost> held_posts_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace roomd

@@ -6,10 +6,17 @@
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "roomd/room.h"
 
 namespace roomd {
+namespace {
+
+// Messages one room holds while it resyncs (a few milliseconds) before refusing more.
+constexpr size_t kMaxHeldPosts = 1024;
+
+}  // namespace
 
 void Room::AttachLink(std::unique_ptr<RoomLink> link) {
   chat::MutexLock lock(&mu_);
@@ -83,8 +90,36 @@ void Room::OnAnnounced(const std::string& user_id, uint64_t generation,
 
 absl::StatusOr<chat::v1::ChatMessage> Room::PublishLocked(const chat::v1::ChatMessage& message,
                                                           uint64_t origin_conn) {
+  if (!live_) {
+    if (held_posts_.size() >= kMaxHeldPosts) {
+      return absl::UnavailableError(absl::StrCat(kBrokerUnavailable, " (resyncing)"));
+    }
+    held_posts_.push_back(HeldPost{message, origin_conn});
+    return message;
+  }
+  if (absl::Status status = PublishNowLocked(message, origin_conn); !status.ok()) {
+    return status;
+  }
+  return message;
+}
+
+void Room::ReleaseHeldPostsLocked(const absl::Status& why, Notifications* notes) {
+  std::vector<HeldPost> held;
+  held.swap(held_posts_);
+  for (const HeldPost& post : held) {
+    absl::Status status = why.ok() ? PublishNowLocked(post.message, post.origin_conn) : why;
+    if (status.ok()) {
+      continue;
+    }
+    if (auto it = members_.find(post.origin_conn); it != members_.end()) {
+      notes->SendFailed(it->second->subscriber, status, post.message.client_id());
+    }
+  }
+}
+
+absl::Status Room::PublishNowLocked(const chat::v1::ChatMessage& message, uint64_t origin_conn) {
   std::weak_ptr<Room> weak = weak_from_this();
-  absl::Status status = link_->PublishMessage(
+  return link_->PublishMessage(
       message, origin_conn,
       [weak, origin_conn, client_id = message.client_id()](absl::Status result) {
         if (result.ok()) {
@@ -94,10 +129,6 @@ absl::StatusOr<chat::v1::ChatMessage> Room::PublishLocked(const chat::v1::ChatMe
           room->OnPublishFailed(origin_conn, client_id, result);
         }
       });
-  if (!status.ok()) {
-    return status;
-  }
-  return message;
 }
 
 void Room::OnPublishFailed(uint64_t origin_conn, const std::string& client_id,
@@ -224,6 +255,7 @@ void Room::ApplySnapshot(const RoomSnapshot& snapshot) {
       local.online_from = 0;
     }
   }
+  ReleaseHeldPostsLocked(absl::OkStatus(), &notes);
   CompletePendingLocked(&notes);
   MaybeTrimLocked(&notes);
 }
@@ -312,6 +344,7 @@ void Room::OnLinkDown() {
     local.online_from = 0;
   }
   FailPendingLocked("", absl::UnavailableError(kBrokerUnavailable), &notes);
+  ReleaseHeldPostsLocked(absl::UnavailableError(kBrokerUnavailable), &notes);
 }
 
 std::vector<chat::v1::User> Room::LocalUsers() const {
