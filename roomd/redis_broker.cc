@@ -450,8 +450,8 @@ void RedisBroker::LinkUp() {
                         }
                       });
   }
+  // Heartbeats start once this subscription is confirmed, so their first ping can come back.
   subscriptions_.SubscribeCommand({"SUBSCRIBE", PingChannel(config_.node_id)});
-  Heartbeat();
   // This node's presence left over from before (an earlier process with the same id, or
   // users who left while Redis was away) goes, except in the rooms followed now: their
   // resync below re-announces exactly who is here.
@@ -669,7 +669,9 @@ void RedisBroker::OnPush(redisReply* reply) {
   const absl::string_view channel = ReplyString(reply->element[1]);
   if (channel == PingChannel(config_.node_id)) {
     uint64_t ping = 0;
-    if (kind == "message" && ReplyUint(reply->element[2], &ping)) {
+    if (kind == "subscribe") {
+      Heartbeat();  // registers this node, and goes on every heartbeat interval
+    } else if (kind == "message" && ReplyUint(reply->element[2], &ping)) {
       pings_seen_ = std::max(pings_seen_, ping);
       ping_sent_at_ = pings_seen_ >= pings_sent_ ? absl::InfiniteFuture() : absl::Now();
     }
