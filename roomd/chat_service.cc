@@ -1,19 +1,17 @@
 #include "roomd/chat_service.h"
 
 #include <memory>
+#include <string>
+#include <utility>
 
 #include "roomd/chat_session.h"
 #include "roomd/identity.h"
 #include "roomd/logger.h"
-#include "roomd/room.h"
 #include "roomd/status_convert.h"
-#include "roomd/subscriber.h"
 #include "roomd/validation.h"
 
 namespace roomd {
 namespace {
-
-constexpr int kPostAttempts = 3;
 
 grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* context,
                                       const absl::Status& status) {
@@ -25,8 +23,8 @@ grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* context,
 }  // namespace
 
 ChatService::ChatService(const ServerOptions& options, RoomRegistry* rooms,
-                         SessionTracker* sessions)
-    : options_(options), rooms_(rooms), sessions_(sessions) {}
+                         SessionTracker* sessions, Broker* broker)
+    : options_(options), rooms_(rooms), sessions_(sessions), broker_(broker) {}
 
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* ChatService::Chat(
     grpc::CallbackServerContext* context) {
@@ -36,15 +34,30 @@ grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* ChatService::Chat(
 grpc::ServerUnaryReactor* ChatService::Post(grpc::CallbackServerContext* context,
                                             const chat::v1::PostRequest* request,
                                             chat::v1::PostResponse* response) {
-  absl::Status status = DoPost(*request, response);
-  if (!status.ok()) {
-    Log("error post peer=%s room=%s: %s", context->peer(), request->room(), status.ToString());
+  absl::StatusOr<chat::v1::User> user = ValidatePost(*request);
+  if (!user.ok()) {
+    Log("error post peer=%s room=%s: %s", context->peer(), request->room(),
+        user.status().ToString());
+    return FinishUnary(context, user.status());
   }
-  return FinishUnary(context, status);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  broker_->Post(request->room(), *user, request->text(), request->client_id(),
+                [reactor, response, peer = context->peer(), room = request->room()](
+                    absl::StatusOr<chat::v1::ChatMessage> message) {
+                  if (!message.ok()) {
+                    Log("error post peer=%s room=%s: %s", peer, room,
+                        message.status().ToString());
+                    reactor->Finish(ToGrpcStatus(message.status()));
+                    return;
+                  }
+                  *response->mutable_message() = *std::move(message);
+                  reactor->Finish(grpc::Status::OK);
+                });
+  return reactor;
 }
 
-absl::Status ChatService::DoPost(const chat::v1::PostRequest& request,
-                                 chat::v1::PostResponse* response) {
+absl::StatusOr<chat::v1::User> ChatService::ValidatePost(
+    const chat::v1::PostRequest& request) const {
   if (absl::Status status = ValidateRoomName(request.room()); !status.ok()) {
     return status;
   }
@@ -60,34 +73,23 @@ absl::Status ChatService::DoPost(const chat::v1::PostRequest& request,
       !status.ok()) {
     return status;
   }
-  absl::Status status;
-  for (int attempt = 0; attempt < kPostAttempts; ++attempt) {
-    absl::StatusOr<std::shared_ptr<Room>> room = rooms_->GetOrCreate(request.room());
-    if (!room.ok()) {
-      return room.status();
-    }
-    Notifications notes;
-    absl::StatusOr<chat::v1::ChatMessage> message =
-        (*room)->Post(*user, request.text(), request.client_id(), /*origin_conn=*/0, &notes);
-    if (message.ok()) {
-      *response->mutable_message() = *std::move(message);
-      return absl::OkStatus();
-    }
-    status = message.status();
-    if (!absl::IsAborted(status)) {
-      return status;
-    }
-  }
-  return absl::UnavailableError("the room was being recycled; post again");
+  return user;
 }
 
 grpc::ServerUnaryReactor* ChatService::ListRooms(grpc::CallbackServerContext* context,
                                                  const chat::v1::ListRoomsRequest* /*request*/,
                                                  chat::v1::ListRoomsResponse* response) {
-  for (chat::v1::RoomInfo& info : rooms_->List()) {
-    *response->add_rooms() = std::move(info);
-  }
-  return FinishUnary(context, absl::OkStatus());
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  broker_->ListRooms(
+      [reactor, response](absl::StatusOr<std::vector<chat::v1::RoomInfo>> rooms) {
+        if (rooms.ok()) {
+          for (chat::v1::RoomInfo& info : *rooms) {
+            *response->add_rooms() = std::move(info);
+          }
+        }
+        reactor->Finish(ToGrpcStatus(rooms.status()));
+      });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* ChatService::GetPresence(grpc::CallbackServerContext* context,
@@ -97,13 +99,17 @@ grpc::ServerUnaryReactor* ChatService::GetPresence(grpc::CallbackServerContext* 
     return FinishUnary(context, status);
   }
   response->set_room(request->room());
-  // A room that does not exist has nobody online.
-  if (std::shared_ptr<Room> room = rooms_->Find(request->room())) {
-    for (chat::v1::User& user : room->Online()) {
-      *response->add_online() = std::move(user);
-    }
-  }
-  return FinishUnary(context, absl::OkStatus());
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  broker_->Presence(request->room(),
+                    [reactor, response](absl::StatusOr<std::vector<chat::v1::User>> online) {
+                      if (online.ok()) {
+                        for (chat::v1::User& user : *online) {
+                          *response->add_online() = std::move(user);
+                        }
+                      }
+                      reactor->Finish(ToGrpcStatus(online.status()));
+                    });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* ChatService::GetHistory(grpc::CallbackServerContext* context,
@@ -112,12 +118,15 @@ grpc::ServerUnaryReactor* ChatService::GetHistory(grpc::CallbackServerContext* c
   if (absl::Status status = ValidateRoomName(request->room()); !status.ok()) {
     return FinishUnary(context, status);
   }
-  if (std::shared_ptr<Room> room = rooms_->Find(request->room())) {
-    *response = room->History(request->after_seq(), request->limit());
-  } else {
-    response->set_room(request->room());  // no room yet: no history
-  }
-  return FinishUnary(context, absl::OkStatus());
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  broker_->History(request->room(), request->after_seq(), request->limit(),
+                   [reactor, response](absl::StatusOr<chat::v1::GetHistoryResponse> history) {
+                     if (history.ok()) {
+                       *response = *std::move(history);
+                     }
+                     reactor->Finish(ToGrpcStatus(history.status()));
+                   });
+  return reactor;
 }
 
 }  // namespace roomd

@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "chat/v1/chat.grpc.pb.h"
+#include "roomd/broker.h"
 #include "roomd/room_registry.h"
 #include "roomd/server_options.h"
 #include "roomd/session_tracker.h"
@@ -12,7 +13,9 @@ namespace roomd {
 
 // chat.v1.ChatService on the callback API. Chat is a raw (ByteBuffer) bidi method so each
 // session parses ClientEvents itself and writes pre-serialized events; the unary methods
-// use the generated messages. Lifetime: owned by the server, destroyed after it.
+// use the generated messages and are answered by the broker (inline for the memory broker;
+// later, on the broker's thread, for a shared one). Lifetime: owned by the server,
+// destroyed after it.
 class ChatService final
     : public chat::v1::ChatService::WithRawCallbackMethod_Chat<
           chat::v1::ChatService::WithCallbackMethod_Post<
@@ -21,7 +24,8 @@ class ChatService final
                       chat::v1::ChatService::WithCallbackMethod_GetHistory<
                           chat::v1::ChatService::Service>>>>> {
  public:
-  ChatService(const ServerOptions& options, RoomRegistry* rooms, SessionTracker* sessions);
+  ChatService(const ServerOptions& options, RoomRegistry* rooms, SessionTracker* sessions,
+              Broker* broker);
 
   grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* Chat(
       grpc::CallbackServerContext* context) override;
@@ -39,13 +43,14 @@ class ChatService final
                                        chat::v1::GetHistoryResponse* response) override;
 
  private:
-  // Post validates exactly like a stream's send, then delivers to the room (created if
-  // needed), so the message lands in history and reaches every member.
-  absl::Status DoPost(const chat::v1::PostRequest& request, chat::v1::PostResponse* response);
+  // Post validates exactly like a stream's send; the broker then delivers to the room
+  // (created if needed), so the message lands in history and reaches every member.
+  absl::StatusOr<chat::v1::User> ValidatePost(const chat::v1::PostRequest& request) const;
 
   const ServerOptions& options_;
   RoomRegistry* const rooms_;
   SessionTracker* const sessions_;
+  Broker* const broker_;
 };
 
 }  // namespace roomd

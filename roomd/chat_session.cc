@@ -69,6 +69,42 @@ void ChatSession::OnDropped(const absl::Status& why) {
   FinishLocked(why, /*abort=*/true, &notes);
 }
 
+void ChatSession::OnJoined(const absl::StatusOr<chat::v1::ServerEvent>& welcome) {
+  Notifications notes;
+  chat::MutexLock lock(&mu_);
+  if (state_ != State::kJoining) {
+    return;
+  }
+  if (!welcome.ok()) {
+    Log("error %s: join refused: %s", DescribeLocked(), welcome.status().ToString());
+    FinishLocked(welcome.status(), /*abort=*/false, &notes);
+    return;
+  }
+  state_ = State::kJoined;
+  Log("join %s", DescribeLocked());
+  EnqueuePrivateLocked(*welcome, /*counted=*/false, &notes);
+  MaybeStartWriteLocked(&notes);
+  StartRead(&in_);
+}
+
+void ChatSession::OnSendFailed(const absl::Status& why, const std::string& client_id) {
+  Notifications notes;
+  chat::MutexLock lock(&mu_);
+  if (state_ == State::kJoined) {
+    SendErrorLocked(why, client_id, &notes);
+  }
+}
+
+void ChatSession::OnCancel() {
+  AcquireConstruction();
+  Notifications notes;
+  chat::MutexLock lock(&mu_);
+  // Only a joining session has no read in flight to notice the cancellation.
+  if (state_ == State::kJoining) {
+    FinishLocked(absl::CancelledError("cancelled while joining"), /*abort=*/false, &notes);
+  }
+}
+
 void ChatSession::Shutdown() {
   Notifications notes;
   chat::MutexLock lock(&mu_);
@@ -96,7 +132,8 @@ void ChatSession::OnReadDone(bool ok) {
     return;
   }
   HandleEventLocked(event, &notes);
-  if (state_ != State::kFinished) {
+  // A joining session reads on once its Welcome is queued (OnJoined).
+  if (state_ == State::kAwaitingJoin || state_ == State::kJoined) {
     StartRead(&in_);
   }
 }
@@ -180,9 +217,13 @@ void ChatSession::HandleJoinLocked(const chat::v1::Join& join, Notifications* no
     if (!status.ok()) {
       break;
     }
-    state_ = State::kJoined;
     room_ = *std::move(room);
     user_ = *std::move(user);
+    if (!welcome.has_welcome()) {
+      state_ = State::kJoining;  // a shared room still syncing: OnJoined follows
+      return;
+    }
+    state_ = State::kJoined;
     Log("join %s", DescribeLocked());
     EnqueuePrivateLocked(welcome, /*counted=*/false, notes);
     MaybeStartWriteLocked(notes);
@@ -301,7 +342,7 @@ void ChatSession::FinishLocked(const absl::Status& status, bool abort, Notificat
   if (state_ == State::kFinished) {
     return;
   }
-  if (state_ == State::kJoined) {
+  if (state_ == State::kJoined || state_ == State::kJoining) {
     room_->Leave(conn_id_, notes);
   }
   state_ = State::kFinished;

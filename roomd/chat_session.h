@@ -37,6 +37,10 @@ namespace roomd {
 //   invalid UTF-8 in any string) ends the stream INVALID_ARGUMENT.
 // - An event with no known field set (e.g. from a newer client) gets Error{INVALID_ARGUMENT}.
 // - `leave` and the client half-closing both leave the room and end the stream OK.
+// - With a shared broker the Welcome may come later (the room is syncing with the broker):
+//   nothing more is read until it does, so events sent right after `join` wait their turn.
+//   A broker that cannot be reached ends the join UNAVAILABLE "message broker unavailable",
+//   and a send it fails gets Error{UNAVAILABLE, client_id}.
 // - Typing over the rate limit is dropped silently (it is advisory).
 //
 // Lifetime: reference-counted. The reactor holds one reference from construction until
@@ -53,6 +57,8 @@ class ChatSession final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
   void Unref() override;
   void OnEventsAvailable() override;
   void OnDropped(const absl::Status& why) override;
+  void OnJoined(const absl::StatusOr<chat::v1::ServerEvent>& welcome) override;
+  void OnSendFailed(const absl::Status& why, const std::string& client_id) override;
 
   // Server shutdown: ends the stream with UNAVAILABLE "server shutting down".
   void Shutdown();
@@ -61,9 +67,10 @@ class ChatSession final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
   void OnDone() override;
+  void OnCancel() override;
 
  private:
-  enum class State { kAwaitingJoin, kJoined, kFinished };
+  enum class State { kAwaitingJoin, kJoining, kJoined, kFinished };
   struct PrivateEvent {
     grpc::Slice bytes;
     bool counted;  // counts toward the outbound limit (Welcome does not)

@@ -54,6 +54,20 @@ ABSL_FLAG(absl::Duration, keepalive_time, kDefaults.keepalive_time,
           "idle time before the server pings a client to find dead peers (0 disables)");
 ABSL_FLAG(absl::Duration, keepalive_timeout, kDefaults.keepalive_timeout,
           "how long a keepalive ping may go unanswered before the connection is closed");
+ABSL_FLAG(std::string, broker, kDefaults.broker,
+          "where rooms live: \"memory\" (this process alone) or \"redis://host:port\" (rooms "
+          "shared by every roomd node using that Redis; docs/deploy.md)");
+ABSL_FLAG(std::string, node_id, "",
+          "this node's name in a shared broker, 1-64 of [A-Za-z0-9._-] (default: host-pid)");
+ABSL_FLAG(absl::Duration, presence_expiry, kDefaults.presence_expiry,
+          "shared broker: a node silent this long is declared dead and its users leave "
+          "every room");
+ABSL_FLAG(absl::Duration, heartbeat_interval, kDefaults.heartbeat_interval,
+          "shared broker: how often this node says it is alive (and clears out dead nodes); "
+          "at most half of --presence_expiry");
+ABSL_FLAG(absl::Duration, broker_timeout, kDefaults.broker_timeout,
+          "shared broker: a Redis reply this late means the link is broken (sends fail "
+          "UNAVAILABLE until it is re-established)");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
@@ -88,6 +102,11 @@ int main(int argc, char** argv) {
   options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   options.keepalive_time = absl::GetFlag(FLAGS_keepalive_time);
   options.keepalive_timeout = absl::GetFlag(FLAGS_keepalive_timeout);
+  options.broker = absl::GetFlag(FLAGS_broker);
+  options.node_id = absl::GetFlag(FLAGS_node_id);
+  options.presence_expiry = absl::GetFlag(FLAGS_presence_expiry);
+  options.heartbeat_interval = absl::GetFlag(FLAGS_heartbeat_interval);
+  options.broker_timeout = absl::GetFlag(FLAGS_broker_timeout);
 
   // Block the stop signals in every thread (gRPC's included) and take them with sigwait:
   // no code runs in signal context.

@@ -52,6 +52,9 @@ absl::Status Room::Join(uint64_t conn_id, Subscriber* subscriber, const chat::v1
         absl::StrCat("this user already has ", max_connections_per_user_,
                      " connections in room \"", name_, "\"; close one first"));
   }
+  if (link_ != nullptr) {
+    return JoinSharedLocked(conn_id, subscriber, user, after_seq, welcome, notes);
+  }
   last_activity_ = absl::Now();
   OnlineUser& online = online_[user.id()];
   if (online.connections++ == 0) {
@@ -70,18 +73,17 @@ absl::Status Room::Join(uint64_t conn_id, Subscriber* subscriber, const chat::v1
   member->user = user;
   member->cursor = TailLocked();
   members_.emplace(conn_id, std::move(member));
+  FillWelcomeLocked(user, after_seq, welcome);
+  MaybeTrimLocked(notes);
+  return absl::OkStatus();
+}
 
+void Room::FillWelcomeLocked(const chat::v1::User& user, uint64_t after_seq,
+                             chat::v1::ServerEvent* welcome) const {
   chat::v1::Welcome* w = welcome->mutable_welcome();
   *w->mutable_self() = user;
   w->set_room(name_);
-  std::vector<const OnlineUser*> users;
-  users.reserve(online_.size());
-  for (const auto& [id, entry] : online_) {
-    users.push_back(&entry);
-  }
-  std::sort(users.begin(), users.end(),
-            [](const OnlineUser* a, const OnlineUser* b) { return a->order < b->order; });
-  for (const OnlineUser* entry : users) {
+  for (const OnlineUser* entry : SortedOnlineLocked()) {
     *w->add_online() = entry->user;
   }
   // A client resuming with a seq from before a server restart gets the whole ring.
@@ -92,8 +94,17 @@ absl::Status Room::Join(uint64_t conn_id, Subscriber* subscriber, const chat::v1
     }
   }
   w->set_last_seq(last_seq_);
-  MaybeTrimLocked(notes);
-  return absl::OkStatus();
+}
+
+std::vector<const Room::OnlineUser*> Room::SortedOnlineLocked() const {
+  std::vector<const OnlineUser*> users;
+  users.reserve(online_.size());
+  for (const auto& [id, entry] : online_) {
+    users.push_back(&entry);
+  }
+  std::sort(users.begin(), users.end(),
+            [](const OnlineUser* a, const OnlineUser* b) { return a->order < b->order; });
+  return users;
 }
 
 void Room::Leave(uint64_t conn_id, Notifications* notes) {
@@ -121,11 +132,17 @@ absl::StatusOr<chat::v1::ChatMessage> Room::Post(const chat::v1::User& from,
   if (closed_) {
     return absl::AbortedError("room was closed");
   }
+  if (link_ != nullptr && !link_->available()) {
+    return absl::UnavailableError(kBrokerUnavailable);
+  }
   last_activity_ = now;
   if (auto it = members_.find(origin_conn); it != members_.end() && it->second->typing) {
     // Sending ends typing; say so before the message so no client shows a stale notice.
     it->second->typing = false;
     SendTypingLocked(*it->second, /*active=*/false, notes);
+  }
+  if (link_ != nullptr) {
+    return PublishLocked(message, origin_conn);
   }
   SequenceLocked(&message);
   DeliverSequencedLocked(message, origin_conn, notes);
@@ -140,6 +157,10 @@ void Room::DeliverSequencedLocked(const chat::v1::ChatMessage& message, uint64_t
   chat::v1::ServerEvent event;
   *event.mutable_message() = message;
   AppendLocked(event, origin, /*skip_origin=*/false, notes);
+  PushHistoryLocked(message);
+}
+
+void Room::PushHistoryLocked(const chat::v1::ChatMessage& message) {
   history_.push_back(message);
   while (history_.size() > history_size_) {
     history_.pop_front();
@@ -177,6 +198,10 @@ void Room::SendTypingLocked(const Member& member, bool active, Notifications* no
   notice->set_room(name_);
   *notice->mutable_user() = member.user;
   notice->set_active(active);
+  if (link_ != nullptr) {
+    link_->PublishTyping(event, member.conn_id);  // comes back through the shared room
+    return;
+  }
   AppendLocked(event, member.conn_id, /*skip_origin=*/true, notes);
 }
 
@@ -221,6 +246,9 @@ Room::CollectResult Room::Collect(uint64_t conn_id, size_t max_events, size_t ma
     return CollectResult::kGone;
   }
   Member* member = it->second.get();
+  if (member->pending) {
+    return CollectResult::kIdle;  // nothing before its Welcome
+  }
   if (BacklogLocked(*member) > max_outbound_bytes_) {
     RemoveMemberLocked(conn_id, notes);
     return CollectResult::kSlowConsumer;
@@ -257,7 +285,11 @@ uint64_t Room::BacklogLocked(const Member& member) const {
 
 void Room::AppendLocked(const chat::v1::ServerEvent& event, uint64_t origin, bool skip_origin,
                         Notifications* notes) {
-  grpc::Slice bytes = SerializeToSlice(event);
+  AppendBytesLocked(SerializeToSlice(event), origin, skip_origin, notes);
+}
+
+void Room::AppendBytesLocked(grpc::Slice bytes, uint64_t origin, bool skip_origin,
+                             Notifications* notes) {
   total_bytes_ += bytes.size();
   log_bytes_ += bytes.size();
   log_.push_back(LogEntry{std::move(bytes), total_bytes_, origin, skip_origin});
@@ -303,8 +335,10 @@ void Room::RemoveMemberLocked(uint64_t conn_id, Notifications* notes) {
   if (member->typing) {
     SendTypingLocked(*member, /*active=*/false, notes);
   }
-  auto user = online_.find(member->user.id());
-  if (user != online_.end() && --user->second.connections == 0) {
+  if (link_ != nullptr) {
+    ReleaseLocalUserLocked(*member);
+  } else if (auto user = online_.find(member->user.id());
+             user != online_.end() && --user->second.connections == 0) {
     chat::v1::ServerEvent presence;
     chat::v1::Presence* p = presence.mutable_presence();
     p->set_room(name_);
@@ -359,13 +393,7 @@ void Room::MaybeTrimLocked(Notifications* notes) {
 
 std::vector<chat::v1::User> Room::Online() const {
   chat::MutexLock lock(&mu_);
-  std::vector<const OnlineUser*> users;
-  users.reserve(online_.size());
-  for (const auto& [id, entry] : online_) {
-    users.push_back(&entry);
-  }
-  std::sort(users.begin(), users.end(),
-            [](const OnlineUser* a, const OnlineUser* b) { return a->order < b->order; });
+  std::vector<const OnlineUser*> users = SortedOnlineLocked();
   std::vector<chat::v1::User> result;
   result.reserve(users.size());
   for (const OnlineUser* entry : users) {

@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "chat/v1/chat.pb.h"
 #include "common/mutex.h"
+#include "roomd/broker.h"
 #include "roomd/server_options.h"
 #include "roomd/subscriber.h"
 #include "roomd/timer.h"
@@ -25,8 +26,16 @@ namespace roomd {
 // message seq, the history ring, and an append-only log of serialized broadcast events that
 // each member reads with its own cursor. Fan-out is an append plus a wake of the idle members
 // only; a member that is busy writing picks the new entries up when its write completes.
+//
+// Without a link (memory broker) the room is its own authority: it sequences messages and
+// decides presence itself. With a RoomLink (shared broker) it is this node's replica of a
+// shared room: members' actions go out through the link, and the seq, history and presence
+// change only when the broker's sequenced events come back (ApplySnapshot / ApplyEvent, on
+// the broker's thread). The welcome, built from the replica under the same lock that places
+// the member's cursor, stays consistent either way.
+//
 // Thread-safe. Lifetime: shared (shared_ptr) by the registry and the sessions in the room;
-// typing timers hold weak_ptrs.
+// typing timers and broker callbacks hold weak_ptrs.
 class Room : public std::enable_shared_from_this<Room> {
  public:
   enum class CollectResult {
@@ -42,20 +51,27 @@ class Room : public std::enable_shared_from_this<Room> {
 
   const std::string& name() const { return name_; }
 
+  // Links the room to a shared broker; called once, before the room is shared.
+  void AttachLink(std::unique_ptr<RoomLink> link);
+
   // Adds connection `conn_id` of `user`. Fills `welcome` (a ServerEvent holding Welcome)
   // from the same critical section that sets the member's cursor to the log's tail, so the
   // history it carries and the live events that follow have no gap and no overlap.
-  // RESOURCE_EXHAUSTED when the room is full or the user already has the maximum of
-  // connections in it; ABORTED when the room was closed (look it up
-  // again).
+  // RESOURCE_EXHAUSTED when the room is full or the user has the maximum of connections in
+  // it; ABORTED when the room was closed (look it up again); UNAVAILABLE when the shared broker is unreachable. In a shared room the join
+  // may stay pending (OK with `welcome` left empty): the Welcome, or the failure, then
+  // reaches the subscriber through OnJoined.
   absl::Status Join(uint64_t conn_id, Subscriber* subscriber, const chat::v1::User& user,
                     uint64_t after_seq, chat::v1::ServerEvent* welcome, Notifications* notes);
 
   // Removes the connection (no-op if it is not a member).
   void Leave(uint64_t conn_id, Notifications* notes);
 
-  // The message path, one seam for a later broker: accept -> Sequence -> DeliverSequenced
-  // (history + fan-out). `origin_conn` is 0 for unary Post. Text is validated by the caller.
+  // The message path: accept -> Sequence -> DeliverSequenced (history + fan-out), or, in a
+  // shared room, accept -> the broker, which sequences it and sends it back to every node;
+  // the result then has seq 0 and a later failure reaches the origin member through
+  // OnSendFailed (while the replica resyncs, the message waits until it is live).
+  // `origin_conn` is 0 for unary Post. Text is validated by the caller.
   absl::StatusOr<chat::v1::ChatMessage> Post(const chat::v1::User& from, const std::string& text,
                                              const std::string& client_id, uint64_t origin_conn,
                                              Notifications* notes);
@@ -69,6 +85,21 @@ class Room : public std::enable_shared_from_this<Room> {
   CollectResult Collect(uint64_t conn_id, size_t max_events, size_t max_bytes,
                         bool register_if_idle, std::vector<grpc::Slice>* out,
                         Notifications* notes);
+
+  // The replica side of a shared room, called on the broker's thread.
+  // Takes the shared room's state as of `snapshot` (members get the messages and presence
+  // changes they missed) and goes live: pending joins can complete.
+  void ApplySnapshot(const RoomSnapshot& snapshot);
+  // Applies one event of the shared room, in the room's order. `event_order` is 0 for
+  // unordered events (typing); `bytes` is `event` serialized; `origin_conn` is the member of
+  // this node that caused it, else 0.
+  void ApplyEvent(uint64_t event_order, const chat::v1::ServerEvent& event,
+                  const grpc::Slice& bytes, uint64_t origin_conn);
+  // The link to the broker broke: pending joins fail, and the replica waits for a snapshot.
+  void OnLinkDown();
+  // The users with connections on this node (the broker re-announces them).
+  std::vector<chat::v1::User> LocalUsers() const;
+  uint64_t last_seq() const;
 
   std::vector<chat::v1::User> Online() const;
   // Messages with seq > after_seq, oldest first, at most `limit` (0: all the ring holds).
@@ -102,7 +133,18 @@ class Room : public std::enable_shared_from_this<Room> {
     bool typing = false;
     bool typing_timer_pending = false;
     absl::Time typing_deadline;
+    bool pending = false;    // shared room: waiting for its Welcome (no cursor yet)
+    uint64_t after_seq = 0;  // Join.after_seq, for a Welcome built later
   };
+  // A user with connections on this node (shared room only).
+  struct LocalUser {
+    chat::v1::User user;
+    size_t connections = 0;
+    bool announced = false;       // the broker confirmed the user online...
+    uint64_t online_from = 0;     // ...from this point of the room's event order
+    uint64_t generation = 0;      // tells this entry's broker replies from older ones
+  };
+  static constexpr uint64_t kNoCursor = ~uint64_t{0};
   struct OnlineUser {
     chat::v1::User user;
     size_t connections = 0;
@@ -115,6 +157,12 @@ class Room : public std::enable_shared_from_this<Room> {
   uint64_t BacklogLocked(const Member& member) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void AppendLocked(const chat::v1::ServerEvent& event, uint64_t origin, bool skip_origin,
                     Notifications* notes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void AppendBytesLocked(grpc::Slice bytes, uint64_t origin, bool skip_origin,
+                         Notifications* notes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Welcome for `user` from the current state: online list, history after `after_seq`.
+  void FillWelcomeLocked(const chat::v1::User& user, uint64_t after_seq,
+                         chat::v1::ServerEvent* welcome) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::vector<const OnlineUser*> SortedOnlineLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void AddWaitingLocked(Member* member) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RemoveWaitingLocked(Member* member) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Removes a member: typing off, presence left on the user's last connection.
@@ -133,6 +181,42 @@ class Room : public std::enable_shared_from_this<Room> {
   // Seam: records a sequenced message in history and fans it out.
   void DeliverSequencedLocked(const chat::v1::ChatMessage& message, uint64_t origin,
                               Notifications* notes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PushHistoryLocked(const chat::v1::ChatMessage& message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Shared room (room_replica.cc).
+  absl::Status JoinSharedLocked(uint64_t conn_id, Subscriber* subscriber,
+                                const chat::v1::User& user, uint64_t after_seq,
+                                chat::v1::ServerEvent* welcome, Notifications* notes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status AnnounceLocked(const LocalUser& local, uint64_t conn_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Publishes now if the replica is live, else holds the message until it is.
+  absl::StatusOr<chat::v1::ChatMessage> PublishLocked(const chat::v1::ChatMessage& message,
+                                                      uint64_t origin_conn)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status PublishNowLocked(const chat::v1::ChatMessage& message, uint64_t origin_conn)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Publishes (live) or fails (`why`) the held messages.
+  void ReleaseHeldPostsLocked(const absl::Status& why, Notifications* notes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Leaves the shared presence when the user's last connection on this node goes.
+  void ReleaseLocalUserLocked(const Member& member) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool ReadyLocked(const LocalUser& local) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void CompleteJoinLocked(Member* member, chat::v1::ServerEvent* welcome)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void CompletePendingLocked(Notifications* notes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Fails the pending joins of `user_id` (every pending join if empty).
+  void FailPendingLocked(const std::string& user_id, const absl::Status& why,
+                         Notifications* notes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool HasLiveMembersLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void MergeHistoryLocked(const std::vector<chat::v1::ChatMessage>& messages)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void AppendPresenceLocked(const chat::v1::User& user, bool joined, uint32_t online_count,
+                            Notifications* notes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void OnAnnounced(const std::string& user_id, uint64_t generation,
+                   absl::StatusOr<uint64_t> online_from);
+  void OnPublishFailed(uint64_t origin_conn, const std::string& client_id,
+                       const absl::Status& why);
 
   const std::string name_;
   const size_t history_size_;
@@ -157,6 +241,21 @@ class Room : public std::enable_shared_from_this<Room> {
   uint64_t trim_at_bytes_ ABSL_GUARDED_BY(mu_);
   std::deque<chat::v1::ChatMessage> history_ ABSL_GUARDED_BY(mu_);
   uint64_t last_seq_ ABSL_GUARDED_BY(mu_) = 0;
+
+  // Shared room only.
+  std::unique_ptr<RoomLink> link_ ABSL_GUARDED_BY(mu_);
+  bool live_ ABSL_GUARDED_BY(mu_) = false;  // holds a snapshot and follows the event stream
+  uint64_t applied_order_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::flat_hash_map<std::string, LocalUser> local_users_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_generation_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<uint64_t> pending_joins_ ABSL_GUARDED_BY(mu_);
+  // Messages sent while the replica resyncs: published once it knows the room's state (its
+  // seq above all), so a Redis that lost its data never hands out a seq twice.
+  struct HeldPost {
+    chat::v1::ChatMessage message;
+    uint64_t origin_conn;
+  };
+  std::vector<HeldPost> held_posts_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace roomd

@@ -6,8 +6,8 @@
 
 namespace roomd {
 
-RoomRegistry::RoomRegistry(const ServerOptions& options, Timer* timer)
-    : options_(options), timer_(timer) {}
+RoomRegistry::RoomRegistry(const ServerOptions& options, Timer* timer, Broker* broker)
+    : options_(options), timer_(timer), broker_(broker) {}
 
 absl::StatusOr<std::shared_ptr<Room>> RoomRegistry::GetOrCreate(absl::string_view name) {
   chat::MutexLock lock(&mu_);
@@ -19,6 +19,11 @@ absl::StatusOr<std::shared_ptr<Room>> RoomRegistry::GetOrCreate(absl::string_vie
         absl::StrCat("too many rooms on this server (limit ", options_.max_rooms, ")"));
   }
   auto room = std::make_shared<Room>(std::string(name), options_, timer_);
+  if (broker_ != nullptr) {
+    if (std::unique_ptr<RoomLink> link = broker_->Link(room)) {
+      room->AttachLink(std::move(link));
+    }
+  }
   rooms_.emplace(std::string(name), room);
   return room;
 }

@@ -10,6 +10,7 @@
 #include "absl/strings/string_view.h"
 #include "chat/v1/chat.pb.h"
 #include "common/mutex.h"
+#include "roomd/broker.h"
 #include "roomd/room.h"
 #include "roomd/server_options.h"
 #include "roomd/timer.h"
@@ -18,10 +19,12 @@ namespace roomd {
 
 // The server's rooms by name. Rooms are created on first use and kept while empty (for
 // their history) until the room limit is reached; then the empty room idle the longest makes
-// way. Thread-safe. Lifetime: owned by the server; must outlive every session.
+// way. With a shared broker each new room is linked to the shared room before anyone sees
+// it. Thread-safe. Lifetime: owned by the server; must outlive every session.
 class RoomRegistry {
  public:
-  RoomRegistry(const ServerOptions& options, Timer* timer);
+  // `broker` may be null (rooms are their own authority, as with the memory broker).
+  RoomRegistry(const ServerOptions& options, Timer* timer, Broker* broker = nullptr);
   RoomRegistry(const RoomRegistry&) = delete;
   RoomRegistry& operator=(const RoomRegistry&) = delete;
 
@@ -41,6 +44,7 @@ class RoomRegistry {
 
   const ServerOptions options_;
   Timer* const timer_;
+  Broker* const broker_;
   mutable chat::Mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<Room>> rooms_ ABSL_GUARDED_BY(mu_);
 };

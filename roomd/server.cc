@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "roomd/broker_factory.h"
 #include "roomd/logger.h"
 
 namespace roomd {
@@ -47,14 +48,15 @@ absl::Status ValidateOptions(const ServerOptions& o) {
   if (o.typing_timeout <= absl::ZeroDuration() || o.shutdown_grace < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--typing_timeout must be > 0, --shutdown_grace >= 0");
   }
-  return absl::OkStatus();
+  return ValidateBrokerOptions(o);
 }
 
-RoomServer::RoomServer(const ServerOptions& options)
+RoomServer::RoomServer(const ServerOptions& options, std::unique_ptr<Broker> broker)
     : options_(options),
-      rooms_(options_, &timer_),
+      broker_(std::move(broker)),
+      rooms_(options_, &timer_, broker_.get()),
       sessions_(options_.max_connections),
-      service_(options_, &rooms_, &sessions_) {}
+      service_(options_, &rooms_, &sessions_, broker_.get()) {}
 
 absl::StatusOr<std::unique_ptr<RoomServer>> RoomServer::Start(const ServerOptions& options) {
   if (absl::Status status = ValidateOptions(options); !status.ok()) {
@@ -63,7 +65,14 @@ absl::StatusOr<std::unique_ptr<RoomServer>> RoomServer::Start(const ServerOption
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
-  std::unique_ptr<RoomServer> server(new RoomServer(options));
+  absl::StatusOr<std::unique_ptr<Broker>> broker = MakeBroker(options);
+  if (!broker.ok()) {
+    return broker.status();
+  }
+  std::unique_ptr<RoomServer> server(new RoomServer(options, *std::move(broker)));
+  if (absl::Status status = server->broker_->Start(&server->rooms_); !status.ok()) {
+    return status;
+  }
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &server->port_);
   builder.RegisterService(&server->service_);
@@ -107,6 +116,8 @@ void RoomServer::Shutdown() {
   const absl::Time deadline = absl::Now() + options_.shutdown_grace;
   server_->Shutdown(absl::ToChronoTime(deadline));
   server_->Wait();
+  // Every stream and call has ended: this node's users can leave the shared rooms.
+  broker_->Shutdown();
   timer_.Stop();
 }
 

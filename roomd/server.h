@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/mutex.h"
+#include "roomd/broker.h"
 #include "roomd/chat_service.h"
 #include "roomd/room_registry.h"
 #include "roomd/server_options.h"
@@ -17,7 +18,7 @@
 namespace roomd {
 
 // A running roomd: the gRPC server with ChatService, health and reflection, and the state
-// behind it. Tests and other components start one in-process on "127.0.0.1:0".
+// behind it (rooms, sessions, and the broker that shares rooms with other nodes, if any). Tests and other components start one in-process on "127.0.0.1:0".
 // Lifetime: Shutdown() (or the destructor) ends every stream UNAVAILABLE and stops serving.
 class RoomServer {
  public:
@@ -44,12 +45,16 @@ class RoomServer {
     return sessions_.WaitForAtMost(count, timeout);
   }
   RoomRegistry& rooms() { return rooms_; }
+  // Waits until the broker is reachable (always true for memory); false on timeout (tests).
+  bool WaitForBroker(absl::Duration timeout) { return broker_->WaitUntilAvailable(timeout); }
 
  private:
-  explicit RoomServer(const ServerOptions& options);
+  RoomServer(const ServerOptions& options, std::unique_ptr<Broker> broker);
 
   const ServerOptions options_;
   Timer timer_;
+  // Declared before what uses it: rooms hold links into it until they are destroyed.
+  const std::unique_ptr<Broker> broker_;
   RoomRegistry rooms_;
   SessionTracker sessions_;
   ChatService service_;

@@ -40,6 +40,18 @@ struct ServerOptions {
   // Keepalive pings that find dead peers (0 disables).
   absl::Duration keepalive_time = absl::Seconds(30);
   absl::Duration keepalive_timeout = absl::Seconds(10);
+
+  // Where rooms live: "memory" (this process alone) or "redis://host:port" (rooms shared by
+  // every roomd node using that Redis).
+  std::string broker = "memory";
+  // This node's name in the shared broker; empty picks "<host>-<pid>".
+  std::string node_id;
+  // A node that stops heartbeating is declared dead this long after its last heartbeat, and
+  // its users leave every room.
+  absl::Duration presence_expiry = absl::Seconds(30);
+  absl::Duration heartbeat_interval = absl::Seconds(5);
+  // A Redis command unanswered for this long means the link is broken: reconnect.
+  absl::Duration broker_timeout = absl::Seconds(5);
 };
 
 }  // namespace roomd

@@ -1,0 +1,242 @@
+// Two roomd nodes sharing rooms through one Redis: presence, messages, history, typing and
+// the unary RPCs agree whichever node a client uses.
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "tests/redis/two_node_fixture.h"
+
+namespace roomd::testing {
+namespace {
+
+using chat::v1::ServerEvent;
+
+bool IsAnyMessage(const ServerEvent& event) { return event.has_message(); }
+
+TEST_F(TwoNodeTest, ClientsOnBothNodesSeePresenceAndEveryMessageInOneSeqOrder) {
+  ServerEvent welcome;
+  auto alice = JoinAs(*a_, "lobby", "alice@example.com", &welcome);
+  ASSERT_EQ(welcome.welcome().online_size(), 1);
+  auto bob = JoinAs(*b_, "lobby", "bob@example.com", &welcome);
+  ASSERT_EQ(welcome.welcome().online_size(), 2);
+  EXPECT_EQ(welcome.welcome().online(0).name(), "alice");  // join order, across nodes
+  EXPECT_EQ(welcome.welcome().online(1).name(), "bob");
+  std::optional<ServerEvent> joined = alice->WaitFor(IsJoined("bob"));
+  ASSERT_TRUE(joined);
+  EXPECT_EQ(joined->presence().online_count(), 2u);
+  auto carol = JoinAs(*a_, "lobby", "carol@example.com", &welcome);
+  EXPECT_EQ(welcome.welcome().online_size(), 3);
+  joined = bob->WaitFor(IsJoined("carol"));
+  ASSERT_TRUE(joined);
+  EXPECT_EQ(joined->presence().online_count(), 3u);  // global, not per node
+  ASSERT_TRUE(alice->WaitFor(IsJoined("carol")));
+
+  constexpr int kPerClient = 20;
+  ChatTestClient* clients[] = {alice.get(), bob.get(), carol.get()};
+  for (int i = 0; i < kPerClient; ++i) {
+    for (int c = 0; c < 3; ++c) {
+      ASSERT_TRUE(clients[c]->Send(absl::StrCat("m", c, "-", i), absl::StrCat("id", c, "-", i)));
+    }
+  }
+  std::vector<std::string> orders[3];
+  for (int c = 0; c < 3; ++c) {
+    uint64_t next_seq = 1;
+    int own = 0;
+    for (int n = 0; n < 3 * kPerClient; ++n) {
+      std::optional<ServerEvent> event = clients[c]->WaitFor(IsAnyMessage);
+      ASSERT_TRUE(event) << "client " << c << " message " << n;
+      EXPECT_EQ(event->message().seq(), next_seq++);  // no gap, no duplicate
+      orders[c].push_back(event->message().text());
+      if (event->message().text().rfind(absl::StrCat("m", c, "-"), 0) == 0) {
+        EXPECT_EQ(event->message().client_id(), absl::StrCat("id", c, "-", own++));
+      }
+    }
+    EXPECT_EQ(own, kPerClient);
+  }
+  EXPECT_EQ(orders[0], orders[1]);
+  EXPECT_EQ(orders[0], orders[2]);
+}
+
+TEST_F(TwoNodeTest, HistoryAndResumeWorkFromEitherNode) {
+  for (int i = 1; i <= 5; ++i) {
+    chat::v1::PostResponse response;
+    ASSERT_TRUE(Post(i % 2 == 0 ? *a_ : *b_, "lobby", "bot@example.com", absl::StrCat("h", i),
+                     &response)
+                    .ok());
+    EXPECT_EQ(response.message().seq(), static_cast<uint64_t>(i));
+  }
+  ServerEvent welcome;
+  auto alice = JoinAs(*b_, "lobby", "alice@example.com", &welcome);
+  ASSERT_EQ(welcome.welcome().history_size(), 5);
+  EXPECT_EQ(welcome.welcome().history(0).text(), "h1");
+  EXPECT_EQ(welcome.welcome().last_seq(), 5u);
+
+  auto resumed = JoinAs(*a_, "lobby", "alice@example.com", &welcome, /*after_seq=*/3);
+  ASSERT_EQ(welcome.welcome().history_size(), 2);
+  EXPECT_EQ(welcome.welcome().history(0).seq(), 4u);
+  EXPECT_EQ(welcome.welcome().history(1).seq(), 5u);
+
+  chat::v1::GetHistoryRequest request;
+  request.set_room("lobby");
+  request.set_after_seq(2);
+  request.set_limit(2);
+  chat::v1::GetHistoryResponse history;
+  grpc::ClientContext context;
+  ASSERT_TRUE(StubFor(*b_)->GetHistory(&context, request, &history).ok());
+  ASSERT_EQ(history.messages_size(), 2);
+  EXPECT_EQ(history.messages(0).seq(), 3u);
+  EXPECT_EQ(history.messages(1).text(), "h4");
+  EXPECT_EQ(history.last_seq(), 5u);
+
+  // Live messages continue right after the history, whichever node sends.
+  ASSERT_TRUE(alice->Send("live"));
+  std::optional<ServerEvent> live = resumed->WaitFor(IsMessage("live"));
+  ASSERT_TRUE(live);
+  EXPECT_EQ(live->message().seq(), 6u);
+}
+
+TEST_F(TwoNodeTest, HistoryIsCappedAtTheHistorySize) {
+  a_->Shutdown();
+  ServerOptions options = NodeOptions("node-a");
+  options.history_size = 3;
+  a_ = StartNode(options);
+  ASSERT_NE(a_, nullptr);
+  for (int i = 1; i <= 5; ++i) {
+    ASSERT_TRUE(Post(*a_, "lobby", "bot@example.com", absl::StrCat("h", i)).ok());
+  }
+  chat::v1::GetHistoryRequest request;
+  request.set_room("lobby");
+  chat::v1::GetHistoryResponse history;
+  grpc::ClientContext context;
+  ASSERT_TRUE(StubFor(*a_)->GetHistory(&context, request, &history).ok());
+  ASSERT_EQ(history.messages_size(), 3);  // the stream holds the last 3
+  EXPECT_EQ(history.messages(0).seq(), 3u);
+  EXPECT_EQ(history.last_seq(), 5u);
+}
+
+TEST_F(TwoNodeTest, OneUserConnectedToBothNodesIsOneUserOnline) {
+  auto observer = JoinAs(*a_, "lobby", "olga@example.com");
+  auto tab1 = JoinAs(*a_, "lobby", "alice@example.com");
+  ASSERT_TRUE(observer->WaitFor(IsJoined("alice")));
+  ServerEvent welcome;
+  auto tab2 = JoinAs(*b_, "lobby", "Alice@Example.com", &welcome);
+  EXPECT_EQ(welcome.welcome().online_size(), 2);
+
+  ASSERT_TRUE(tab1->Leave());
+  ASSERT_TRUE(tab1->WaitForFinish().ok());
+  ASSERT_TRUE(Post(*b_, "lobby", "bot@example.com", "marker").ok());
+  // Alice is still online through node B: the next event is the marker, no presence change.
+  std::optional<ServerEvent> next = observer->Next();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->message().text(), "marker") << next->DebugString();
+
+  tab2->Cancel();
+  std::optional<ServerEvent> left = observer->WaitFor(IsLeft("alice"));
+  ASSERT_TRUE(left);
+  EXPECT_EQ(left->presence().online_count(), 1u);
+  EXPECT_EQ(OnlineNames(*b_, "lobby"), std::vector<std::string>{"olga"});
+}
+
+TEST_F(TwoNodeTest, TypingCrossesNodesAndExpires) {
+  for (auto* node : {&a_, &b_}) {
+    const std::string id = node == &a_ ? "node-a" : "node-b";
+    (*node)->Shutdown();
+    ServerOptions options = NodeOptions(id);
+    options.typing_timeout = absl::Milliseconds(50);
+    *node = StartNode(options);
+    ASSERT_NE(*node, nullptr);
+  }
+  auto alice = JoinAs(*a_, "lobby", "alice@example.com");
+  auto bob = JoinAs(*b_, "lobby", "bob@example.com");
+  ASSERT_TRUE(alice->WaitFor(IsJoined("bob")));
+  ASSERT_TRUE(alice->Typing(true));
+  auto is_typing = [](const ServerEvent& e) { return e.has_typing(); };
+  std::optional<ServerEvent> typing = bob->WaitFor(is_typing);
+  ASSERT_TRUE(typing);
+  EXPECT_TRUE(typing->typing().active());
+  EXPECT_EQ(typing->typing().user().name(), "alice");
+  typing = bob->WaitFor(is_typing);
+  ASSERT_TRUE(typing);
+  EXPECT_FALSE(typing->typing().active());  // expired by itself on alice's node
+
+  ASSERT_TRUE(alice->Send("after typing"));
+  ASSERT_TRUE(alice->WaitFor(IsMessage("after typing")));
+  for (const ServerEvent& event : alice->events()) {
+    EXPECT_FALSE(event.has_typing()) << "the typist got its own notice";
+  }
+}
+
+TEST_F(TwoNodeTest, UnaryPresenceAndRoomListAreGlobal) {
+  auto alice = JoinAs(*a_, "lobby", "alice@example.com");
+  auto bob = JoinAs(*b_, "lobby", "bob@example.com");
+  ASSERT_TRUE(alice->WaitFor(IsJoined("bob")));
+  EXPECT_EQ(OnlineNames(*a_, "lobby"), (std::vector<std::string>{"alice", "bob"}));
+  EXPECT_EQ(OnlineNames(*b_, "nowhere"), std::vector<std::string>{});
+  ASSERT_TRUE(Post(*a_, "attic", "bot@example.com", "dust").ok());
+
+  chat::v1::ListRoomsResponse rooms;
+  grpc::ClientContext context;
+  ASSERT_TRUE(StubFor(*b_)->ListRooms(&context, chat::v1::ListRoomsRequest(), &rooms).ok());
+  ASSERT_EQ(rooms.rooms_size(), 2);
+  EXPECT_EQ(rooms.rooms(0).name(), "attic");
+  EXPECT_EQ(rooms.rooms(0).last_seq(), 1u);
+  EXPECT_EQ(rooms.rooms(1).name(), "lobby");
+  EXPECT_EQ(rooms.rooms(1).online_count(), 2u);
+}
+
+// A joiner's Welcome (history) and the live messages after it have no gap and no duplicate,
+// even while messages keep coming from the other node.
+TEST_F(TwoNodeTest, WelcomeAndLiveMessagesJoinWithoutGapUnderTraffic) {
+  constexpr int kMessages = 200;
+  constexpr int kJoiners = 5;
+  auto sender = JoinAs(*a_, "busy", "sender@example.com");
+  std::atomic<bool> sent_all{false};
+  std::thread sending([&] {
+    for (int i = 0; i < kMessages; ++i) {
+      ASSERT_TRUE(sender->Send(absl::StrCat("m", i)));
+      if (i % 10 == 9) {  // paced by its own echoes, so joins land mid-stream
+        ASSERT_TRUE(sender->WaitFor(IsMessage(absl::StrCat("m", i))));
+      }
+    }
+    sent_all = true;
+  });
+  std::vector<std::unique_ptr<ChatTestClient>> joiners;
+  std::vector<ServerEvent> welcomes;
+  for (int j = 0; j < kJoiners; ++j) {
+    ServerEvent welcome;
+    joiners.push_back(JoinAs(*b_, "busy", absl::StrCat("joiner", j, "@example.com"), &welcome));
+    welcomes.push_back(welcome);
+  }
+  sending.join();
+  ASSERT_TRUE(sent_all);
+  const std::string last = absl::StrCat("m", kMessages - 1);
+  for (int j = 0; j < kJoiners; ++j) {
+    ASSERT_TRUE(joiners[j]->WaitFor(IsMessage(last))) << "joiner " << j;
+    std::vector<uint64_t> seqs;
+    for (const chat::v1::ChatMessage& message : welcomes[j].welcome().history()) {
+      seqs.push_back(message.seq());
+    }
+    if (!seqs.empty()) {
+      EXPECT_EQ(seqs.back(), welcomes[j].welcome().last_seq());
+    }
+    for (const ServerEvent& event : joiners[j]->events()) {
+      if (event.has_message()) {
+        seqs.push_back(event.message().seq());
+      }
+    }
+    // Without history the first live message follows the Welcome's last_seq.
+    const uint64_t first = welcomes[j].welcome().history_size() > 0
+                               ? welcomes[j].welcome().history(0).seq()
+                               : welcomes[j].welcome().last_seq() + 1;
+    ASSERT_FALSE(seqs.empty());
+    for (size_t k = 0; k < seqs.size(); ++k) {
+      ASSERT_EQ(seqs[k], first + k) << "joiner " << j << " at " << k;
+    }
+    EXPECT_EQ(seqs.back(), static_cast<uint64_t>(kMessages));
+  }
+}
+
+}  // namespace
+}  // namespace roomd::testing
