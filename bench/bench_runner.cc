@@ -11,6 +11,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "bench/grpc_client.h"
 #include "bench/proc_sample.h"
 #include "bench/sender.h"
@@ -149,22 +150,34 @@ absl::Status BenchRunner::CreateClients() {
     return rooms == 1 ? options_.room : absl::StrCat(options_.room, "-", room);
   };
 
+  // Several targets (roomd nodes, or bridges in front of them): client i uses target
+  // i % targets, so each gets an equal share of every room.
+  const std::vector<std::string> targets =
+      absl::StrSplit(options_.target, ',', absl::SkipEmpty());
+  if (targets.empty()) {
+    return absl::InvalidArgumentError("--target needs at least one host:port");
+  }
+  const int target_count = static_cast<int>(targets.size());
+
   if (options_.mode == Mode::kGrpc) {
     const int channels = std::max(options_.grpc_channels, 1);
-    for (int c = 0; c < channels; ++c) {
-      grpc::ChannelArguments args;
-      args.SetMaxReceiveMessageSize(64 << 20);
-      // Separate channels must not share one TCP connection.
-      args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-      args.SetInt("chat_bench.channel", c);
-      channels_.push_back(
-          grpc::CreateCustomChannel(options_.target, grpc::InsecureChannelCredentials(), args));
-      stubs_.push_back(std::make_unique<ChatStub>(channels_.back()));
+    for (int t = 0; t < target_count; ++t) {
+      for (int c = 0; c < channels; ++c) {
+        grpc::ChannelArguments args;
+        args.SetMaxReceiveMessageSize(64 << 20);
+        // Separate channels must not share one TCP connection.
+        args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+        args.SetInt("chat_bench.channel", c);
+        channels_.push_back(
+            grpc::CreateCustomChannel(targets[t], grpc::InsecureChannelCredentials(), args));
+        stubs_.push_back(std::make_unique<ChatStub>(channels_.back()));
+      }
     }
     for (auto& participant : participants_) {
-      auto client = std::make_unique<GrpcClient>(
-          stubs_[participant->index() % channels].get(), participant.get(),
-          room_name(participant->room()));
+      const int i = participant->index();
+      const int stub = (i % target_count) * channels + (i / target_count) % channels;
+      auto client = std::make_unique<GrpcClient>(stubs_[stub].get(), participant.get(),
+                                                 room_name(participant->room()));
       if (Sender* sender = participant->sender()) {
         sender->set_transport(client.get());
       }
@@ -173,13 +186,17 @@ absl::Status BenchRunner::CreateClients() {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<net::ip::tcp::endpoint> target = Resolve(options_.target);
-  if (!target.ok()) {
-    return target.status();
+  std::vector<net::ip::tcp::endpoint> endpoints;
+  for (const std::string& target : targets) {
+    absl::StatusOr<net::ip::tcp::endpoint> endpoint = Resolve(target);
+    if (!endpoint.ok()) {
+      return endpoint.status();
+    }
+    endpoints.push_back(*endpoint);
   }
   // Several loopback source addresses: each has its own ephemeral port range.
   std::vector<net::ip::address> sources;
-  if (target->address().is_loopback() && target->address().is_v4()) {
+  if (endpoints[0].address().is_loopback() && endpoints[0].address().is_v4()) {
     for (int k = 0; k < options_.source_addresses; ++k) {
       sources.push_back(net::ip::make_address_v4(
           (127u << 24) | static_cast<unsigned>(2 + k % 250)));
@@ -188,8 +205,9 @@ absl::Status BenchRunner::CreateClients() {
   for (auto& participant : participants_) {
     const int i = participant->index();
     const net::ip::address source = sources.empty() ? net::ip::address() : sources[i % sources.size()];
-    auto client = std::make_unique<WsClient>(*iocs_[i % threads], participant.get(), *target,
-                                             source, options_.target,
+    auto client = std::make_unique<WsClient>(*iocs_[i % threads], participant.get(),
+                                             endpoints[i % target_count], source,
+                                             targets[i % target_count],
                                              room_name(participant->room()),
                                              absl::ToChronoNanoseconds(options_.connect_timeout));
     if (Sender* sender = participant->sender()) {

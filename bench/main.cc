@@ -25,7 +25,9 @@ const bench::BenchOptions kDefaults;
 
 ABSL_FLAG(std::string, mode, "ws", "ws: WebSocket JSON through wsbridge; grpc: straight to roomd");
 ABSL_FLAG(std::string, target, "",
-          "host:port of wsbridge (ws) or roomd (grpc); default 127.0.0.1:8080 / :50051");
+          "host:port of wsbridge (ws) or roomd (grpc); default 127.0.0.1:8080 / :50051. "
+          "Several, comma-separated: client i uses target i % count (e.g. roomd nodes "
+          "sharing rooms through Redis)");
 ABSL_FLAG(std::string, room, kDefaults.room, "room name (with --rooms > 1: NAME-0, NAME-1, ...)");
 ABSL_FLAG(int, rooms, kDefaults.rooms, "rooms the clients are spread over (client i: i % rooms)");
 ABSL_FLAG(int, clients, kDefaults.clients, "connections, each a distinct user");

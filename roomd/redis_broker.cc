@@ -460,10 +460,7 @@ void RedisBroker::LinkUp() {
     clear.push_back(name);
   }
   RunScript(RedisScript::kNodeClear, std::move(clear), [](redisReply*) {});
-  backoff_ = kMinBackoff;
   SetAvailable(true);
-  Log("broker: connected to redis %s:%d as node %s", config_.host, config_.port,
-      config_.node_id);
   for (auto& [name, followed] : followed_) {
     Subscribe(name, followed);
   }
@@ -473,13 +470,15 @@ void RedisBroker::LinkLost(const std::string& why) {
   if (state_ == LinkState::kDown) {
     return;
   }
-  const bool was_up = state_ == LinkState::kUp;
   state_ = LinkState::kDown;
   ++link_generation_;
   SetAvailable(false);
-  if (was_up || backoff_ == kMinBackoff) {
+  // Once per outage (and now and then while it lasts), not once per attempt.
+  if (healthy_ || failed_attempts_ % 100 == 0) {
     Log("broker: redis %s:%d unavailable: %s; reconnecting", config_.host, config_.port, why);
   }
+  healthy_ = false;
+  ++failed_attempts_;
   // Waiting commands fail now (their callbacks answer UNAVAILABLE).
   commands_.Close();
   subscriptions_.Close();
@@ -537,6 +536,14 @@ void RedisBroker::Heartbeat() {
               if (!ReplyStatus(reply).ok() || !ReplyUint(reply, &added)) {
                 Log("broker: heartbeat failed: %s", ReplyString(reply));
                 return;
+              }
+              if (!healthy_) {
+                // Scripts loaded, node registered, pub/sub subscribed: the link works.
+                healthy_ = true;
+                failed_attempts_ = 0;
+                backoff_ = kMinBackoff;
+                Log("broker: connected to redis %s:%d as node %s", config_.host, config_.port,
+                    config_.node_id);
               }
               if (added == 1 && !first_heartbeat_) {
                 // Another node declared this one dead (no heartbeat within the expiry):

@@ -127,6 +127,8 @@ class RedisBroker final : public Broker {
   absl::Duration backoff_ = absl::Milliseconds(50);
   bool stopping_ = false;
   bool first_heartbeat_ = true;
+  bool healthy_ = false;          // a heartbeat went through on this link
+  uint64_t failed_attempts_ = 0;  // links lost since the last healthy one
   uint64_t pings_sent_ = 0;
   uint64_t pings_seen_ = 0;
   absl::Time ping_sent_at_ = absl::InfiniteFuture();
