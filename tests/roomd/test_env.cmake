@@ -31,6 +31,8 @@ if(CHAT_SANITIZE MATCHES "thread")
       "race:grpc::internal::CallbackWithSuccessTag::Set"
       "race:grpc::internal::CallbackWithSuccessTag::Clear"
       "race:grpc::internal::CallbackWithSuccessTag::~CallbackWithSuccessTag"
+      "race:grpc::internal::CallbackWithSuccessTag::CallbackWithSuccessTag"
+      "race:grpc::internal::CallbackWithSuccessTag::Run"
       "race:grpc::internal::ServerCallbackCall::Unref"
       "race:grpc::internal::ServerCallbackCall::ServerCallbackCall"
       "race:grpc::ServerBidiReactor<*>::InternalBindStream"
