@@ -185,11 +185,12 @@ RedisBroker::RedisBroker(Config config)
       loop_(kMaxQueuedTasks),
       commands_(&loop_, RedisConnection::Handlers{
                             [this] { OnConnected(); },
-                            [this](const std::string& why) { LinkLost(why); }, nullptr}),
+                            [this](const std::string& why) { LinkLost(why); }, nullptr, nullptr}),
       subscriptions_(&loop_, RedisConnection::Handlers{
                                  [this] { OnConnected(); },
                                  [this](const std::string& why) { LinkLost(why); },
-                                 [this](redisReply* reply) { OnPush(reply); }}) {}
+                                 [this](redisReply* reply) { OnPush(reply); },
+                                 [this] { FlushReady(); }}) {}
 
 RedisBroker::~RedisBroker() { Shutdown(); }
 
@@ -492,6 +493,7 @@ void RedisBroker::LinkLost(const std::string& why) {
     followed.sub = SubState::kNone;
     followed.live = false;
     followed.buffered.clear();
+    followed.ready.clear();
     followed.sync_id = ++next_sync_id_;
     if (std::shared_ptr<Room> room = followed.room.lock()) {
       rooms.push_back(std::move(room));
@@ -777,6 +779,7 @@ void RedisBroker::OnSnapshot(const std::string& room, uint64_t sync_id, redisRep
   for (BrokerEnvelope& envelope : buffered) {
     OnEnvelope(room, followed, std::move(envelope));
   }
+  FlushReady();
 }
 
 void RedisBroker::OnEnvelope(const std::string& room, Followed& followed,
@@ -802,20 +805,39 @@ void RedisBroker::OnEnvelope(const std::string& room, Followed& followed,
     }
     followed.order = envelope.order;
   }
-  if (std::shared_ptr<Room> local = followed.room.lock()) {
-    Apply(*local, envelope);
-  }
+  Stage(room, followed, envelope);
 }
 
-void RedisBroker::Apply(Room& local, const BrokerEnvelope& envelope) {
-  chat::v1::ServerEvent event;
-  if (!event.ParseFromString(envelope.event)) {
-    Log("broker: room %s: an event that is not a chat.v1.ServerEvent was ignored", local.name());
+void RedisBroker::Stage(const std::string& room, Followed& followed,
+                        const BrokerEnvelope& envelope) {
+  Room::SharedEvent shared;
+  if (!shared.event.ParseFromString(envelope.event)) {
+    Log("broker: room %s: an event that is not a chat.v1.ServerEvent was ignored", room);
     return;
   }
-  const uint64_t origin = envelope.node == config_.node_id ? envelope.conn : 0;
-  local.ApplyEvent(envelope.order, event,
-                   grpc::Slice(envelope.event.data(), envelope.event.size()), origin);
+  shared.order = envelope.order;
+  shared.bytes = grpc::Slice(envelope.event.data(), envelope.event.size());
+  shared.origin_conn = envelope.node == config_.node_id ? envelope.conn : 0;
+  if (followed.ready.empty()) {
+    rooms_with_ready_events_.push_back(room);
+  }
+  followed.ready.push_back(std::move(shared));
+}
+
+void RedisBroker::FlushReady() {
+  std::vector<std::string> rooms;
+  rooms.swap(rooms_with_ready_events_);
+  for (const std::string& room : rooms) {
+    auto it = followed_.find(room);
+    if (it == followed_.end()) {
+      continue;
+    }
+    std::vector<Room::SharedEvent> events;
+    events.swap(it->second.ready);
+    if (std::shared_ptr<Room> local = it->second.room.lock(); local != nullptr && !events.empty()) {
+      local->ApplyEvents(events);
+    }
+  }
 }
 
 }  // namespace roomd

@@ -14,6 +14,7 @@
 #include "roomd/redis_connection.h"
 #include "roomd/redis_loop.h"
 #include "roomd/redis_scripts.h"
+#include "roomd/room.h"
 
 namespace roomd {
 
@@ -78,6 +79,7 @@ class RedisBroker final : public Broker {
     uint64_t sync_id = 0;       // tells the current snapshot request from older ones
     uint64_t order = 0;         // last event order applied
     std::vector<BrokerEnvelope> buffered;  // events that came while syncing
+    std::vector<Room::SharedEvent> ready;  // in order, applied at the end of the read
   };
 
   // Queues `task` for the loop; false when the loop is stopped or (bounded) too busy.
@@ -105,7 +107,9 @@ class RedisBroker final : public Broker {
   void AnnounceLocalUsers(const std::string& room, Room& local);
   void OnSnapshot(const std::string& room, uint64_t sync_id, redisReply* reply);
   void OnEnvelope(const std::string& room, Followed& followed, BrokerEnvelope envelope);
-  void Apply(Room& local, const BrokerEnvelope& envelope);
+  // Queues an in-order event for the room; FlushReady applies a read's worth at once.
+  void Stage(const std::string& room, Followed& followed, const BrokerEnvelope& envelope);
+  void FlushReady();
   void FinishShutdown();
 
   const Config config_;
@@ -134,6 +138,7 @@ class RedisBroker final : public Broker {
   absl::Time ping_sent_at_ = absl::InfiniteFuture();
   uint64_t next_sync_id_ = 0;
   absl::flat_hash_map<std::string, Followed> followed_;
+  std::vector<std::string> rooms_with_ready_events_;
 };
 
 }  // namespace roomd

@@ -112,6 +112,9 @@ int RedisConnection::fd() const { return context_ == nullptr ? -1 : context_->c.
 void RedisConnection::HandleRead() {
   if (context_ != nullptr) {
     redisAsyncHandleRead(context_);
+    if (handlers_.on_read_done) {
+      handlers_.on_read_done();
+    }
   }
 }
 

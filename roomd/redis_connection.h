@@ -34,6 +34,8 @@ class RedisConnection {
     // Pub/sub traffic of a subscribing connection: subscribe/unsubscribe acknowledgements
     // and messages, as hiredis parsed them.
     std::function<void(redisReply* reply)> on_push;
+    // After each batch of replies read from the socket (work can be coalesced per read).
+    std::function<void()> on_read_done;
   };
 
   RedisConnection(RedisLoop* loop, Handlers handlers);

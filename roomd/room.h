@@ -90,9 +90,17 @@ class Room : public std::enable_shared_from_this<Room> {
   // Takes the shared room's state as of `snapshot` (members get the messages and presence
   // changes they missed) and goes live: pending joins can complete.
   void ApplySnapshot(const RoomSnapshot& snapshot);
-  // Applies one event of the shared room, in the room's order. `event_order` is 0 for
-  // unordered events (typing); `bytes` is `event` serialized; `origin_conn` is the member of
-  // this node that caused it, else 0.
+  // One event of the shared room. `order` is 0 for unordered events (typing); `bytes` is
+  // `event` serialized; `origin_conn` is the member of this node that caused it, else 0.
+  struct SharedEvent {
+    uint64_t order = 0;
+    chat::v1::ServerEvent event;
+    grpc::Slice bytes;
+    uint64_t origin_conn = 0;
+  };
+  // Applies events of the shared room, in the room's order, under one lock: members are
+  // woken once for the lot (the broker hands over what one read from Redis brought).
+  void ApplyEvents(const std::vector<SharedEvent>& events);
   void ApplyEvent(uint64_t event_order, const chat::v1::ServerEvent& event,
                   const grpc::Slice& bytes, uint64_t origin_conn);
   // The link to the broker broke: pending joins fail, and the replica waits for a snapshot.
@@ -213,6 +221,8 @@ class Room : public std::enable_shared_from_this<Room> {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void AppendPresenceLocked(const chat::v1::User& user, bool joined, uint32_t online_count,
                             Notifications* notes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ApplyEventLocked(const SharedEvent& shared, Notifications* notes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnAnnounced(const std::string& user_id, uint64_t generation,
                    absl::StatusOr<uint64_t> online_from);
   void OnPublishFailed(uint64_t origin_conn, const std::string& client_id,

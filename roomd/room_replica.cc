@@ -292,17 +292,30 @@ void Room::AppendPresenceLocked(const chat::v1::User& user, bool joined, uint32_
 
 void Room::ApplyEvent(uint64_t event_order, const chat::v1::ServerEvent& event,
                       const grpc::Slice& bytes, uint64_t origin_conn) {
+  ApplyEvents({SharedEvent{event_order, event, bytes, origin_conn}});
+}
+
+void Room::ApplyEvents(const std::vector<SharedEvent>& events) {
   Notifications notes;
   chat::MutexLock lock(&mu_);
   if (!live_) {
     return;  // the broker applies events only on top of a snapshot
   }
+  for (const SharedEvent& shared : events) {
+    ApplyEventLocked(shared, &notes);
+  }
+  CompletePendingLocked(&notes);
+  MaybeTrimLocked(&notes);
+}
+
+void Room::ApplyEventLocked(const SharedEvent& shared, Notifications* notes) {
+  const chat::v1::ServerEvent& event = shared.event;
   switch (event.event_case()) {
     case chat::v1::ServerEvent::kMessage:
       if (event.message().seq() > last_seq_) {
         last_seq_ = event.message().seq();
         PushHistoryLocked(event.message());
-        AppendBytesLocked(bytes, origin_conn, /*skip_origin=*/false, &notes);
+        AppendBytesLocked(shared.bytes, shared.origin_conn, /*skip_origin=*/false, notes);
       }
       break;
     case chat::v1::ServerEvent::kPresence: {
@@ -314,24 +327,22 @@ void Room::ApplyEvent(uint64_t event_order, const chat::v1::ServerEvent& event,
         if (inserted) {
           it->second.user = presence.joined();
           it->second.order = next_online_order_++;
-          AppendBytesLocked(bytes, origin_conn, /*skip_origin=*/true, &notes);
+          AppendBytesLocked(shared.bytes, shared.origin_conn, /*skip_origin=*/true, notes);
         }
       } else if (presence.has_left()) {
         if (online_.erase(presence.left().id()) > 0) {
-          AppendBytesLocked(bytes, origin_conn, /*skip_origin=*/true, &notes);
+          AppendBytesLocked(shared.bytes, shared.origin_conn, /*skip_origin=*/true, notes);
         }
       }
       break;
     }
     case chat::v1::ServerEvent::kTyping:
-      AppendBytesLocked(bytes, origin_conn, /*skip_origin=*/true, &notes);
+      AppendBytesLocked(shared.bytes, shared.origin_conn, /*skip_origin=*/true, notes);
       break;
     default:
       break;
   }
-  applied_order_ = std::max(applied_order_, event_order);
-  CompletePendingLocked(&notes);
-  MaybeTrimLocked(&notes);
+  applied_order_ = std::max(applied_order_, shared.order);
 }
 
 void Room::OnLinkDown() {
