@@ -12,6 +12,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "tests/harden/child_process.h"
 #include "tests/roomd/integration/chat_test_client.h"
 #include "tests/wsbridge/integration/bridge_fixture.h"
@@ -94,14 +96,18 @@ TEST_F(FaultsTest, RoomdKilledMidChatEveryBrowserIsToldAndServiceComesBack) {
   ChildProcess roomd_again;
   ASSERT_EQ(StartRoomdChild(&roomd_again, roomd_port), roomd_port) << roomd_again.output();
   std::unique_ptr<WsTestClient> back;
-  for (int attempt = 0; attempt < 50 && back == nullptr; ++attempt) {
+  // Poll until the bridge's reconnect backoff (at most 1 s) has run out, bounded in time.
+  const absl::Time give_up = absl::Now() + absl::Seconds(20);
+  while (back == nullptr && absl::Now() < give_up) {
     auto client = WsTestClient::Connect(port);
     ASSERT_TRUE(client.ok()) << client.status();
     ASSERT_TRUE((*client)->Join("lobby", "back@example.com").ok());
     auto welcome = (*client)->ReadEvent(IsWelcome());
     if (welcome.ok()) {
       back = *std::move(client);
-    }  // else the bridge's reconnect backoff (at most 1 s) has not run out yet
+    } else {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
   }
   ASSERT_NE(back, nullptr) << "no join after roomd came back";
   ASSERT_TRUE(roomd_again.Signal(SIGTERM).ok());

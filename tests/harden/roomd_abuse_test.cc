@@ -59,6 +59,10 @@ TEST_F(RoomdAbuseTest, ConnectionsPerUserAreLimitedWithAClearError) {
   // Other rooms and other users are not affected; the two accepted tabs still work.
   auto ann_elsewhere = JoinAs("other", "ann@example.com");
   ASSERT_TRUE(ann1->Send("from tab 1"));
+  // Two streams have no order between them: let the first message land before the second.
+  ASSERT_TRUE(ann1->WaitFor([](const ServerEvent& e) {
+                    return e.has_message() && e.message().text() == "from tab 1";
+                  }).has_value());
   ASSERT_TRUE(ann2->Send("from tab 2"));
   ExpectMessagesInOrder(*bob, {"from tab 1", "from tab 2"});
 }
