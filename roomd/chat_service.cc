@@ -8,15 +8,15 @@
 #include "roomd/identity.h"
 #include "roomd/logger.h"
 #include "roomd/status_convert.h"
+#include "roomd/unary_reactor.h"
 #include "roomd/validation.h"
 
 namespace roomd {
 namespace {
 
-grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* context,
-                                      const absl::Status& status) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
+grpc::ServerUnaryReactor* FinishUnary(const absl::Status& status) {
+  auto* reactor = new UnaryReactor();
+  reactor->FinishWith(ToGrpcStatus(status));
   return reactor;
 }
 
@@ -28,30 +28,32 @@ ChatService::ChatService(const ServerOptions& options, RoomRegistry* rooms,
 
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* ChatService::Chat(
     grpc::CallbackServerContext* context) {
+  AcquirePublished();
   return new ChatSession(context, options_, rooms_, sessions_);
 }
 
 grpc::ServerUnaryReactor* ChatService::Post(grpc::CallbackServerContext* context,
                                             const chat::v1::PostRequest* request,
                                             chat::v1::PostResponse* response) {
+  AcquirePublished();
   absl::StatusOr<chat::v1::User> user = ValidatePost(*request);
   if (!user.ok()) {
     Log("error post peer=%s room=%s: %s", context->peer(), request->room(),
         user.status().ToString());
-    return FinishUnary(context, user.status());
+    return FinishUnary(user.status());
   }
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto* reactor = new UnaryReactor();
   broker_->Post(request->room(), *user, request->text(), request->client_id(),
                 [reactor, response, peer = context->peer(), room = request->room()](
                     absl::StatusOr<chat::v1::ChatMessage> message) {
                   if (!message.ok()) {
                     Log("error post peer=%s room=%s: %s", peer, room,
                         message.status().ToString());
-                    reactor->Finish(ToGrpcStatus(message.status()));
+                    reactor->FinishWith(ToGrpcStatus(message.status()));
                     return;
                   }
                   *response->mutable_message() = *std::move(message);
-                  reactor->Finish(grpc::Status::OK);
+                  reactor->FinishWith(grpc::Status::OK);
                 });
   return reactor;
 }
@@ -76,10 +78,11 @@ absl::StatusOr<chat::v1::User> ChatService::ValidatePost(
   return user;
 }
 
-grpc::ServerUnaryReactor* ChatService::ListRooms(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* ChatService::ListRooms(grpc::CallbackServerContext* /*context*/,
                                                  const chat::v1::ListRoomsRequest* /*request*/,
                                                  chat::v1::ListRoomsResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  AcquirePublished();
+  auto* reactor = new UnaryReactor();
   broker_->ListRooms(
       [reactor, response](absl::StatusOr<std::vector<chat::v1::RoomInfo>> rooms) {
         if (rooms.ok()) {
@@ -87,19 +90,20 @@ grpc::ServerUnaryReactor* ChatService::ListRooms(grpc::CallbackServerContext* co
             *response->add_rooms() = std::move(info);
           }
         }
-        reactor->Finish(ToGrpcStatus(rooms.status()));
+        reactor->FinishWith(ToGrpcStatus(rooms.status()));
       });
   return reactor;
 }
 
-grpc::ServerUnaryReactor* ChatService::GetPresence(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* ChatService::GetPresence(grpc::CallbackServerContext* /*context*/,
                                                    const chat::v1::GetPresenceRequest* request,
                                                    chat::v1::GetPresenceResponse* response) {
+  AcquirePublished();
   if (absl::Status status = ValidateRoomName(request->room()); !status.ok()) {
-    return FinishUnary(context, status);
+    return FinishUnary(status);
   }
   response->set_room(request->room());
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto* reactor = new UnaryReactor();
   broker_->Presence(request->room(),
                     [reactor, response](absl::StatusOr<std::vector<chat::v1::User>> online) {
                       if (online.ok()) {
@@ -107,24 +111,25 @@ grpc::ServerUnaryReactor* ChatService::GetPresence(grpc::CallbackServerContext* 
                           *response->add_online() = std::move(user);
                         }
                       }
-                      reactor->Finish(ToGrpcStatus(online.status()));
+                      reactor->FinishWith(ToGrpcStatus(online.status()));
                     });
   return reactor;
 }
 
-grpc::ServerUnaryReactor* ChatService::GetHistory(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* ChatService::GetHistory(grpc::CallbackServerContext* /*context*/,
                                                   const chat::v1::GetHistoryRequest* request,
                                                   chat::v1::GetHistoryResponse* response) {
+  AcquirePublished();
   if (absl::Status status = ValidateRoomName(request->room()); !status.ok()) {
-    return FinishUnary(context, status);
+    return FinishUnary(status);
   }
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto* reactor = new UnaryReactor();
   broker_->History(request->room(), request->after_seq(), request->limit(),
                    [reactor, response](absl::StatusOr<chat::v1::GetHistoryResponse> history) {
                      if (history.ok()) {
                        *response = *std::move(history);
                      }
-                     reactor->Finish(ToGrpcStatus(history.status()));
+                     reactor->FinishWith(ToGrpcStatus(history.status()));
                    });
   return reactor;
 }
