@@ -8,15 +8,16 @@
 #include "roomd/identity.h"
 #include "roomd/logger.h"
 #include "roomd/status_convert.h"
-#include "roomd/unary_reactor.h"
+#include "roomd/unary_call.h"
 #include "roomd/validation.h"
 
 namespace roomd {
 namespace {
 
-grpc::ServerUnaryReactor* FinishUnary(const absl::Status& status) {
-  auto* reactor = new UnaryReactor();
-  reactor->FinishWith(ToGrpcStatus(status));
+grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* context,
+                                      const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
   return reactor;
 }
 
@@ -40,22 +41,22 @@ grpc::ServerUnaryReactor* ChatService::Post(grpc::CallbackServerContext* context
   if (!user.ok()) {
     Log("error post peer=%s room=%s: %s", context->peer(), request->room(),
         user.status().ToString());
-    return FinishUnary(user.status());
+    return FinishUnary(context, user.status());
   }
-  auto* reactor = new UnaryReactor();
+  std::shared_ptr<UnaryCall> call = UnaryCall::Create(context);
   broker_->Post(request->room(), *user, request->text(), request->client_id(),
-                [reactor, response, peer = context->peer(), room = request->room()](
+                [call, response, peer = context->peer(), room = request->room()](
                     absl::StatusOr<chat::v1::ChatMessage> message) {
                   if (!message.ok()) {
                     Log("error post peer=%s room=%s: %s", peer, room,
                         message.status().ToString());
-                    reactor->FinishWith(ToGrpcStatus(message.status()));
+                    call->Done(ToGrpcStatus(message.status()));
                     return;
                   }
                   *response->mutable_message() = *std::move(message);
-                  reactor->FinishWith(grpc::Status::OK);
+                  call->Done(grpc::Status::OK);
                 });
-  return reactor;
+  return call->Reactor();
 }
 
 absl::StatusOr<chat::v1::User> ChatService::ValidatePost(
@@ -78,60 +79,60 @@ absl::StatusOr<chat::v1::User> ChatService::ValidatePost(
   return user;
 }
 
-grpc::ServerUnaryReactor* ChatService::ListRooms(grpc::CallbackServerContext* /*context*/,
+grpc::ServerUnaryReactor* ChatService::ListRooms(grpc::CallbackServerContext* context,
                                                  const chat::v1::ListRoomsRequest* /*request*/,
                                                  chat::v1::ListRoomsResponse* response) {
   AcquirePublished();
-  auto* reactor = new UnaryReactor();
+  std::shared_ptr<UnaryCall> call = UnaryCall::Create(context);
   broker_->ListRooms(
-      [reactor, response](absl::StatusOr<std::vector<chat::v1::RoomInfo>> rooms) {
+      [call, response](absl::StatusOr<std::vector<chat::v1::RoomInfo>> rooms) {
         if (rooms.ok()) {
           for (chat::v1::RoomInfo& info : *rooms) {
             *response->add_rooms() = std::move(info);
           }
         }
-        reactor->FinishWith(ToGrpcStatus(rooms.status()));
+        call->Done(ToGrpcStatus(rooms.status()));
       });
-  return reactor;
+  return call->Reactor();
 }
 
-grpc::ServerUnaryReactor* ChatService::GetPresence(grpc::CallbackServerContext* /*context*/,
+grpc::ServerUnaryReactor* ChatService::GetPresence(grpc::CallbackServerContext* context,
                                                    const chat::v1::GetPresenceRequest* request,
                                                    chat::v1::GetPresenceResponse* response) {
   AcquirePublished();
   if (absl::Status status = ValidateRoomName(request->room()); !status.ok()) {
-    return FinishUnary(status);
+    return FinishUnary(context, status);
   }
   response->set_room(request->room());
-  auto* reactor = new UnaryReactor();
+  std::shared_ptr<UnaryCall> call = UnaryCall::Create(context);
   broker_->Presence(request->room(),
-                    [reactor, response](absl::StatusOr<std::vector<chat::v1::User>> online) {
+                    [call, response](absl::StatusOr<std::vector<chat::v1::User>> online) {
                       if (online.ok()) {
                         for (chat::v1::User& user : *online) {
                           *response->add_online() = std::move(user);
                         }
                       }
-                      reactor->FinishWith(ToGrpcStatus(online.status()));
+                      call->Done(ToGrpcStatus(online.status()));
                     });
-  return reactor;
+  return call->Reactor();
 }
 
-grpc::ServerUnaryReactor* ChatService::GetHistory(grpc::CallbackServerContext* /*context*/,
+grpc::ServerUnaryReactor* ChatService::GetHistory(grpc::CallbackServerContext* context,
                                                   const chat::v1::GetHistoryRequest* request,
                                                   chat::v1::GetHistoryResponse* response) {
   AcquirePublished();
   if (absl::Status status = ValidateRoomName(request->room()); !status.ok()) {
-    return FinishUnary(status);
+    return FinishUnary(context, status);
   }
-  auto* reactor = new UnaryReactor();
+  std::shared_ptr<UnaryCall> call = UnaryCall::Create(context);
   broker_->History(request->room(), request->after_seq(), request->limit(),
-                   [reactor, response](absl::StatusOr<chat::v1::GetHistoryResponse> history) {
+                   [call, response](absl::StatusOr<chat::v1::GetHistoryResponse> history) {
                      if (history.ok()) {
                        *response = *std::move(history);
                      }
-                     reactor->FinishWith(ToGrpcStatus(history.status()));
+                     call->Done(ToGrpcStatus(history.status()));
                    });
-  return reactor;
+  return call->Reactor();
 }
 
 }  // namespace roomd
