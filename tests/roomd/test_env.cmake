@@ -37,8 +37,6 @@ if(CHAT_SANITIZE MATCHES "thread")
       "race:grpc::internal::ServerCallbackCall::ServerCallbackCall"
       "race:grpc::ServerBidiReactor<*>::InternalBindStream"
       "race:grpc::ServerBidiReactor<*>::PreBindBacklog"
-      "race:grpc::ServerUnaryReactor::PreBindBacklog"
-      "race:grpc::ServerUnaryReactor::InternalBindCall"
       "race:std::atomic<grpc::"
       "race:std::__atomic_base<grpc::")
     string(APPEND _chat_tsan_supp "${fn}\n")
