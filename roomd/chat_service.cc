@@ -8,6 +8,7 @@
 #include "roomd/identity.h"
 #include "roomd/logger.h"
 #include "roomd/status_convert.h"
+#include "roomd/unary_call.h"
 #include "roomd/validation.h"
 
 namespace roomd {
@@ -28,32 +29,34 @@ ChatService::ChatService(const ServerOptions& options, RoomRegistry* rooms,
 
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* ChatService::Chat(
     grpc::CallbackServerContext* context) {
+  AcquirePublished();
   return new ChatSession(context, options_, rooms_, sessions_);
 }
 
 grpc::ServerUnaryReactor* ChatService::Post(grpc::CallbackServerContext* context,
                                             const chat::v1::PostRequest* request,
                                             chat::v1::PostResponse* response) {
+  AcquirePublished();
   absl::StatusOr<chat::v1::User> user = ValidatePost(*request);
   if (!user.ok()) {
     Log("error post peer=%s room=%s: %s", context->peer(), request->room(),
         user.status().ToString());
     return FinishUnary(context, user.status());
   }
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  std::shared_ptr<UnaryCall> call = UnaryCall::Create(context);
   broker_->Post(request->room(), *user, request->text(), request->client_id(),
-                [reactor, response, peer = context->peer(), room = request->room()](
+                [call, response, peer = context->peer(), room = request->room()](
                     absl::StatusOr<chat::v1::ChatMessage> message) {
                   if (!message.ok()) {
                     Log("error post peer=%s room=%s: %s", peer, room,
                         message.status().ToString());
-                    reactor->Finish(ToGrpcStatus(message.status()));
+                    call->Done(ToGrpcStatus(message.status()));
                     return;
                   }
                   *response->mutable_message() = *std::move(message);
-                  reactor->Finish(grpc::Status::OK);
+                  call->Done(grpc::Status::OK);
                 });
-  return reactor;
+  return call->Reactor();
 }
 
 absl::StatusOr<chat::v1::User> ChatService::ValidatePost(
@@ -79,54 +82,57 @@ absl::StatusOr<chat::v1::User> ChatService::ValidatePost(
 grpc::ServerUnaryReactor* ChatService::ListRooms(grpc::CallbackServerContext* context,
                                                  const chat::v1::ListRoomsRequest* /*request*/,
                                                  chat::v1::ListRoomsResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  AcquirePublished();
+  std::shared_ptr<UnaryCall> call = UnaryCall::Create(context);
   broker_->ListRooms(
-      [reactor, response](absl::StatusOr<std::vector<chat::v1::RoomInfo>> rooms) {
+      [call, response](absl::StatusOr<std::vector<chat::v1::RoomInfo>> rooms) {
         if (rooms.ok()) {
           for (chat::v1::RoomInfo& info : *rooms) {
             *response->add_rooms() = std::move(info);
           }
         }
-        reactor->Finish(ToGrpcStatus(rooms.status()));
+        call->Done(ToGrpcStatus(rooms.status()));
       });
-  return reactor;
+  return call->Reactor();
 }
 
 grpc::ServerUnaryReactor* ChatService::GetPresence(grpc::CallbackServerContext* context,
                                                    const chat::v1::GetPresenceRequest* request,
                                                    chat::v1::GetPresenceResponse* response) {
+  AcquirePublished();
   if (absl::Status status = ValidateRoomName(request->room()); !status.ok()) {
     return FinishUnary(context, status);
   }
   response->set_room(request->room());
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  std::shared_ptr<UnaryCall> call = UnaryCall::Create(context);
   broker_->Presence(request->room(),
-                    [reactor, response](absl::StatusOr<std::vector<chat::v1::User>> online) {
+                    [call, response](absl::StatusOr<std::vector<chat::v1::User>> online) {
                       if (online.ok()) {
                         for (chat::v1::User& user : *online) {
                           *response->add_online() = std::move(user);
                         }
                       }
-                      reactor->Finish(ToGrpcStatus(online.status()));
+                      call->Done(ToGrpcStatus(online.status()));
                     });
-  return reactor;
+  return call->Reactor();
 }
 
 grpc::ServerUnaryReactor* ChatService::GetHistory(grpc::CallbackServerContext* context,
                                                   const chat::v1::GetHistoryRequest* request,
                                                   chat::v1::GetHistoryResponse* response) {
+  AcquirePublished();
   if (absl::Status status = ValidateRoomName(request->room()); !status.ok()) {
     return FinishUnary(context, status);
   }
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  std::shared_ptr<UnaryCall> call = UnaryCall::Create(context);
   broker_->History(request->room(), request->after_seq(), request->limit(),
-                   [reactor, response](absl::StatusOr<chat::v1::GetHistoryResponse> history) {
+                   [call, response](absl::StatusOr<chat::v1::GetHistoryResponse> history) {
                      if (history.ok()) {
                        *response = *std::move(history);
                      }
-                     reactor->Finish(ToGrpcStatus(history.status()));
+                     call->Done(ToGrpcStatus(history.status()));
                    });
-  return reactor;
+  return call->Reactor();
 }
 
 }  // namespace roomd

@@ -87,6 +87,7 @@ absl::StatusOr<std::unique_ptr<RoomServer>> RoomServer::Start(const ServerOption
   // Let clients (the bridge) keep idle channels alive with their own pings.
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  server->service_.Publish();
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
@@ -116,6 +117,9 @@ void RoomServer::Shutdown() {
   const absl::Time deadline = absl::Now() + options_.shutdown_grace;
   server_->Shutdown(absl::ToChronoTime(deadline));
   server_->Wait();
+  // Taking the tracker's lock orders every session's last Remove (on gRPC's threads) before
+  // what follows, which Wait() does inside libgrpc, out of ThreadSanitizer's sight.
+  sessions_.size();
   // Every stream and call has ended: this node's users can leave the shared rooms.
   broker_->Shutdown();
   timer_.Stop();
