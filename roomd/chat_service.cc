@@ -24,13 +24,13 @@ grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* context,
 }  // namespace
 
 ChatService::ChatService(const ServerOptions& options, RoomRegistry* rooms,
-                         SessionTracker* sessions, Broker* broker)
-    : options_(options), rooms_(rooms), sessions_(sessions), broker_(broker) {}
+                         SessionTracker* sessions, Broker* broker, Timer* timer)
+    : options_(options), rooms_(rooms), sessions_(sessions), broker_(broker), timer_(timer) {}
 
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* ChatService::Chat(
     grpc::CallbackServerContext* context) {
   AcquirePublished();
-  return new ChatSession(context, options_, rooms_, sessions_);
+  return new ChatSession(context, options_, rooms_, sessions_, timer_);
 }
 
 grpc::ServerUnaryReactor* ChatService::Post(grpc::CallbackServerContext* context,

@@ -10,6 +10,7 @@
 #include "roomd/room_registry.h"
 #include "roomd/server_options.h"
 #include "roomd/session_tracker.h"
+#include "roomd/timer.h"
 
 namespace roomd {
 
@@ -27,7 +28,7 @@ class ChatService final
                           chat::v1::ChatService::Service>>>>> {
  public:
   ChatService(const ServerOptions& options, RoomRegistry* rooms, SessionTracker* sessions,
-              Broker* broker);
+              Broker* broker, Timer* timer);
 
   grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* Chat(
       grpc::CallbackServerContext* context) override;
@@ -63,6 +64,7 @@ class ChatService final
   RoomRegistry* const rooms_;
   SessionTracker* const sessions_;
   Broker* const broker_;
+  Timer* const timer_;
   std::atomic<bool> published_{false};
 };
 

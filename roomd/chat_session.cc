@@ -3,6 +3,7 @@
 #include <grpc/grpc.h>
 #include <grpcpp/impl/codegen/proto_utils.h>
 
+#include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -21,10 +22,29 @@ constexpr int kJoinAttempts = 3;
 
 absl::Status SlowConsumerStatus() { return absl::ResourceExhaustedError("slow consumer"); }
 
+// A reference held by a timer callback: released when the callback is destroyed, whether it
+// ran or was discarded by Timer::Stop.
+class SessionRef {
+ public:
+  explicit SessionRef(Subscriber* session) : session_(session) { session_->Ref(); }
+  SessionRef(SessionRef&& other) noexcept : session_(std::exchange(other.session_, nullptr)) {}
+  SessionRef(const SessionRef&) = delete;
+  SessionRef& operator=(const SessionRef&) = delete;
+  SessionRef& operator=(SessionRef&&) = delete;
+  ~SessionRef() {
+    if (session_ != nullptr) {
+      session_->Unref();
+    }
+  }
+
+ private:
+  Subscriber* session_;
+};
+
 }  // namespace
 
 ChatSession::ChatSession(grpc::CallbackServerContext* context, const ServerOptions& options,
-                         RoomRegistry* rooms, SessionTracker* tracker)
+                         RoomRegistry* rooms, SessionTracker* tracker, Timer* timer)
     : context_(context),
       options_(options),
       rooms_(rooms),
@@ -42,6 +62,9 @@ ChatSession::ChatSession(grpc::CallbackServerContext* context, const ServerOptio
     return;
   }
   Log("connect conn=%d peer=%s", conn_id_, peer_);
+  // std::function needs a copyable callable: the reference rides in a shared_ptr.
+  timer->Schedule(absl::Now() + options_.join_timeout,
+                  [ref = std::make_shared<SessionRef>(this), this] { OnJoinDeadline(); });
   StartRead(&in_);
   constructed_.store(true, std::memory_order_release);
 }
@@ -109,6 +132,19 @@ void ChatSession::Shutdown() {
   Notifications notes;
   chat::MutexLock lock(&mu_);
   FinishLocked(absl::UnavailableError("server shutting down"), /*abort=*/true, &notes);
+}
+
+void ChatSession::OnJoinDeadline() {
+  Notifications notes;
+  chat::MutexLock lock(&mu_);
+  if (state_ != State::kAwaitingJoin) {
+    return;
+  }
+  const absl::Status status = absl::DeadlineExceededError(absl::StrCat(
+      "join timeout: no join within ", absl::FormatDuration(options_.join_timeout)));
+  Log("error %s: %s", DescribeLocked(), status.ToString());
+  // The read in flight waits for a client that says nothing: cancel the call as well.
+  FinishLocked(status, /*abort=*/true, &notes);
 }
 
 void ChatSession::OnReadDone(bool ok) {

@@ -18,6 +18,7 @@
 #include "roomd/server_options.h"
 #include "roomd/session_tracker.h"
 #include "roomd/subscriber.h"
+#include "roomd/timer.h"
 #include "roomd/token_bucket.h"
 
 namespace roomd {
@@ -41,16 +42,18 @@ namespace roomd {
 //   nothing more is read until it does, so events sent right after `join` wait their turn.
 //   A broker that cannot be reached ends the join UNAVAILABLE "message broker unavailable",
 //   and a send it fails gets Error{UNAVAILABLE, client_id}.
+// - No `join` within --join_timeout of the stream's start ends it DEADLINE_EXCEEDED, so a
+//   client that opens streams and stays silent cannot hold connection slots.
 // - Typing over the rate limit is dropped silently (it is advisory).
 //
 // Lifetime: reference-counted. The reactor holds one reference from construction until
-// OnDone; rooms and the tracker take one while they notify it outside their locks; the last
-// Unref deletes it.
+// OnDone; rooms and the tracker take one while they notify it outside their locks, and the
+// join deadline holds one until it fires or the timer stops; the last Unref deletes it.
 class ChatSession final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
                           public Subscriber {
  public:
   ChatSession(grpc::CallbackServerContext* context, const ServerOptions& options,
-              RoomRegistry* rooms, SessionTracker* tracker);
+              RoomRegistry* rooms, SessionTracker* tracker, Timer* timer);
 
   // Subscriber.
   void Ref() override;
@@ -77,6 +80,9 @@ class ChatSession final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
   };
 
   ~ChatSession() override = default;
+
+  // Timer callback: ends the stream if it still has not joined.
+  void OnJoinDeadline();
 
   void HandleEventLocked(const chat::v1::ClientEvent& event, Notifications* notes)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -42,6 +42,8 @@ ABSL_FLAG(size_t, max_rooms, kDefaults.max_rooms,
 ABSL_FLAG(size_t, max_outbound_bytes, kDefaults.max_outbound_bytes,
           "bytes queued for one session before it is dropped as a slow consumer "
           "(RESOURCE_EXHAUSTED \"slow consumer\")");
+ABSL_FLAG(absl::Duration, join_timeout, kDefaults.join_timeout,
+          "a stream that sends no join this long after it starts is ended DEADLINE_EXCEEDED");
 ABSL_FLAG(absl::Duration, typing_timeout, kDefaults.typing_timeout,
           "a typing notice ends by itself after this long without a refresh");
 ABSL_FLAG(size_t, max_batch_events, kDefaults.max_batch_events,
@@ -96,6 +98,7 @@ int main(int argc, char** argv) {
   options.max_connections_per_user = absl::GetFlag(FLAGS_max_connections_per_user);
   options.max_rooms = absl::GetFlag(FLAGS_max_rooms);
   options.max_outbound_bytes = absl::GetFlag(FLAGS_max_outbound_bytes);
+  options.join_timeout = absl::GetFlag(FLAGS_join_timeout);
   options.typing_timeout = absl::GetFlag(FLAGS_typing_timeout);
   options.max_batch_events = absl::GetFlag(FLAGS_max_batch_events);
   options.max_batch_bytes = absl::GetFlag(FLAGS_max_batch_bytes);

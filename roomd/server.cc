@@ -45,8 +45,10 @@ absl::Status ValidateOptions(const ServerOptions& o) {
     return absl::InvalidArgumentError(
         "--max_outbound_bytes must hold at least a few of the largest messages");
   }
-  if (o.typing_timeout <= absl::ZeroDuration() || o.shutdown_grace < absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("--typing_timeout must be > 0, --shutdown_grace >= 0");
+  if (o.typing_timeout <= absl::ZeroDuration() || o.join_timeout <= absl::ZeroDuration() ||
+      o.shutdown_grace < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "--typing_timeout and --join_timeout must be > 0, --shutdown_grace >= 0");
   }
   return ValidateBrokerOptions(o);
 }
@@ -56,7 +58,7 @@ RoomServer::RoomServer(const ServerOptions& options, std::unique_ptr<Broker> bro
       broker_(std::move(broker)),
       rooms_(options_, &timer_, broker_.get()),
       sessions_(options_.max_connections),
-      service_(options_, &rooms_, &sessions_, broker_.get()) {}
+      service_(options_, &rooms_, &sessions_, broker_.get(), &timer_) {}
 
 absl::StatusOr<std::unique_ptr<RoomServer>> RoomServer::Start(const ServerOptions& options) {
   if (absl::Status status = ValidateOptions(options); !status.ok()) {

@@ -28,6 +28,9 @@ struct ServerOptions {
   // Connections one user (one email) may have in one room, e.g. open tabs; 0: no limit.
   size_t max_connections_per_user = 16;
   size_t max_rooms = 1000;
+  // A stream that has not sent `join` this long after it started is ended DEADLINE_EXCEEDED.
+  // Longer than the bridge's own --join_timeout (15s), so browsers see the bridge's answer.
+  absl::Duration join_timeout = absl::Seconds(30);
   // Bytes a session may have queued but unsent before it is dropped as a slow consumer.
   size_t max_outbound_bytes = 1 << 20;
   // A typing notice ends by itself after this long without a refresh.

@@ -1,5 +1,5 @@
 // roomd under abuse over gRPC: the per-user limit, a burst of joins and leaves, a client
-// that cancels mid-write, and bad events from one stream. The offender alone is affected:
+// that cancels mid-write, bad events from one stream, and streams that never join. The offender alone is affected:
 // a well-behaved member of the same room receives every message, in order, throughout.
 
 #include <memory>
@@ -150,6 +150,35 @@ TEST_F(RoomdAbuseTest, BadEventsFromOneStreamLeaveTheRoomAlone) {
   texts.push_back("the end");
   ASSERT_TRUE(rude->Send(texts.back()));
   ExpectMessagesInOrder(*observer, texts);
+}
+
+class RoomdJoinTimeoutTest : public RoomdTest {
+ protected:
+  void SetUp() override {
+    ServerOptions options = TestOptions();
+    options.join_timeout = absl::Milliseconds(500);
+    StartServer(options);
+  }
+};
+
+TEST_F(RoomdJoinTimeoutTest, SilentStreamsAreEndedAndJoinedOnesStay) {
+  auto observer = JoinAs("lobby", "observer@example.com");
+  std::vector<std::unique_ptr<ChatTestClient>> silent;
+  for (int i = 0; i < 20; ++i) {
+    silent.push_back(Connect());  // opens the stream and says nothing
+  }
+  auto late = Connect();
+  ASSERT_TRUE(late->Send("hello before join"));  // not a join either: refused at once
+  EXPECT_EQ(late->WaitForFinish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  for (auto& stream : silent) {
+    const grpc::Status status = stream->WaitForFinish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+    EXPECT_TRUE(absl::StrContains(status.error_message(), "join timeout: no join within 500ms"))
+        << status.error_message();
+  }
+  // The deadline has passed for the observer too; joined, it is unaffected.
+  ASSERT_TRUE(observer->Send("still here"));
+  ExpectMessagesInOrder(*observer, {"still here"});
 }
 
 }  // namespace
