@@ -31,6 +31,16 @@ Room::Room(std::string name, const ServerOptions& options, Timer* timer)
       last_activity_(absl::Now()),
       trim_at_bytes_(trim_slack_) {}
 
+size_t Room::UserConnectionsLocked(const std::string& user_id) const {
+  // A shared room knows only this node's connections (other nodes enforce their own).
+  if (link_ != nullptr) {
+    auto local = local_users_.find(user_id);
+    return local == local_users_.end() ? 0 : local->second.connections;
+  }
+  auto online = online_.find(user_id);
+  return online == online_.end() ? 0 : online->second.connections;
+}
+
 absl::Status Room::Join(uint64_t conn_id, Subscriber* subscriber, const chat::v1::User& user,
                         uint64_t after_seq, chat::v1::ServerEvent* welcome,
                         Notifications* notes) {
@@ -45,12 +55,12 @@ absl::Status Room::Join(uint64_t conn_id, Subscriber* subscriber, const chat::v1
   if (members_.contains(conn_id)) {
     return absl::FailedPreconditionError("connection already joined");
   }
-  if (auto it = online_.find(user.id());
-      max_connections_per_user_ != 0 && it != online_.end() &&
-      it->second.connections >= max_connections_per_user_) {
+  if (max_connections_per_user_ != 0 &&
+      UserConnectionsLocked(user.id()) >= max_connections_per_user_) {
     return absl::ResourceExhaustedError(
         absl::StrCat("this user already has ", max_connections_per_user_,
-                     " connections in room \"", name_, "\"; close one first"));
+                     " connections in room \"", name_, "\"",
+                     link_ != nullptr ? " on this node" : "", "; close one first"));
   }
   if (link_ != nullptr) {
     return JoinSharedLocked(conn_id, subscriber, user, after_seq, welcome, notes);

@@ -159,6 +159,9 @@ class Room : public std::enable_shared_from_this<Room> {
     uint64_t order = 0;  // first-join order, for a stable online list
   };
 
+  // This user's connections counted against --max_connections_per_user.
+  size_t UserConnectionsLocked(const std::string& user_id) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   uint64_t TailLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return log_start_ + log_.size();
   }

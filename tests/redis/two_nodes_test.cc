@@ -139,6 +139,26 @@ TEST_F(TwoNodeTest, OneUserConnectedToBothNodesIsOneUserOnline) {
   EXPECT_EQ(OnlineNames(*b_, "lobby"), std::vector<std::string>{"olga"});
 }
 
+TEST_F(TwoNodeTest, ConnectionsPerUserAreLimitedOnEachNode) {
+  ServerOptions options = NodeOptions("node-c");
+  options.max_connections_per_user = 2;
+  std::unique_ptr<RoomServer> c = StartNode(options);
+  ASSERT_NE(c, nullptr);
+  auto tab1 = JoinAs(*c, "lobby", "alice@example.com");
+  auto tab2 = JoinAs(*c, "lobby", "alice@example.com");
+  auto tab3 = std::make_unique<ChatTestClient>(ChannelTo(c->address()));
+  ASSERT_TRUE(tab3->Join("lobby", "ALICE@example.com"));
+  const grpc::Status refused = tab3->WaitForFinish();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(refused.error_message(),
+            "this user already has 2 connections in room \"lobby\" on this node; close one first");
+  // The limit is per node: node A (default limit) still takes her, and the room works.
+  auto tab_on_a = JoinAs(*a_, "lobby", "alice@example.com");
+  ASSERT_TRUE(tab1->Send("from node c"));
+  EXPECT_TRUE(tab_on_a->WaitFor(IsMessage("from node c")));
+  c->Shutdown();
+}
+
 TEST_F(TwoNodeTest, TypingCrossesNodesAndExpires) {
   for (auto* node : {&a_, &b_}) {
     const std::string id = node == &a_ ? "node-a" : "node-b";

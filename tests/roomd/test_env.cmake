@@ -37,6 +37,7 @@ if(CHAT_SANITIZE MATCHES "thread")
       "race:grpc::internal::ServerCallbackCall::ServerCallbackCall"
       "race:grpc::ServerBidiReactor<*>::InternalBindStream"
       "race:grpc::ServerBidiReactor<*>::PreBindBacklog"
+      "race:grpc::Server::CallbackRequest<"
       "race:std::atomic<grpc::"
       "race:std::__atomic_base<grpc::")
     string(APPEND _chat_tsan_supp "${fn}\n")
