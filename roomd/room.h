@@ -148,6 +148,7 @@ class Room : public std::enable_shared_from_this<Room> {
   struct LocalUser {
     chat::v1::User user;
     size_t connections = 0;
+    bool add_in_flight = false;   // this node's own announcement has not been answered yet
     bool announced = false;       // the broker confirmed the user online...
     uint64_t online_from = 0;     // ...from this point of the room's event order
     uint64_t generation = 0;      // tells this entry's broker replies from older ones

@@ -39,6 +39,7 @@ absl::Status Room::JoinSharedLocked(uint64_t conn_id, Subscriber* subscriber,
       local_users_.erase(it);
       return status;
     }
+    local.add_in_flight = true;
   }
   ++local.connections;
   auto owned = std::make_unique<Member>();
@@ -79,6 +80,7 @@ void Room::OnAnnounced(const std::string& user_id, uint64_t generation,
   if (it == local_users_.end() || it->second.generation != generation) {
     return;  // that user left this node since; a newer entry has its own announcement
   }
+  it->second.add_in_flight = false;
   if (!online_from.ok()) {
     FailPendingLocked(user_id, online_from.status(), &notes);
     return;
@@ -249,8 +251,10 @@ void Room::ApplySnapshot(const RoomSnapshot& snapshot) {
   // The snapshot's event order is the new baseline; users it shows online are confirmed.
   applied_order_ = snapshot.event_order;
   live_ = true;
+  // Not a user whose own announcement is still on its way: the snapshot may show them online
+  // only through another node, which can leave before this node's announcement lands.
   for (auto& [id, local] : local_users_) {
-    if (now_online.contains(id)) {
+    if (now_online.contains(id) && !local.add_in_flight) {
       local.announced = true;
       local.online_from = 0;
     }

@@ -164,6 +164,29 @@ TEST_F(RoomReplicaTest, JoinWaitsForTheSnapshotAndTheJoinersPresence) {
   EXPECT_EQ(events[0].message().seq(), 3u);
 }
 
+// The user is online through another node when this node's snapshot arrives, but this node's
+// own announcement has not been answered: were the join completed now, the other node could
+// take the user offline in Redis before this node's announcement lands.
+TEST_F(RoomReplicaTest, ASnapshotShowingTheUserThroughAnotherNodeDoesNotCompleteTheJoin) {
+  RecordingSubscriber alice;
+  ServerEvent welcome;
+  {
+    Notifications notes;
+    ASSERT_TRUE(room_->Join(1, &alice, UserFor("alice@example.com"), 0, &welcome, &notes).ok());
+  }
+  ASSERT_EQ(link_->added.size(), 1u);
+  RoomSnapshot snapshot;
+  snapshot.event_order = 7;
+  snapshot.online.push_back(UserFor("alice@example.com"));  // her tab on another node
+  room_->ApplySnapshot(snapshot);
+  EXPECT_FALSE(alice.joined.has_value());
+
+  link_->added[0].done(uint64_t{7});  // this node's announcement is in
+  ASSERT_TRUE(alice.joined.has_value());
+  ASSERT_TRUE(alice.joined->ok());
+  EXPECT_EQ((*alice.joined)->welcome().online_size(), 1);
+}
+
 TEST_F(RoomReplicaTest, ASecondConnectionOfALiveUserJoinsAtOnce) {
   room_->ApplySnapshot(RoomSnapshot{});
   RecordingSubscriber tab1, tab2;

@@ -6,6 +6,8 @@
 #include <memory>
 #include <vector>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/mutex.h"
 #include "roomd/identity.h"
 #include "roomd/server_options.h"
@@ -20,6 +22,14 @@ using chat::v1::ServerEvent;
 // Records what a room tells it; tests wait on it with deadlines.
 class FakeSubscriber : public Subscriber {
  public:
+  // The room's timer thread may still be inside a notification (it Unrefs after the call
+  // that woke the test): outlive it, as the real session's reference count makes it do.
+  ~FakeSubscriber() override {
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (refs_.load() != 0 && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+  }
   void Ref() override { refs_.fetch_add(1); }
   void Unref() override { refs_.fetch_sub(1); }
   void OnEventsAvailable() override {
