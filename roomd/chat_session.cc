@@ -22,25 +22,6 @@ constexpr int kJoinAttempts = 3;
 
 absl::Status SlowConsumerStatus() { return absl::ResourceExhaustedError("slow consumer"); }
 
-// A reference held by a timer callback: released when the callback is destroyed, whether it
-// ran or was discarded by Timer::Stop.
-class SessionRef {
- public:
-  explicit SessionRef(Subscriber* session) : session_(session) { session_->Ref(); }
-  SessionRef(SessionRef&& other) noexcept : session_(std::exchange(other.session_, nullptr)) {}
-  SessionRef(const SessionRef&) = delete;
-  SessionRef& operator=(const SessionRef&) = delete;
-  SessionRef& operator=(SessionRef&&) = delete;
-  ~SessionRef() {
-    if (session_ != nullptr) {
-      session_->Unref();
-    }
-  }
-
- private:
-  Subscriber* session_;
-};
-
 }  // namespace
 
 ChatSession::ChatSession(grpc::CallbackServerContext* context, const ServerOptions& options,
@@ -62,9 +43,10 @@ ChatSession::ChatSession(grpc::CallbackServerContext* context, const ServerOptio
     return;
   }
   Log("connect conn=%d peer=%s", conn_id_, peer_);
-  // std::function needs a copyable callable: the reference rides in a shared_ptr.
-  timer->Schedule(absl::Now() + options_.join_timeout,
-                  [ref = std::make_shared<SessionRef>(this), this] { OnJoinDeadline(); });
+  // The deadline holds a reference until it runs or the timer drops it (Timer::Stop).
+  Ref();
+  std::shared_ptr<ChatSession> self(this, [](ChatSession* session) { session->Unref(); });
+  timer->Schedule(absl::Now() + options_.join_timeout, [self] { self->OnJoinDeadline(); });
   StartRead(&in_);
   constructed_.store(true, std::memory_order_release);
 }
