@@ -6,6 +6,8 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "tests/redis/two_node_fixture.h"
 
 namespace roomd::testing {
@@ -211,10 +213,22 @@ TEST_F(TwoNodeTest, UnaryPresenceAndRoomListAreGlobal) {
 TEST_F(TwoNodeTest, WelcomeAndLiveMessagesJoinWithoutGapUnderTraffic) {
   constexpr int kMessages = 200;
   constexpr int kJoiners = 5;
+  // Joiner j must have joined before message kGateSpacing * (j + 1) goes out, so every join
+  // lands mid-stream however slowly the joins run (a joiner that arrived after the last
+  // message would only see it in its Welcome's history).
+  constexpr int kGateSpacing = kMessages / (kJoiners + 1);
   auto sender = JoinAs(*a_, "busy", "sender@example.com");
   std::atomic<bool> sent_all{false};
+  std::atomic<int> joined{0};
   std::thread sending([&] {
     for (int i = 0; i < kMessages; ++i) {
+      if (i > 0 && i % kGateSpacing == 0 && i / kGateSpacing <= kJoiners) {
+        const absl::Time deadline = absl::Now() + absl::Seconds(20);
+        while (joined.load() < i / kGateSpacing && absl::Now() < deadline) {
+          absl::SleepFor(absl::Milliseconds(1));
+        }
+        ASSERT_GE(joined.load(), i / kGateSpacing) << "joiner " << i / kGateSpacing - 1;
+      }
       ASSERT_TRUE(sender->Send(absl::StrCat("m", i)));
       if (i % 10 == 9) {  // paced by its own echoes, so joins land mid-stream
         ASSERT_TRUE(sender->WaitFor(IsMessage(absl::StrCat("m", i))));
@@ -228,11 +242,14 @@ TEST_F(TwoNodeTest, WelcomeAndLiveMessagesJoinWithoutGapUnderTraffic) {
     ServerEvent welcome;
     joiners.push_back(JoinAs(*b_, "busy", absl::StrCat("joiner", j, "@example.com"), &welcome));
     welcomes.push_back(welcome);
+    ++joined;
   }
   sending.join();
   ASSERT_TRUE(sent_all);
   const std::string last = absl::StrCat("m", kMessages - 1);
   for (int j = 0; j < kJoiners; ++j) {
+    ASSERT_LT(welcomes[j].welcome().last_seq(), static_cast<uint64_t>(kMessages))
+        << "joiner " << j << " joined after the traffic";
     ASSERT_TRUE(joiners[j]->WaitFor(IsMessage(last))) << "joiner " << j;
     std::vector<uint64_t> seqs;
     for (const chat::v1::ChatMessage& message : welcomes[j].welcome().history()) {
