@@ -51,7 +51,11 @@ struct BenchOptions {
   int threads = 2;
   // ws: local addresses 127.0.0.2 .. 127.0.0.(1+n) are used in turn as source addresses so
   // that 10k+ connections never run out of ephemeral ports (0: let the kernel choose).
-  int source_addresses = 4;
+  // kAutoSourceAddresses: enough that no address holds more than kClientsPerSourceAddress
+  // (wsbridge admits 256 connections per address by default), and at least 4.
+  static constexpr int kAutoSourceAddresses = -1;
+  static constexpr int kClientsPerSourceAddress = 250;
+  int source_addresses = kAutoSourceAddresses;
   // grpc: separate HTTP/2 connections the clients are spread over.
   int grpc_channels = 1;
 

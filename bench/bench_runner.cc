@@ -197,7 +197,13 @@ absl::Status BenchRunner::CreateClients() {
   // Several loopback source addresses: each has its own ephemeral port range.
   std::vector<net::ip::address> sources;
   if (endpoints[0].address().is_loopback() && endpoints[0].address().is_v4()) {
-    for (int k = 0; k < options_.source_addresses; ++k) {
+    int count = options_.source_addresses;
+    if (count == BenchOptions::kAutoSourceAddresses) {
+      const int needed = (options_.clients + BenchOptions::kClientsPerSourceAddress - 1) /
+                         BenchOptions::kClientsPerSourceAddress;
+      count = std::clamp(needed, 4, 250);
+    }
+    for (int k = 0; k < count; ++k) {
       sources.push_back(net::ip::make_address_v4(
           (127u << 24) | static_cast<unsigned>(2 + k % 250)));
     }

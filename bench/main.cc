@@ -51,7 +51,8 @@ ABSL_FLAG(absl::Duration, ack_timeout, kDefaults.ack_timeout,
 ABSL_FLAG(absl::Duration, close_timeout, kDefaults.close_timeout, "longest wait for closing");
 ABSL_FLAG(int, threads, kDefaults.threads, "io_context threads of the load generator");
 ABSL_FLAG(int, source_addresses, kDefaults.source_addresses,
-          "ws to a loopback target: connect from 127.0.0.2 .. 127.0.0.(1+N) in turn (0: kernel's choice)");
+          "ws to a loopback target: connect from 127.0.0.2 .. 127.0.0.(1+N) in turn (0: kernel's "
+          "choice; -1: enough that each address holds at most 250 clients, at least 4)");
 ABSL_FLAG(int, grpc_channels, kDefaults.grpc_channels, "grpc: HTTP/2 connections to spread clients over");
 ABSL_FLAG(std::vector<std::string>, server_pids, {},
           "comma-separated PIDs of the server processes to sample (CPU, RSS) from /proc");
@@ -139,9 +140,9 @@ int main(int argc, char** argv) {
     return Usage("--window must be 1..100000");
   }
   if (options.rate < 0 || options.threads < 1 || options.threads > 256 ||
-      options.source_addresses < 0 || options.source_addresses > 250 ||
+      options.source_addresses < -1 || options.source_addresses > 250 ||
       options.grpc_channels < 1 || options.grpc_channels > 1024) {
-    return Usage("--rate >= 0, --threads 1..256, --source_addresses 0..250, "
+    return Usage("--rate >= 0, --threads 1..256, --source_addresses -1..250, "
                  "--grpc_channels 1..1024");
   }
   if (options.duration <= absl::ZeroDuration() || options.duration > absl::Hours(1) ||
