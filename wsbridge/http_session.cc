@@ -178,7 +178,7 @@ void HttpSession::ServeHealth(const Request& request) {
   const bool head = request.method() == http::verb::head;
   const std::size_t sessions = context_.sessions->size();
   context_.roomd->CheckHealth([self = shared_from_this(), version, keep_alive, head,
-                               sessions](RoomdHealth health) {
+                               sessions](RoomdHealth health) mutable {
     // A gRPC thread: build the answer here, write it on the strand.
     boost::json::object body;
     body["bridge"] = "up";
@@ -195,7 +195,9 @@ void HttpSession::ServeHealth(const Request& request) {
     if (head) {
       response.body().clear();
     }
-    net::post(self->strand_, [self, response = std::move(response)]() mutable {
+    // The session goes with the handler, so it is released on its strand, not here.
+    auto& strand = self->strand_;
+    net::post(strand, [self = std::move(self), response = std::move(response)]() mutable {
       self->SendResponse(std::move(response));
     });
   });

@@ -24,6 +24,7 @@ std::shared_ptr<grpc::Channel> MakeChannel(const BridgeOptions& options) {
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, connect_ms);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, connect_ms);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, std::min(connect_ms, 100));
+  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
   return grpc::CreateCustomChannel(options.roomd, grpc::InsecureChannelCredentials(), args);
 }
 
@@ -49,18 +50,26 @@ std::shared_ptr<RoomdStream> RoomdClient::StartChat(
   return stream;
 }
 
+struct RoomdClient::HealthProbe {
+  grpc::ClientContext context;
+  google::protobuf::StringValue request;  // service "": the server as a whole
+  google::protobuf::Int32Value response;
+  std::function<void(RoomdHealth)> done;
+};
+
 void RoomdClient::CheckHealth(std::function<void(RoomdHealth)> done) {
-  struct Probe {
-    grpc::ClientContext context;
-    google::protobuf::StringValue request;  // service "": the server as a whole
-    google::protobuf::Int32Value response;
-  };
-  auto probe = std::make_shared<Probe>();
+  auto probe = std::make_shared<HealthProbe>();
+  probe->done = std::move(done);
   probe->context.set_deadline(std::chrono::system_clock::now() +
                               absl::ToChronoMilliseconds(options_.roomd_connect_timeout));
+  probes_.Add(probe);
+  // The callback keeps the probe (its context must outlive the call) but destroys `done`,
+  // and whatever `done` captured, before the probe leaves probes_: once shutdown's
+  // WaitForStreams returns, no HTTP session can be released late on a gRPC thread.
+  HealthProbe* const raw = probe.get();
   health_stub_.UnaryCall(
-      &probe->context, kHealthCheckMethod, grpc::StubOptions(), &probe->request,
-      &probe->response, [probe, done = std::move(done)](grpc::Status status) {
+      &raw->context, kHealthCheckMethod, grpc::StubOptions(), &raw->request, &raw->response,
+      [this, probe](grpc::Status status) mutable {
         RoomdHealth health;
         if (status.ok()) {
           health.up = probe->response.value() == kServing;
@@ -74,7 +83,10 @@ void RoomdClient::CheckHealth(std::function<void(RoomdHealth)> done) {
               absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())),
               ": ", status.error_message());
         }
+        std::function<void(RoomdHealth)> done = std::move(probe->done);
         done(std::move(health));
+        done = nullptr;
+        probes_.Remove(probe.get());
       });
 }
 
@@ -82,8 +94,16 @@ void RoomdClient::CancelAll() {
   for (const auto& stream : streams_.Snapshot()) {
     stream->Cancel();
   }
+  for (const auto& probe : probes_.Snapshot()) {
+    probe->context.TryCancel();
+  }
 }
 
-bool RoomdClient::WaitForStreams(absl::Duration timeout) { return streams_.WaitEmpty(timeout); }
+bool RoomdClient::WaitForStreams(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  const bool streams_done = streams_.WaitEmpty(timeout);
+  return probes_.WaitEmpty(std::max(deadline - absl::Now(), absl::ZeroDuration())) &&
+         streams_done;
+}
 
 }  // namespace wsbridge

@@ -41,10 +41,12 @@ class RoomdClient {
   // gRPC thread and must not block. A roomd without the health service still counts as up.
   void CheckHealth(std::function<void(RoomdHealth)> done);
 
-  // Cancels every stream still running (shutdown).
+  // Cancels every stream and health probe still running (shutdown).
   void CancelAll();
 
-  // Blocks until no stream is running or `timeout` passes; shutdown and tests only.
+  // Blocks until no stream or probe is running or `timeout` passes; shutdown and tests
+  // only. A probe counts until its `done` has returned and been destroyed, so nothing it
+  // captured (an HTTP session) outlives this on a gRPC thread.
   bool WaitForStreams(absl::Duration timeout);
 
   std::size_t stream_count() const { return streams_.size(); }
@@ -56,6 +58,7 @@ class RoomdClient {
   // so no extra .proto is needed.
   using HealthStub = grpc::TemplatedGenericStub<google::protobuf::StringValue,
                                                 google::protobuf::Int32Value>;
+  struct HealthProbe;
 
   const BridgeOptions& options_;
   const JsonCodec* const codec_;
@@ -64,6 +67,7 @@ class RoomdClient {
   EncodedEventCache cache_;      // JSON of broadcasts, shared by every stream
   HealthStub health_stub_;
   LiveSet<RoomdStream> streams_;
+  LiveSet<HealthProbe> probes_;
 };
 
 }  // namespace wsbridge
