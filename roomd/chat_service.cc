@@ -4,7 +4,8 @@
 #include <string>
 #include <utility>
 
-#include "roomd/chat_session.h"
+#include "roomd/chat_stream.h"
+#include "roomd/relay_stream.h"
 #include "roomd/identity.h"
 #include "roomd/logger.h"
 #include "roomd/status_convert.h"
@@ -30,7 +31,13 @@ ChatService::ChatService(const ServerOptions& options, RoomRegistry* rooms,
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* ChatService::Chat(
     grpc::CallbackServerContext* context) {
   AcquirePublished();
-  return new ChatSession(context, options_, rooms_, sessions_, timer_);
+  return new ChatStream(context, options_, rooms_, sessions_, timer_);
+}
+
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* ChatService::Relay(
+    grpc::CallbackServerContext* context) {
+  AcquirePublished();
+  return new RelayStream(context, options_, rooms_, sessions_, timer_, &relays_);
 }
 
 grpc::ServerUnaryReactor* ChatService::Post(grpc::CallbackServerContext* context,

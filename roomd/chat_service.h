@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "chat/v1/chat.grpc.pb.h"
 #include "roomd/broker.h"
+#include "roomd/relay_stream.h"
 #include "roomd/room_registry.h"
 #include "roomd/server_options.h"
 #include "roomd/session_tracker.h"
@@ -14,8 +15,8 @@
 
 namespace roomd {
 
-// chat.v1.ChatService on the callback API. Chat is a raw (ByteBuffer) bidi method so each
-// session parses ClientEvents itself and writes pre-serialized events; the unary methods
+// chat.v1.ChatService on the callback API. Chat and Relay are raw (ByteBuffer) bidi methods
+// so each session parses ClientEvents itself and writes pre-serialized events; the unary methods
 // use the generated messages and are answered by the broker (inline for the memory broker;
 // later, on the broker's thread, for a shared one). Lifetime: owned by the server,
 // destroyed after it.
@@ -25,12 +26,15 @@ class ChatService final
               chat::v1::ChatService::WithCallbackMethod_ListRooms<
                   chat::v1::ChatService::WithCallbackMethod_GetPresence<
                       chat::v1::ChatService::WithCallbackMethod_GetHistory<
-                          chat::v1::ChatService::Service>>>>> {
+                          chat::v1::ChatService::WithRawCallbackMethod_Relay<
+                              chat::v1::ChatService::Service>>>>>> {
  public:
   ChatService(const ServerOptions& options, RoomRegistry* rooms, SessionTracker* sessions,
               Broker* broker, Timer* timer);
 
   grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* Chat(
+      grpc::CallbackServerContext* context) override;
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* Relay(
       grpc::CallbackServerContext* context) override;
   grpc::ServerUnaryReactor* Post(grpc::CallbackServerContext* context,
                                  const chat::v1::PostRequest* request,
@@ -44,6 +48,9 @@ class ChatService final
   grpc::ServerUnaryReactor* GetHistory(grpc::CallbackServerContext* context,
                                        const chat::v1::GetHistoryRequest* request,
                                        chat::v1::GetHistoryResponse* response) override;
+
+  // Server shutdown, after every session was told: relays end once their sessions have.
+  void ShutdownRelays() { relays_.ShutdownAll(); }
 
   // Called once everything behind the service is built, before the server starts.
   void Publish() { published_.store(true, std::memory_order_release); }
@@ -65,6 +72,7 @@ class ChatService final
   SessionTracker* const sessions_;
   Broker* const broker_;
   Timer* const timer_;
+  RelayRegistry relays_;
   std::atomic<bool> published_{false};
 };
 

@@ -1,6 +1,5 @@
 #include "roomd/chat_session.h"
 
-#include <grpc/grpc.h>
 #include <grpcpp/impl/codegen/proto_utils.h>
 
 #include <memory>
@@ -24,31 +23,33 @@ absl::Status SlowConsumerStatus() { return absl::ResourceExhaustedError("slow co
 
 }  // namespace
 
-ChatSession::ChatSession(grpc::CallbackServerContext* context, const ServerOptions& options,
-                         RoomRegistry* rooms, SessionTracker* tracker, Timer* timer)
-    : context_(context),
+ChatSession::ChatSession(SessionTransport* transport, std::string peer,
+                         const ServerOptions& options, RoomRegistry* rooms,
+                         SessionTracker* tracker, Timer* timer)
+    : transport_(transport),
       options_(options),
       rooms_(rooms),
       tracker_(tracker),
       conn_id_(tracker->NextConnId()),
-      peer_(context->peer()),
+      peer_(std::move(peer)),
+      timer_(timer),
       send_bucket_(options.rate_per_second, options.rate_burst, absl::Now()),
-      typing_bucket_(options.rate_per_second, options.rate_burst, absl::Now()) {
+      typing_bucket_(options.rate_per_second, options.rate_burst, absl::Now()) {}
+
+void ChatSession::Start() {
   Notifications notes;
   chat::MutexLock lock(&mu_);
   if (absl::Status admitted = tracker_->Add(this); !admitted.ok()) {
     Log("error conn=%d peer=%s: %s", conn_id_, peer_, admitted.ToString());
     FinishLocked(admitted, /*abort=*/false, &notes);
-    constructed_.store(true, std::memory_order_release);
     return;
   }
   Log("connect conn=%d peer=%s", conn_id_, peer_);
   // The deadline holds a reference until it runs or the timer drops it (Timer::Stop).
   Ref();
   std::shared_ptr<ChatSession> self(this, [](ChatSession* session) { session->Unref(); });
-  timer->Schedule(absl::Now() + options_.join_timeout, [self] { self->OnJoinDeadline(); });
-  StartRead(&in_);
-  constructed_.store(true, std::memory_order_release);
+  timer_->Schedule(absl::Now() + options_.join_timeout, [self] { self->OnJoinDeadline(); });
+  transport_->RequestRead();
 }
 
 void ChatSession::Ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
@@ -89,7 +90,7 @@ void ChatSession::OnJoined(const absl::StatusOr<chat::v1::ServerEvent>& welcome)
   Log("join %s", DescribeLocked());
   EnqueuePrivateLocked(*welcome, /*counted=*/false, &notes);
   MaybeStartWriteLocked(&notes);
-  StartRead(&in_);
+  transport_->RequestRead();
 }
 
 void ChatSession::OnSendFailed(const absl::Status& why, const std::string& client_id) {
@@ -101,7 +102,6 @@ void ChatSession::OnSendFailed(const absl::Status& why, const std::string& clien
 }
 
 void ChatSession::OnCancel() {
-  AcquireConstruction();
   Notifications notes;
   chat::MutexLock lock(&mu_);
   // Only a joining session has no read in flight to notice the cancellation.
@@ -129,20 +129,19 @@ void ChatSession::OnJoinDeadline() {
   FinishLocked(status, /*abort=*/true, &notes);
 }
 
-void ChatSession::OnReadDone(bool ok) {
-  AcquireConstruction();
+void ChatSession::OnRead(grpc::ByteBuffer* bytes) {
   Notifications notes;
   chat::MutexLock lock(&mu_);
   if (state_ == State::kFinished) {
     return;
   }
-  if (!ok) {
+  if (bytes == nullptr) {
     // The client half-closed or went away: that is a leave.
     FinishLocked(absl::OkStatus(), /*abort=*/false, &notes);
     return;
   }
   chat::v1::ClientEvent event;
-  if (!grpc::SerializationTraits<chat::v1::ClientEvent>::Deserialize(&in_, &event).ok()) {
+  if (!grpc::SerializationTraits<chat::v1::ClientEvent>::Deserialize(bytes, &event).ok()) {
     const absl::Status status = absl::InvalidArgumentError(
         "malformed ClientEvent: not a chat.v1.ClientEvent (strings must be valid UTF-8)");
     Log("error %s: %s", DescribeLocked(), status.ToString());
@@ -152,16 +151,14 @@ void ChatSession::OnReadDone(bool ok) {
   HandleEventLocked(event, &notes);
   // A joining session reads on once its Welcome is queued (OnJoined).
   if (state_ == State::kAwaitingJoin || state_ == State::kJoined) {
-    StartRead(&in_);
+    transport_->RequestRead();
   }
 }
 
 void ChatSession::OnWriteDone(bool ok) {
-  AcquireConstruction();
   Notifications notes;
   chat::MutexLock lock(&mu_);
   writing_ = false;
-  out_.Clear();
   if (!ok) {
     // The stream is broken (client gone); nothing more can be written.
     FinishLocked(absl::CancelledError("write failed"), /*abort=*/false, &notes);
@@ -171,9 +168,20 @@ void ChatSession::OnWriteDone(bool ok) {
 }
 
 void ChatSession::OnDone() {
-  AcquireConstruction();
   {
+    Notifications notes;
     chat::MutexLock lock(&mu_);
+    if (state_ != State::kFinished) {
+      // The transport broke before the session said its last word (a relay that failed):
+      // leave the room, and never touch the transport again.
+      if (state_ == State::kJoined || state_ == State::kJoining) {
+        room_->Leave(conn_id_, &notes);
+      }
+      state_ = State::kFinished;
+      final_status_ = absl::CancelledError("transport lost");
+      private_.clear();
+      private_bytes_ = 0;
+    }
     Log("disconnect %s: %s", DescribeLocked(), final_status_.ToString());
   }
   tracker_->Remove(this);
@@ -350,10 +358,10 @@ void ChatSession::MaybeStartWriteLocked(Notifications* notes) {
   if (batch_.empty()) {
     return;
   }
-  out_ = EncodeWrite(batch_);
+  grpc::ByteBuffer out = EncodeWrite(batch_);
   batch_.clear();
   writing_ = true;
-  StartWrite(&out_);
+  transport_->Write(std::move(out));
 }
 
 void ChatSession::FinishLocked(const absl::Status& status, bool abort, Notifications* notes) {
@@ -367,12 +375,7 @@ void ChatSession::FinishLocked(const absl::Status& status, bool abort, Notificat
   final_status_ = status;
   private_.clear();
   private_bytes_ = 0;
-  if (abort) {
-    abort_message_ = std::string(status.message());
-    grpc_call_cancel_with_status(context_->c_call(), static_cast<grpc_status_code>(status.code()),
-                                 abort_message_.c_str(), nullptr);
-  }
-  Finish(ToGrpcStatus(status));
+  transport_->Finish(status, abort);
 }
 
 std::string ChatSession::DescribeLocked() const {

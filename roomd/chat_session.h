@@ -7,7 +7,8 @@
 #include <string>
 #include <vector>
 
-#include <grpcpp/grpcpp.h>
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/slice.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -17,15 +18,18 @@
 #include "roomd/room_registry.h"
 #include "roomd/server_options.h"
 #include "roomd/session_tracker.h"
+#include "roomd/session_transport.h"
 #include "roomd/subscriber.h"
 #include "roomd/timer.h"
 #include "roomd/token_bucket.h"
 
 namespace roomd {
 
-// One participant's Chat stream (raw bytes both ways): parses ClientEvents itself, joins one
+// One participant's session (raw bytes both ways): parses ClientEvents itself, joins one
 // room, and writes the room's pre-serialized events with exactly one write in flight, built
-// from its private queue (Welcome, Error) and then its room-log cursor.
+// from its private queue (Welcome, Error) and then its room-log cursor. Its transport is a
+// Chat stream of its own (ChatStream) or one session of a Relay stream (RelayStream); the
+// rules below are the same on both.
 //
 // Protocol decisions (for the docs):
 // - The first event must be `join`; anything else ends the stream INVALID_ARGUMENT "first
@@ -46,14 +50,17 @@ namespace roomd {
 //   client that opens streams and stays silent cannot hold connection slots.
 // - Typing over the rate limit is dropped silently (it is advisory).
 //
-// Lifetime: reference-counted. The reactor holds one reference from construction until
-// OnDone; rooms and the tracker take one while they notify it outside their locks, and the
-// join deadline holds one until it fires or the timer stops; the last Unref deletes it.
-class ChatSession final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
-                          public Subscriber {
+// Lifetime: reference-counted. The transport holds one reference from construction until
+// OnDone, which releases it; rooms and the tracker take one while they notify it outside
+// their locks, and the join deadline holds one until it fires or the timer stops; the last
+// Unref deletes it. The session uses `transport` only until it has called Finish.
+class ChatSession final : public Subscriber {
  public:
-  ChatSession(grpc::CallbackServerContext* context, const ServerOptions& options,
+  ChatSession(SessionTransport* transport, std::string peer, const ServerOptions& options,
               RoomRegistry* rooms, SessionTracker* tracker, Timer* timer);
+
+  // Admits the session (or finishes it at once) and asks for its first event.
+  void Start();
 
   // Subscriber.
   void Ref() override;
@@ -66,11 +73,15 @@ class ChatSession final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
   // Server shutdown: ends the stream with UNAVAILABLE "server shutting down".
   void Shutdown();
 
-  // Reactions.
-  void OnReadDone(bool ok) override;
-  void OnWriteDone(bool ok) override;
-  void OnDone() override;
-  void OnCancel() override;
+  // The transport's answers, each on a call stack of its own.
+  // One client event (consumed), or nullptr when the client half-closed or went away (a
+  // leave).
+  void OnRead(grpc::ByteBuffer* event);
+  void OnWriteDone(bool ok);
+  // The client cancelled: only a joining session, which reads nothing, needs telling.
+  void OnCancel();
+  // The last call: the transport is gone and its reference with it.
+  void OnDone();
 
  private:
   enum class State { kAwaitingJoin, kJoining, kJoined, kFinished };
@@ -99,26 +110,20 @@ class ChatSession final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
                             Notifications* notes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Starts the next write if none is in flight and there is something to send.
   void MaybeStartWriteLocked(Notifications* notes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Ends the stream once: leaves the room and calls Finish. With `abort`, the call is first
-  // cancelled with the same status, which reaches the client at once even when a write is
-  // stuck behind flow control (a client that stopped reading) and releases its resources.
+  // Ends the session once: leaves the room and finishes the transport (with `abort`, at once
+  // even when a write is stuck behind flow control: a client that stopped reading).
   void FinishLocked(const absl::Status& status, bool abort, Notifications* notes)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string DescribeLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // gRPC hands the reactor to its reaction threads through synchronization inside libgrpc,
-  // which ThreadSanitizer cannot see (Debian's gRPC is not instrumented). This release (end
-  // of the constructor) / acquire (start of each reaction) pair states that order
-  // explicitly; it costs one uncontended atomic load per reaction.
-  void AcquireConstruction() const { constructed_.load(std::memory_order_acquire); }
 
-  grpc::CallbackServerContext* const context_;
+  SessionTransport* const transport_;
   const ServerOptions& options_;
   RoomRegistry* const rooms_;
   SessionTracker* const tracker_;
   const uint64_t conn_id_;
   const std::string peer_;
+  Timer* const timer_;
   std::atomic<int> refs_{1};
-  std::atomic<bool> constructed_{false};
 
   chat::Mutex mu_;
   State state_ ABSL_GUARDED_BY(mu_) = State::kAwaitingJoin;
@@ -127,16 +132,11 @@ class ChatSession final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
   TokenBucket send_bucket_ ABSL_GUARDED_BY(mu_);
   TokenBucket typing_bucket_ ABSL_GUARDED_BY(mu_);
   bool rate_limit_logged_ ABSL_GUARDED_BY(mu_) = false;
-  grpc::ByteBuffer in_ ABSL_GUARDED_BY(mu_);
-  // The write in flight; unchanged until OnWriteDone.
-  grpc::ByteBuffer out_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   std::deque<PrivateEvent> private_ ABSL_GUARDED_BY(mu_);
   size_t private_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<grpc::Slice> batch_ ABSL_GUARDED_BY(mu_);
   absl::Status final_status_ ABSL_GUARDED_BY(mu_);
-  // Kept alive for grpc_call_cancel_with_status.
-  std::string abort_message_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace roomd

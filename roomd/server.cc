@@ -116,6 +116,7 @@ void RoomServer::Shutdown() {
     health->Shutdown();  // NOT_SERVING for anyone still probing
   }
   sessions_.ShutdownAll();
+  service_.ShutdownRelays();
   const absl::Time deadline = absl::Now() + options_.shutdown_grace;
   server_->Shutdown(absl::ToChronoTime(deadline));
   server_->Wait();

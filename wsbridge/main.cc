@@ -38,6 +38,8 @@ ABSL_FLAG(std::size_t, max_connections_per_address, kDefaults.max_connections_pe
           "open connections from one client IP address; more get HTTP 429 (0: no limit)");
 ABSL_FLAG(std::size_t, outbound_queue_bytes, kDefaults.outbound_queue_bytes,
           "bytes queued for one browser before it is closed as a slow consumer (4008)");
+ABSL_FLAG(int, roomd_relays, kDefaults.roomd_relays,
+          "Relay calls to roomd that carry the browsers' sessions; 0: one Chat call per browser");
 ABSL_FLAG(std::size_t, roomd_queue_events, kDefaults.roomd_queue_events,
           "events queued towards roomd for one browser before the bridge stops reading it");
 ABSL_FLAG(int, socket_send_buffer_bytes, kDefaults.socket_send_buffer_bytes,
@@ -79,6 +81,7 @@ int main(int argc, char** argv) {
   options.allowed_origins = absl::GetFlag(FLAGS_allowed_origins);
   options.max_connections_per_address = absl::GetFlag(FLAGS_max_connections_per_address);
   options.outbound_queue_bytes = absl::GetFlag(FLAGS_outbound_queue_bytes);
+  options.roomd_relays = absl::GetFlag(FLAGS_roomd_relays);
   options.roomd_queue_events = absl::GetFlag(FLAGS_roomd_queue_events);
   options.socket_send_buffer_bytes = absl::GetFlag(FLAGS_socket_send_buffer_bytes);
   options.ping_interval = absl::GetFlag(FLAGS_ping_interval);

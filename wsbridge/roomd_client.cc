@@ -25,6 +25,9 @@ std::shared_ptr<grpc::Channel> MakeChannel(const BridgeOptions& options) {
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, connect_ms);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, std::min(connect_ms, 100));
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+  // A relay write from roomd carries many browsers' events (about 1 MiB at most, plus one
+  // Welcome, whose history roomd bounds).
+  args.SetInt(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, 64 << 20);
   return grpc::CreateCustomChannel(options.roomd, grpc::InsecureChannelCredentials(), args);
 }
 
@@ -44,10 +47,26 @@ RoomdClient::~RoomdClient() {
 
 std::shared_ptr<RoomdStream> RoomdClient::StartChat(
     std::weak_ptr<RoomdStreamObserver> observer) {
-  auto stream = std::make_shared<RoomdStream>(codec_, &cache_, options_.roomd_queue_events,
-                                              std::move(observer), &streams_);
-  stream->Start(&chat_stub_);
-  return stream;
+  if (options_.roomd_relays == 0) {
+    auto stream = std::make_shared<RoomdChatStream>(codec_, &cache_, options_.roomd_queue_events,
+                                                    std::move(observer), &streams_);
+    stream->Start(&chat_stub_);
+    return stream;
+  }
+  chat::MutexLock lock(&relay_slots_mu_);
+  relay_slots_.resize(static_cast<std::size_t>(options_.roomd_relays));
+  std::shared_ptr<RoomdRelay>& slot = relay_slots_[next_slot_++ % relay_slots_.size()];
+  if (slot != nullptr) {
+    if (std::shared_ptr<RoomdStream> session = slot->Open(observer)) {
+      return session;
+    }
+  }
+  // No relay yet, or it ended (roomd restarted): a new one, opened before it starts, so
+  // the session cannot miss it.
+  slot = std::make_shared<RoomdRelay>(codec_, &cache_, options_.roomd_queue_events, &relays_);
+  std::shared_ptr<RoomdStream> session = slot->Open(std::move(observer));
+  slot->Start(&chat_stub_);
+  return session;
 }
 
 struct RoomdClient::HealthProbe {
@@ -83,9 +102,9 @@ void RoomdClient::CheckHealth(std::function<void(RoomdHealth)> done) {
               absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())),
               ": ", status.error_message());
         }
-        std::function<void(RoomdHealth)> done = std::move(probe->done);
-        done(std::move(health));
-        done = nullptr;
+        std::function<void(RoomdHealth)> callback = std::move(probe->done);
+        callback(std::move(health));
+        callback = nullptr;
         probes_.Remove(probe.get());
       });
 }
@@ -94,6 +113,9 @@ void RoomdClient::CancelAll() {
   for (const auto& stream : streams_.Snapshot()) {
     stream->Cancel();
   }
+  for (const auto& relay : relays_.Snapshot()) {
+    relay->Cancel();
+  }
   for (const auto& probe : probes_.Snapshot()) {
     probe->context.TryCancel();
   }
@@ -101,7 +123,13 @@ void RoomdClient::CancelAll() {
 
 bool RoomdClient::WaitForStreams(absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
-  const bool streams_done = streams_.WaitEmpty(timeout);
+  {
+    // The slots hold the relays: let them go, so the last reference is each call's own.
+    chat::MutexLock lock(&relay_slots_mu_);
+    relay_slots_.clear();
+  }
+  const bool streams_done = streams_.WaitEmpty(timeout) &&
+                            relays_.WaitEmpty(std::max(deadline - absl::Now(), absl::ZeroDuration()));
   return probes_.WaitEmpty(std::max(deadline - absl::Now(), absl::ZeroDuration())) &&
          streams_done;
 }

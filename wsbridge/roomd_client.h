@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <google/protobuf/wrappers.pb.h>
 #include <grpcpp/generic/generic_stub.h>
@@ -18,6 +19,8 @@
 #include "wsbridge/encoded_event_cache.h"
 #include "wsbridge/json_codec.h"
 #include "wsbridge/live_set.h"
+#include "wsbridge/roomd_chat_stream.h"
+#include "wsbridge/roomd_relay.h"
 #include "wsbridge/roomd_stream.h"
 
 namespace wsbridge {
@@ -34,7 +37,8 @@ class RoomdClient {
   RoomdClient(const RoomdClient&) = delete;
   RoomdClient& operator=(const RoomdClient&) = delete;
 
-  // Starts one Chat stream whose results go to `observer`.
+  // Starts one browser's session whose results go to `observer`: a session on one of the
+  // --roomd_relays Relay calls (opened again when one ends), or with 0, a Chat call.
   std::shared_ptr<RoomdStream> StartChat(std::weak_ptr<RoomdStreamObserver> observer);
 
   // Asks roomd's grpc.health.v1 service, within --roomd_connect_timeout. `done` runs on a
@@ -49,7 +53,7 @@ class RoomdClient {
   // captured (an HTTP session) outlives this on a gRPC thread.
   bool WaitForStreams(absl::Duration timeout);
 
-  std::size_t stream_count() const { return streams_.size(); }
+  std::size_t stream_count() const { return streams_.size() + relays_.size(); }
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
 
  private:
@@ -66,8 +70,12 @@ class RoomdClient {
   grpc::GenericStub chat_stub_;  // raw: the streams read ServerEvents as bytes
   EncodedEventCache cache_;      // JSON of broadcasts, shared by every stream
   HealthStub health_stub_;
-  LiveSet<RoomdStream> streams_;
+  LiveSet<RoomdChatStream> streams_;
+  LiveSet<RoomdRelay> relays_;
   LiveSet<HealthProbe> probes_;
+  chat::Mutex relay_slots_mu_;
+  std::vector<std::shared_ptr<RoomdRelay>> relay_slots_ ABSL_GUARDED_BY(relay_slots_mu_);
+  std::size_t next_slot_ ABSL_GUARDED_BY(relay_slots_mu_) = 0;
 };
 
 }  // namespace wsbridge

@@ -216,8 +216,16 @@ void WebSocketSession::WriteToRoomd(chat::v1::ClientEvent event) {
     return;
   }
   // kClosed needs nothing here: the stream is ending and OnRoomdDone will say why.
-  if (roomd_->Write(std::move(event)) == RoomdStream::WriteResult::kQueueFull) {
-    read_paused_ = true;
+  switch (roomd_->Write(std::move(event))) {
+    case RoomdStream::WriteResult::kQueueFull:
+      read_paused_ = true;
+      break;
+    case RoomdStream::WriteResult::kTooLarge:
+      ReplyError("event too large; it was dropped");
+      break;
+    case RoomdStream::WriteResult::kQueued:
+    case RoomdStream::WriteResult::kClosed:
+      break;
   }
 }
 

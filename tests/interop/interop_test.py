@@ -156,7 +156,7 @@ def check_reflection(channel):
         for service in fd.service:
             if fd.package + "." + service.name == "chat.v1.ChatService":
                 methods = {m.name for m in service.method}
-    if methods != {"Chat", "Post", "ListRooms", "GetPresence", "GetHistory"}:
+    if methods != {"Chat", "Post", "ListRooms", "GetPresence", "GetHistory", "Relay"}:
         fail(f"reflection describes ChatService with methods {sorted(methods)}")
     print(f"interop: reflection lists {sorted(services)}")
 
@@ -166,6 +166,49 @@ def check_health(channel):
     response = hgrpc.HealthStub(channel).Check(hpb.HealthCheckRequest(service=""), timeout=TIMEOUT)
     if response.status != hpb.HealthCheckResponse.SERVING:
         fail(f"health status {response.status}, want SERVING")
+
+
+def check_relay(stub, pb):
+    """Two sessions on one Relay call (the gateway protocol) from grpcio's own stub."""
+    outgoing = queue.Queue()
+    call = stub.Relay(iter(outgoing.get, None), timeout=TIMEOUT)
+
+    def up(session, **action):
+        outgoing.put(pb.RelayUp(items=[pb.RelayUpItem(session=session, **action)]))
+
+    def events(item):
+        if item.event.HasField("batch"):
+            return list(item.event.batch.events)
+        return [item.event] if item.HasField("event") else []
+
+    up(1, event=pb.ClientEvent(join=pb.Join(room="relay", email="ann@example.com")))
+    up(2, event=pb.ClientEvent(join=pb.Join(room="relay", email="ben@example.com")))
+    seen = {1: [], 2: []}
+    done = {}
+    said = closed = False
+
+    def has(session, predicate):
+        return any(predicate(e) for e in seen[session])
+
+    for frame in call:
+        for item in frame.items:
+            seen[item.session] += events(item)
+            if item.done:
+                done[item.session] = (item.code, item.message)
+        if not said and all(has(s, lambda e: e.HasField("welcome")) for s in (1, 2)):
+            up(1, event=pb.ClientEvent(send=pb.Send(text="via relay", client_id="r-1")))
+            said = True
+        if not closed and all(has(s, lambda e: e.message.text == "via relay") for s in (1, 2)):
+            up(2, close=True)
+            closed = True
+        if 2 in done and has(1, lambda e: e.presence.left.name == "ben"):
+            break
+    if done.get(2) != (0, ""):
+        fail(f"relay session 2 ended with {done.get(2)}, want OK")
+    outgoing.put(None)
+    for _ in call:
+        pass
+    print("interop: relay sessions ok")
 
 
 def main():
@@ -227,6 +270,8 @@ def main():
         presence = stub.GetPresence(pb.GetPresenceRequest(room="interop"), timeout=TIMEOUT)
         if [u.name for u in presence.online] != ["PyBot"]:
             fail(f"presence {presence}")
+
+        check_relay(stub, pb)
 
         exit_code = roomd.stop()
         bot.done.wait(timeout=TIMEOUT)

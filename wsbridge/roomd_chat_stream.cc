@@ -1,23 +1,23 @@
-#include "wsbridge/roomd_stream.h"
+#include "wsbridge/roomd_chat_stream.h"
 
 #include <utility>
 #include <vector>
 
-#include "wsbridge/event_splitter.h"
+#include "wsbridge/server_event_frames.h"
 
 namespace wsbridge {
 
-RoomdStream::RoomdStream(const JsonCodec* codec, EncodedEventCache* cache,
-                         std::size_t max_queued,
-                         std::weak_ptr<RoomdStreamObserver> observer,
-                         LiveSet<RoomdStream>* live)
+RoomdChatStream::RoomdChatStream(const JsonCodec* codec, EncodedEventCache* cache,
+                                 std::size_t max_queued,
+                                 std::weak_ptr<RoomdStreamObserver> observer,
+                                 LiveSet<RoomdChatStream>* live)
     : codec_(codec),
       cache_(cache),
       max_queued_(max_queued == 0 ? 1 : max_queued),
       observer_(std::move(observer)),
       live_(live) {}
 
-void RoomdStream::Start(grpc::GenericStub* stub) {
+void RoomdChatStream::Start(grpc::GenericStub* stub) {
   self_ = shared_from_this();
   live_->Add(self_);
   // No wait_for_ready: if roomd cannot be reached the call fails now with UNAVAILABLE.
@@ -31,7 +31,7 @@ void RoomdStream::Start(grpc::GenericStub* stub) {
   StartCall();
 }
 
-RoomdStream::WriteResult RoomdStream::Write(chat::v1::ClientEvent event) {
+RoomdChatStream::WriteResult RoomdChatStream::Write(chat::v1::ClientEvent event) {
   {
     chat::MutexLock lock(&mu_);
     if (writes_closing_ || writes_ended_) {
@@ -52,7 +52,7 @@ RoomdStream::WriteResult RoomdStream::Write(chat::v1::ClientEvent event) {
   return WriteResult::kQueued;
 }
 
-void RoomdStream::CloseWrites() {
+void RoomdChatStream::CloseWrites() {
   bool writes_done = false;
   bool release = false;
   {
@@ -75,9 +75,9 @@ void RoomdStream::CloseWrites() {
   }
 }
 
-void RoomdStream::Cancel() { context_.TryCancel(); }
+void RoomdChatStream::Cancel() { context_.TryCancel(); }
 
-void RoomdStream::OnReadDone(bool ok) {
+void RoomdChatStream::OnReadDone(bool ok) {
   if (!ok) {
     // The call is over (roomd finished it, or it failed); OnDone brings the status.
     bool release = false;
@@ -104,7 +104,7 @@ void RoomdStream::OnReadDone(bool ok) {
   StartRead(&read_buffer_);
 }
 
-void RoomdStream::OnWriteDone(bool ok) {
+void RoomdChatStream::OnWriteDone(bool ok) {
   bool start_next = false;
   chat::v1::ClientEvent next;
   bool writes_done = false;
@@ -152,16 +152,16 @@ void RoomdStream::OnWriteDone(bool ok) {
   }
 }
 
-void RoomdStream::OnDone(const grpc::Status& status) {
+void RoomdChatStream::OnDone(const grpc::Status& status) {
   if (auto observer = observer_.lock()) {
     observer->OnRoomdDone(status);
   }
   live_->Remove(this);
   // The last reference may be this one: nothing may touch *this after the next line.
-  std::shared_ptr<RoomdStream> self = std::move(self_);
+  std::shared_ptr<RoomdChatStream> self = std::move(self_);
 }
 
-void RoomdStream::StartWriteOf(const chat::v1::ClientEvent& event) {
+void RoomdChatStream::StartWriteOf(const chat::v1::ClientEvent& event) {
   bool own_buffer = false;
   write_buffer_.Clear();
   const grpc::Status status = grpc::SerializationTraits<chat::v1::ClientEvent>::Serialize(
@@ -172,40 +172,18 @@ void RoomdStream::StartWriteOf(const chat::v1::ClientEvent& event) {
   StartWrite(&write_buffer_);
 }
 
-void RoomdStream::Deliver(absl::string_view bytes) {
+void RoomdChatStream::Deliver(absl::string_view bytes) {
   auto observer = observer_.lock();
   if (!observer) {
     return;
   }
-  const std::vector<EventSlice> slices = SplitServerEvent(bytes);
-  std::vector<Frame> frames;
-  frames.reserve(slices.size());
-  bool welcome = false;
-  for (const EventSlice& slice : slices) {
-    welcome = welcome || slice.field == kWelcomeField;
-    frames.push_back(EncodeElement(slice.bytes, slice.field));
+  ServerEventFrames frames = FramesOfServerEvent(bytes, *codec_, cache_);
+  if (!frames.frames.empty()) {
+    observer->OnRoomdEvents(std::move(frames.frames), frames.welcome);
   }
-  if (frames.empty()) {
-    return;
-  }
-  observer->OnRoomdEvents(std::move(frames), welcome);
 }
 
-Frame RoomdStream::EncodeElement(absl::string_view bytes, int field) {
-  absl::StatusOr<Frame> frame;
-  if (field == kMessageField || field == kPresenceField || field == kTypingField) {
-    // Broadcasts: every browser in the room gets these very bytes.
-    frame = cache_->GetOrEncode(bytes, [&] { return codec_->EncodeServerEventBytes(bytes); });
-  } else {
-    frame = codec_->EncodeServerEventBytes(bytes);  // private (welcome, error) or unknown
-  }
-  if (!frame.ok()) {
-    return codec_->EncodeError(frame.status().code(), frame.status().message());
-  }
-  return *std::move(frame);
-}
-
-bool RoomdStream::TakeHold() {
+bool RoomdChatStream::TakeHold() {
   const bool held = holding_;
   holding_ = false;
   return held;

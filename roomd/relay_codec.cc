@@ -1,0 +1,186 @@
+#include "roomd/relay_codec.h"
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/wire_format_lite.h>
+
+#include <utility>
+
+#include "roomd/event_codec.h"
+
+namespace roomd {
+namespace {
+
+using google::protobuf::internal::WireFormatLite;
+
+constexpr uint32_t Tag(int field, WireFormatLite::WireType type) {
+  return static_cast<uint32_t>(field << 3) | type;
+}
+
+// RelayUp.items; RelayUpItem.session, .event, .close, .cancel.
+constexpr uint32_t kItemsTag = Tag(1, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
+constexpr uint32_t kUpSessionTag = Tag(1, WireFormatLite::WIRETYPE_VARINT);
+constexpr uint32_t kUpEventTag = Tag(2, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
+constexpr uint32_t kUpCloseTag = Tag(3, WireFormatLite::WIRETYPE_VARINT);
+constexpr uint32_t kUpCancelTag = Tag(4, WireFormatLite::WIRETYPE_VARINT);
+// RelayDown.items; RelayDownItem.session, .event, .done, .code, .message.
+constexpr uint32_t kDownSessionTag = Tag(1, WireFormatLite::WIRETYPE_VARINT);
+constexpr uint32_t kDownEventTag = Tag(2, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
+constexpr uint32_t kDownDoneTag = Tag(3, WireFormatLite::WIRETYPE_VARINT);
+constexpr uint32_t kDownCodeTag = Tag(4, WireFormatLite::WIRETYPE_VARINT);
+constexpr uint32_t kDownMessageTag = Tag(5, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
+
+absl::Status Malformed() {
+  return absl::InvalidArgumentError("malformed RelayUp: not a chat.v1.RelayUp");
+}
+
+void AppendVarint(uint64_t value, std::string* out) {
+  while (value >= 0x80) {
+    out->push_back(static_cast<char>(value | 0x80));
+    value >>= 7;
+  }
+  out->push_back(static_cast<char>(value));
+}
+
+size_t EventBytes(const RelayDownItem& item) {
+  size_t bytes = 0;
+  for (const grpc::Slice& slice : item.event) {
+    bytes += slice.size();
+  }
+  return bytes;
+}
+
+// The item's body length; for a done item, its fields are appended to `body` as well.
+size_t ItemBody(const RelayDownItem& item, std::string* body) {
+  size_t bytes = 1 + VarintSize(item.session);
+  if (!item.done) {
+    const size_t event = EventBytes(item);
+    return bytes + 1 + VarintSize(event) + event;
+  }
+  std::string fields;
+  fields.push_back(static_cast<char>(kDownDoneTag));
+  fields.push_back(1);
+  if (item.status.code() != absl::StatusCode::kOk) {
+    fields.push_back(static_cast<char>(kDownCodeTag));
+    AppendVarint(static_cast<uint64_t>(item.status.code()), &fields);
+  }
+  if (!item.status.message().empty()) {
+    fields.push_back(static_cast<char>(kDownMessageTag));
+    AppendVarint(item.status.message().size(), &fields);
+    fields.append(item.status.message().data(), item.status.message().size());
+  }
+  if (body != nullptr) {
+    body->append(fields);
+  }
+  return bytes + fields.size();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<RelayUpItem>> ParseRelayUp(const grpc::Slice& frame) {
+  google::protobuf::io::CodedInputStream in(frame.begin(), static_cast<int>(frame.size()));
+  std::vector<RelayUpItem> items;
+  while (uint32_t tag = in.ReadTag()) {
+    if (tag != kItemsTag) {
+      if (!WireFormatLite::SkipField(&in, tag)) {
+        return Malformed();
+      }
+      continue;
+    }
+    uint32_t length = 0;
+    if (!in.ReadVarint32(&length)) {
+      return Malformed();
+    }
+    const auto limit = in.PushLimit(static_cast<int>(length));
+    RelayUpItem item;
+    while (uint32_t field = in.ReadTag()) {
+      uint64_t value = 0;
+      switch (field) {
+        case kUpSessionTag:
+          if (!in.ReadVarint64(&item.session)) {
+            return Malformed();
+          }
+          break;
+        case kUpEventTag: {
+          uint32_t size = 0;
+          if (!in.ReadVarint32(&size)) {
+            return Malformed();
+          }
+          const size_t begin = static_cast<size_t>(in.CurrentPosition());
+          if (!in.Skip(static_cast<int>(size))) {
+            return Malformed();
+          }
+          item.action = RelayUpItem::Action::kEvent;
+          item.event = frame.sub(begin, begin + size);
+          break;
+        }
+        case kUpCloseTag:
+        case kUpCancelTag:
+          if (!in.ReadVarint64(&value)) {
+            return Malformed();
+          }
+          if (value != 0) {
+            item.action = field == kUpCloseTag ? RelayUpItem::Action::kClose
+                                               : RelayUpItem::Action::kCancel;
+          }
+          break;
+        default:
+          if (!WireFormatLite::SkipField(&in, field)) {
+            return Malformed();
+          }
+      }
+    }
+    if (!in.ConsumedEntireMessage() || in.BytesUntilLimit() != 0) {
+      return Malformed();
+    }
+    in.PopLimit(limit);
+    if (item.session == 0) {
+      return absl::InvalidArgumentError("malformed RelayUp: an item has no session id");
+    }
+    items.push_back(std::move(item));
+  }
+  if (!in.ConsumedEntireMessage() || in.CurrentPosition() != static_cast<int>(frame.size())) {
+    return Malformed();
+  }
+  return items;
+}
+
+size_t RelayDownItemBytes(const RelayDownItem& item) {
+  const size_t body = ItemBody(item, nullptr);
+  return 1 + VarintSize(body) + body;
+}
+
+grpc::ByteBuffer EncodeRelayDown(const std::vector<RelayDownItem>& items) {
+  // Every header goes into one buffer, copied into one slice; the frame is that slice's
+  // pieces interleaved with the events' own slices.
+  std::string headers;
+  std::vector<std::pair<size_t, size_t>> header_ranges;
+  header_ranges.reserve(items.size());
+  for (const RelayDownItem& item : items) {
+    const size_t begin = headers.size();
+    std::string done_fields;
+    const size_t body = ItemBody(item, &done_fields);
+    headers.push_back(static_cast<char>(kItemsTag));
+    AppendVarint(body, &headers);
+    headers.push_back(static_cast<char>(kDownSessionTag));
+    AppendVarint(item.session, &headers);
+    if (item.done) {
+      headers.append(done_fields);
+    } else {
+      headers.push_back(static_cast<char>(kDownEventTag));
+      AppendVarint(EventBytes(item), &headers);
+    }
+    header_ranges.emplace_back(begin, headers.size());
+  }
+  const grpc::Slice all_headers(headers);
+  std::vector<grpc::Slice> slices;
+  slices.reserve(items.size() * 2);
+  for (size_t i = 0; i < items.size(); ++i) {
+    slices.push_back(all_headers.sub(header_ranges[i].first, header_ranges[i].second));
+    for (const grpc::Slice& slice : items[i].event) {
+      slices.push_back(slice);
+    }
+  }
+  return grpc::ByteBuffer(slices.data(), slices.size());
+}
+
+}  // namespace roomd

@@ -1,0 +1,39 @@
+#include "wsbridge/server_event_frames.h"
+
+#include <utility>
+
+#include "wsbridge/event_splitter.h"
+
+namespace wsbridge {
+namespace {
+
+Frame EncodeElement(absl::string_view bytes, int field, const JsonCodec& codec,
+                    EncodedEventCache* cache) {
+  absl::StatusOr<Frame> frame;
+  if (field == kMessageField || field == kPresenceField || field == kTypingField) {
+    // Broadcasts: every browser in the room gets these very bytes.
+    frame = cache->GetOrEncode(bytes, [&] { return codec.EncodeServerEventBytes(bytes); });
+  } else {
+    frame = codec.EncodeServerEventBytes(bytes);  // private (welcome, error) or unknown
+  }
+  if (!frame.ok()) {
+    return codec.EncodeError(frame.status().code(), frame.status().message());
+  }
+  return *std::move(frame);
+}
+
+}  // namespace
+
+ServerEventFrames FramesOfServerEvent(absl::string_view bytes, const JsonCodec& codec,
+                                      EncodedEventCache* cache) {
+  ServerEventFrames result;
+  const std::vector<EventSlice> slices = SplitServerEvent(bytes);
+  result.frames.reserve(slices.size());
+  for (const EventSlice& slice : slices) {
+    result.welcome = result.welcome || slice.field == kWelcomeField;
+    result.frames.push_back(EncodeElement(slice.bytes, slice.field, codec, cache));
+  }
+  return result;
+}
+
+}  // namespace wsbridge
