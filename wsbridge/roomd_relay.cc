@@ -176,12 +176,12 @@ class RoomdRelay::Session final : public RoomdStream {
   }
 
   // Results, called by the relay outside its lock.
-  void Deliver(absl::string_view bytes) {
+  void Deliver(const ServerEventFrames& frames) {
+    if (frames.frames.empty()) {
+      return;
+    }
     if (auto observer = observer_.lock()) {
-      ServerEventFrames frames = FramesOfServerEvent(bytes, *relay_->codec_, relay_->cache_);
-      if (!frames.frames.empty()) {
-        observer->OnRoomdEvents(std::move(frames.frames), frames.welcome);
-      }
+      observer->OnRoomdEvents(frames.frames, frames.welcome);
     }
   }
   void Writable() {
@@ -408,22 +408,39 @@ void RoomdRelay::Dispatch(absl::string_view frame) {
     context_.TryCancel();  // roomd speaks another protocol: end every session (UNAVAILABLE)
     return;
   }
-  for (const DownItem& item : items) {
-    std::shared_ptr<Session> session;
-    {
-      chat::MutexLock lock(&mu_);
-      auto it = ids_.find(item.session);
+  std::vector<std::shared_ptr<Session>> sessions(items.size());
+  {
+    chat::MutexLock lock(&mu_);
+    for (size_t i = 0; i < items.size(); ++i) {
+      auto it = ids_.find(items[i].session);
       if (it == ids_.end()) {
         continue;  // cancelled here while roomd was still writing to it
       }
-      session = sessions_[it->second];
-      if (item.done) {
+      sessions[i] = sessions_[it->second];
+      if (items[i].done) {
         sessions_.erase(it->second);
         ids_.erase(it);
       }
     }
+  }
+  // Under load, roomd writes the same batch to many sessions one after another: decode it
+  // once and hand every one of them the same frames.
+  absl::string_view decoded_bytes;
+  ServerEventFrames decoded;
+  bool have_decoded = false;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const DownItem& item = items[i];
+    Session* session = sessions[i].get();
+    if (session == nullptr) {
+      continue;
+    }
     if (item.has_event) {
-      session->Deliver(item.event);
+      if (!have_decoded || item.event != decoded_bytes) {
+        decoded = FramesOfServerEvent(item.event, *codec_, cache_);
+        decoded_bytes = item.event;
+        have_decoded = true;
+      }
+      session->Deliver(decoded);
     }
     if (item.done) {
       session->Finish(grpc::Status(static_cast<grpc::StatusCode>(item.code),

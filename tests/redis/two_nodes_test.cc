@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "tests/redis/two_node_fixture.h"
+#include "tests/roomd/integration/relay_test_client.h"
 
 namespace roomd::testing {
 namespace {
@@ -273,6 +274,45 @@ TEST_F(TwoNodeTest, WelcomeAndLiveMessagesJoinWithoutGapUnderTraffic) {
     }
     EXPECT_EQ(seqs.back(), static_cast<uint64_t>(kMessages));
   }
+}
+
+// A relay session whose join waits for the shared room to sync holds the events sent right
+// behind the join, and hands them over once its Welcome is out, in order.
+TEST_F(TwoNodeTest, RelaySessionsJoiningASharedRoomKeepTheEventsSentBehindTheJoin) {
+  auto bob = JoinAs(*b_, "relayroom", "bob@example.com");
+  std::unique_ptr<chat::v1::ChatService::Stub> stub = StubFor(*a_);
+  RelayTestClient relay(stub.get());
+  chat::v1::RelayUp up;
+  for (uint64_t session : {1, 2}) {
+    auto* join = up.add_items();
+    join->set_session(session);
+    join->mutable_event()->mutable_join()->set_room("relayroom");
+    join->mutable_event()->mutable_join()->set_email(absl::StrCat("user", session, "@example.com"));
+    for (int i = 0; i < 3; ++i) {
+      auto* send = up.add_items();
+      send->set_session(session);
+      send->mutable_event()->mutable_send()->set_text(absl::StrCat("early ", session, "-", i));
+    }
+  }
+  ASSERT_TRUE(relay.Write(up));
+  for (uint64_t session : {1, 2}) {
+    ASSERT_TRUE(relay.WaitFor(session, IsWelcome())) << session;
+  }
+  std::set<std::string> sent;
+  for (uint64_t session : {1, 2}) {
+    for (int i = 0; i < 3; ++i) {  // each session's own messages in its order
+      const std::string text = absl::StrCat("early ", session, "-", i);
+      EXPECT_TRUE(relay.WaitFor(session, IsMessage(text))) << text;
+      sent.insert(text);
+    }
+  }
+  std::set<std::string> seen;  // the two sessions' messages interleave in any order
+  EXPECT_TRUE(bob->WaitFor([&](const ServerEvent& event) {
+    if (event.has_message()) {
+      seen.insert(event.message().text());
+    }
+    return seen == sent;
+  }));
 }
 
 }  // namespace

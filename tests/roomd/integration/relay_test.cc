@@ -1,134 +1,17 @@
 // The Relay stream (the gateway protocol) end to end over a real gRPC channel: many
 // sessions on one call, each behaving as a Chat stream would, next to ordinary Chat streams.
 
-#include <condition_variable>
-#include <map>
-#include <mutex>
 #include <set>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "tests/roomd/integration/relay_test_client.h"
 #include "tests/roomd/integration/roomd_fixture.h"
 
 namespace roomd::testing {
 namespace {
 
-using chat::v1::ClientEvent;
-using chat::v1::RelayDown;
 using chat::v1::RelayDownItem;
-using chat::v1::RelayUp;
 using chat::v1::ServerEvent;
-
-// A Relay call with a reader thread that files every item under its session.
-class RelayClient {
- public:
-  explicit RelayClient(chat::v1::ChatService::Stub* stub)
-      : stream_(stub->Relay(&context_)), reader_([this] { ReadLoop(); }) {}
-  ~RelayClient() {
-    context_.TryCancel();
-    reader_.join();
-  }
-
-  bool Send(uint64_t session, const ClientEvent& event) {
-    RelayUp up;
-    auto* item = up.add_items();
-    item->set_session(session);
-    *item->mutable_event() = event;
-    return stream_->Write(up);
-  }
-  bool Join(uint64_t session, const std::string& room, const std::string& email) {
-    ClientEvent event;
-    event.mutable_join()->set_room(room);
-    event.mutable_join()->set_email(email);
-    return Send(session, event);
-  }
-  bool Say(uint64_t session, const std::string& text) {
-    ClientEvent event;
-    event.mutable_send()->set_text(text);
-    return Send(session, event);
-  }
-  bool Close(uint64_t session) {
-    RelayUp up;
-    auto* item = up.add_items();
-    item->set_session(session);
-    item->set_close(true);
-    return stream_->Write(up);
-  }
-  void WritesDone() { stream_->WritesDone(); }
-
-  // The next event of `session` (batches unpacked) matching `predicate`, skipping others.
-  std::optional<ServerEvent> WaitFor(uint64_t session,
-                                     const std::function<bool(const ServerEvent&)>& predicate) {
-    std::unique_lock lock(mu_);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    for (;;) {
-      auto& events = events_[session];
-      size_t& next = consumed_[session];
-      while (next < events.size()) {
-        const ServerEvent& event = events[next++];
-        if (predicate(event)) {
-          return event;
-        }
-      }
-      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
-        return std::nullopt;
-      }
-    }
-  }
-  // The session's final status item.
-  std::optional<RelayDownItem> WaitForDone(uint64_t session) {
-    std::unique_lock lock(mu_);
-    if (!cv_.wait_for(lock, std::chrono::seconds(20), [&] { return done_.contains(session); })) {
-      return std::nullopt;
-    }
-    return done_[session];
-  }
-  grpc::Status WaitForFinish() {
-    std::unique_lock lock(mu_);
-    cv_.wait_for(lock, std::chrono::seconds(20), [&] { return finished_; });
-    return status_;
-  }
-
- private:
-  void ReadLoop() {
-    RelayDown down;
-    while (stream_->Read(&down)) {
-      std::lock_guard lock(mu_);
-      for (const RelayDownItem& item : down.items()) {
-        if (item.has_event()) {
-          if (item.event().has_batch()) {
-            for (const ServerEvent& inner : item.event().batch().events()) {
-              events_[item.session()].push_back(inner);
-            }
-          } else {
-            events_[item.session()].push_back(item.event());
-          }
-        }
-        if (item.done()) {
-          done_[item.session()] = item;
-        }
-      }
-      cv_.notify_all();
-    }
-    grpc::Status status = stream_->Finish();
-    std::lock_guard lock(mu_);
-    finished_ = true;
-    status_ = status;
-    cv_.notify_all();
-  }
-
-  grpc::ClientContext context_;
-  std::unique_ptr<grpc::ClientReaderWriter<RelayUp, RelayDown>> stream_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::map<uint64_t, std::vector<ServerEvent>> events_;
-  std::map<uint64_t, size_t> consumed_;
-  std::map<uint64_t, RelayDownItem> done_;
-  bool finished_ = false;
-  grpc::Status status_;
-  std::thread reader_;  // last: starts once everything above exists
-};
-
 
 class RelayTest : public RoomdTest {
  protected:
@@ -137,7 +20,7 @@ class RelayTest : public RoomdTest {
 
 TEST_F(RelayTest, SessionsOnOneRelayAndChatStreamsShareARoom) {
   auto chat_client = JoinAs("lobby", "carol@example.com");
-  RelayClient relay(stub_.get());
+  RelayTestClient relay(stub_.get());
   ASSERT_TRUE(relay.Join(1, "lobby", "alice@example.com"));
   ASSERT_TRUE(relay.Join(2, "lobby", "bob@example.com"));
   std::optional<ServerEvent> alice = relay.WaitFor(1, IsWelcome());
@@ -171,7 +54,7 @@ TEST_F(RelayTest, SessionsOnOneRelayAndChatStreamsShareARoom) {
 }
 
 TEST_F(RelayTest, ASessionThatBreaksTheRulesEndsAloneWithTheChatStreamsStatus) {
-  RelayClient relay(stub_.get());
+  RelayTestClient relay(stub_.get());
   ASSERT_TRUE(relay.Join(1, "lobby", "alice@example.com"));
   ASSERT_TRUE(relay.WaitFor(1, IsWelcome()));
   ASSERT_TRUE(relay.Say(2, "no join first"));
@@ -193,7 +76,7 @@ TEST_F(RelayTest, ASessionThatBreaksTheRulesEndsAloneWithTheChatStreamsStatus) {
 TEST_F(RelayTest, ClosingTheRelayEndsEverySessionAndTheOthersSeeThemLeave) {
   auto watcher = JoinAs("lobby", "carol@example.com");
   {
-    RelayClient relay(stub_.get());
+    RelayTestClient relay(stub_.get());
     for (uint64_t session = 1; session <= 20; ++session) {
       ASSERT_TRUE(relay.Join(session, "lobby", absl::StrCat("user", session, "@example.com")));
     }
@@ -221,7 +104,7 @@ TEST_F(RelayTest, ClosingTheRelayEndsEverySessionAndTheOthersSeeThemLeave) {
 TEST_F(RelayTest, ACancelledRelayTakesItsSessionsOutOfTheRoom) {
   auto watcher = JoinAs("lobby", "carol@example.com");
   {
-    RelayClient relay(stub_.get());
+    RelayTestClient relay(stub_.get());
     ASSERT_TRUE(relay.Join(1, "lobby", "alice@example.com"));
     ASSERT_TRUE(relay.WaitFor(1, IsWelcome()));
   }  // cancelled
@@ -230,7 +113,7 @@ TEST_F(RelayTest, ACancelledRelayTakesItsSessionsOutOfTheRoom) {
 }
 
 TEST_F(RelayTest, ShutdownEndsEachSessionUnavailableThenTheRelay) {
-  RelayClient relay(stub_.get());
+  RelayTestClient relay(stub_.get());
   ASSERT_TRUE(relay.Join(1, "lobby", "alice@example.com"));
   ASSERT_TRUE(relay.WaitFor(1, IsWelcome()));
   server_->Shutdown();
