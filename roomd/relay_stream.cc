@@ -386,25 +386,26 @@ void RelayStream::FailRelay(const absl::Status& status) {
 }
 
 void RelayStream::MaybeFinish() {
-  absl::Status status;
-  {
-    chat::MutexLock lock(&mu_);
-    if (finished_ || !(input_ended_ || broken_ || shutting_down_) || !sessions_.empty() ||
-        writing_ || (!broken_ && !pending_.empty())) {
-      return;
-    }
-    if (!input_ended_ && !broken_ && shutting_down_) {
-      final_status_ = absl::UnavailableError("server shutting down");
-    }
-    finished_ = true;
-    status = final_status_;
+  chat::MutexLock lock(&mu_);
+  if (finished_ || !(input_ended_ || broken_ || shutting_down_) || !sessions_.empty() ||
+      writing_ || (!broken_ && !pending_.empty())) {
+    return;
   }
-  Finish(ToGrpcStatus(status));
+  if (!input_ended_ && !broken_ && shutting_down_) {
+    final_status_ = absl::UnavailableError("server shutting down");
+  }
+  finished_ = true;
+  // Under mu_ (gRPC runs OnDone later, never inline), so OnDone's lock orders everything
+  // Finish saw of the call before the relay is deleted.
+  Finish(ToGrpcStatus(final_status_));
 }
 
 void RelayStream::OnDone() {
   AcquireConstruction();
-  Log("relay closed peer=%s", peer_);
+  {
+    chat::MutexLock lock(&mu_);
+    Log("relay closed peer=%s", peer_);
+  }
   registry_->Remove(this);
   Unref();
 }

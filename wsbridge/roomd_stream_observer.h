@@ -17,7 +17,7 @@ class RoomdStreamObserver {
 
   // One read from roomd: its events in order, each encoded alone (a batch is split);
   // `welcome` if one of them is the Welcome.
-  virtual void OnRoomdEvents(std::vector<Frame> events, bool welcome) = 0;
+  virtual void OnRoomdEvents(const std::vector<Frame>& events, bool welcome) = 0;
   // The outbound queue, once reported full, has room again.
   virtual void OnRoomdWritable() = 0;
   // The stream is over; the last call.

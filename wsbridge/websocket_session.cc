@@ -236,10 +236,31 @@ void WebSocketSession::ReplyError(absl::string_view message) {
   Send(context_.codec->EncodeError(absl::StatusCode::kInvalidArgument, message));
 }
 
-void WebSocketSession::OnRoomdEvents(std::vector<Frame> events, bool welcome) {
-  net::post(strand_, [self = shared_from_this(), events = std::move(events), welcome]() mutable {
-    self->HandleRoomdEvents(std::move(events), welcome);
-  });
+void WebSocketSession::OnRoomdEvents(const std::vector<Frame>& events, bool welcome) {
+  bool post = false;
+  {
+    chat::MutexLock lock(&inbox_mu_);
+    inbox_.insert(inbox_.end(), events.begin(), events.end());
+    inbox_welcome_ = inbox_welcome_ || welcome;
+    post = !drain_posted_;
+    drain_posted_ = true;
+  }
+  if (post) {
+    net::post(strand_, [self = shared_from_this()] { self->DrainRoomdInbox(); });
+  }
+}
+
+void WebSocketSession::DrainRoomdInbox() {
+  std::vector<Frame> events;
+  bool welcome = false;
+  {
+    chat::MutexLock lock(&inbox_mu_);
+    events.swap(inbox_);
+    welcome = inbox_welcome_;
+    inbox_welcome_ = false;
+    drain_posted_ = false;
+  }
+  HandleRoomdEvents(std::move(events), welcome);
 }
 
 void WebSocketSession::OnRoomdWritable() {

@@ -22,6 +22,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "chat/v1/chat.pb.h"
+#include "common/mutex.h"
 #include "wsbridge/bridge_context.h"
 #include "wsbridge/roomd_stream.h"
 #include "wsbridge/roomd_stream_observer.h"
@@ -42,7 +43,7 @@ class WebSocketSession final : public RoomdStreamObserver,
   void GoAway();
 
   // RoomdStreamObserver: called on gRPC threads, each only posts to the strand.
-  void OnRoomdEvents(std::vector<Frame> events, bool welcome) override;
+  void OnRoomdEvents(const std::vector<Frame>& events, bool welcome) override;
   void OnRoomdWritable() override;
   void OnRoomdDone(const grpc::Status& status) override;
 
@@ -61,6 +62,7 @@ class WebSocketSession final : public RoomdStreamObserver,
 
   // roomd -> browser: a bounded queue of single events with one write (or ping, or
   // close) in flight; events that wait are coalesced into one batch frame per write.
+  void DrainRoomdInbox();
   void HandleRoomdEvents(std::vector<Frame> events, bool welcome);
   void HandleRoomdDone(const grpc::Status& status);
   void Send(Frame frame);
@@ -122,6 +124,13 @@ class WebSocketSession final : public RoomdStreamObserver,
   std::optional<boost::beast::websocket::close_reason> close_reason_;
   std::string end_note_;
   int bad_frames_ = 0;
+
+  // roomd's events, filled on gRPC threads and drained on the strand: one post per burst
+  // of reads rather than one per read, so a busy browser costs no allocation per event.
+  chat::Mutex inbox_mu_;
+  std::vector<Frame> inbox_ ABSL_GUARDED_BY(inbox_mu_);
+  bool inbox_welcome_ ABSL_GUARDED_BY(inbox_mu_) = false;
+  bool drain_posted_ ABSL_GUARDED_BY(inbox_mu_) = false;
 };
 
 }  // namespace wsbridge
