@@ -5,40 +5,16 @@
 
 #include <utility>
 
-#include "roomd/event_codec.h"
+#include "common/relay_wire.h"
 
 namespace roomd {
 namespace {
 
 using google::protobuf::internal::WireFormatLite;
-
-constexpr uint32_t Tag(int field, WireFormatLite::WireType type) {
-  return static_cast<uint32_t>(field << 3) | type;
-}
-
-// RelayUp.items; RelayUpItem.session, .event, .close, .cancel.
-constexpr uint32_t kItemsTag = Tag(1, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
-constexpr uint32_t kUpSessionTag = Tag(1, WireFormatLite::WIRETYPE_VARINT);
-constexpr uint32_t kUpEventTag = Tag(2, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
-constexpr uint32_t kUpCloseTag = Tag(3, WireFormatLite::WIRETYPE_VARINT);
-constexpr uint32_t kUpCancelTag = Tag(4, WireFormatLite::WIRETYPE_VARINT);
-// RelayDown.items; RelayDownItem.session, .event, .done, .code, .message.
-constexpr uint32_t kDownSessionTag = Tag(1, WireFormatLite::WIRETYPE_VARINT);
-constexpr uint32_t kDownEventTag = Tag(2, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
-constexpr uint32_t kDownDoneTag = Tag(3, WireFormatLite::WIRETYPE_VARINT);
-constexpr uint32_t kDownCodeTag = Tag(4, WireFormatLite::WIRETYPE_VARINT);
-constexpr uint32_t kDownMessageTag = Tag(5, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
+namespace wire = chat::relay_wire;
 
 absl::Status Malformed() {
   return absl::InvalidArgumentError("malformed RelayUp: not a chat.v1.RelayUp");
-}
-
-void AppendVarint(uint64_t value, std::string* out) {
-  while (value >= 0x80) {
-    out->push_back(static_cast<char>(value | 0x80));
-    value >>= 7;
-  }
-  out->push_back(static_cast<char>(value));
 }
 
 size_t EventBytes(const RelayDownItem& item) {
@@ -51,21 +27,21 @@ size_t EventBytes(const RelayDownItem& item) {
 
 // The item's body length; for a done item, its fields are appended to `body` as well.
 size_t ItemBody(const RelayDownItem& item, std::string* body) {
-  size_t bytes = 1 + VarintSize(item.session);
+  size_t bytes = 1 + wire::VarintSize(item.session);
   if (!item.done) {
     const size_t event = EventBytes(item);
-    return bytes + 1 + VarintSize(event) + event;
+    return bytes + 1 + wire::VarintSize(event) + event;
   }
   std::string fields;
-  fields.push_back(static_cast<char>(kDownDoneTag));
+  fields.push_back(static_cast<char>(wire::kDownDoneTag));
   fields.push_back(1);
   if (item.status.code() != absl::StatusCode::kOk) {
-    fields.push_back(static_cast<char>(kDownCodeTag));
-    AppendVarint(static_cast<uint64_t>(item.status.code()), &fields);
+    fields.push_back(static_cast<char>(wire::kDownCodeTag));
+    wire::AppendVarint(static_cast<uint64_t>(item.status.code()), &fields);
   }
   if (!item.status.message().empty()) {
-    fields.push_back(static_cast<char>(kDownMessageTag));
-    AppendVarint(item.status.message().size(), &fields);
+    fields.push_back(static_cast<char>(wire::kDownMessageTag));
+    wire::AppendVarint(item.status.message().size(), &fields);
     fields.append(item.status.message().data(), item.status.message().size());
   }
   if (body != nullptr) {
@@ -80,7 +56,7 @@ absl::StatusOr<std::vector<RelayUpItem>> ParseRelayUp(const grpc::Slice& frame) 
   google::protobuf::io::CodedInputStream in(frame.begin(), static_cast<int>(frame.size()));
   std::vector<RelayUpItem> items;
   while (uint32_t tag = in.ReadTag()) {
-    if (tag != kItemsTag) {
+    if (tag != wire::kItemsTag) {
       if (!WireFormatLite::SkipField(&in, tag)) {
         return Malformed();
       }
@@ -95,12 +71,12 @@ absl::StatusOr<std::vector<RelayUpItem>> ParseRelayUp(const grpc::Slice& frame) 
     while (uint32_t field = in.ReadTag()) {
       uint64_t value = 0;
       switch (field) {
-        case kUpSessionTag:
+        case wire::kSessionTag:
           if (!in.ReadVarint64(&item.session)) {
             return Malformed();
           }
           break;
-        case kUpEventTag: {
+        case wire::kUpEventTag: {
           uint32_t size = 0;
           if (!in.ReadVarint32(&size)) {
             return Malformed();
@@ -113,13 +89,13 @@ absl::StatusOr<std::vector<RelayUpItem>> ParseRelayUp(const grpc::Slice& frame) 
           item.event = frame.sub(begin, begin + size);
           break;
         }
-        case kUpCloseTag:
-        case kUpCancelTag:
+        case wire::kUpCloseTag:
+        case wire::kUpCancelTag:
           if (!in.ReadVarint64(&value)) {
             return Malformed();
           }
           if (value != 0) {
-            item.action = field == kUpCloseTag ? RelayUpItem::Action::kClose
+            item.action = field == wire::kUpCloseTag ? RelayUpItem::Action::kClose
                                                : RelayUpItem::Action::kCancel;
           }
           break;
@@ -146,7 +122,7 @@ absl::StatusOr<std::vector<RelayUpItem>> ParseRelayUp(const grpc::Slice& frame) 
 
 size_t RelayDownItemBytes(const RelayDownItem& item) {
   const size_t body = ItemBody(item, nullptr);
-  return 1 + VarintSize(body) + body;
+  return 1 + wire::VarintSize(body) + body;
 }
 
 grpc::ByteBuffer EncodeRelayDown(const std::vector<RelayDownItem>& items) {
@@ -159,15 +135,15 @@ grpc::ByteBuffer EncodeRelayDown(const std::vector<RelayDownItem>& items) {
     const size_t begin = headers.size();
     std::string done_fields;
     const size_t body = ItemBody(item, &done_fields);
-    headers.push_back(static_cast<char>(kItemsTag));
-    AppendVarint(body, &headers);
-    headers.push_back(static_cast<char>(kDownSessionTag));
-    AppendVarint(item.session, &headers);
+    headers.push_back(static_cast<char>(wire::kItemsTag));
+    wire::AppendVarint(body, &headers);
+    headers.push_back(static_cast<char>(wire::kSessionTag));
+    wire::AppendVarint(item.session, &headers);
     if (item.done) {
       headers.append(done_fields);
     } else {
-      headers.push_back(static_cast<char>(kDownEventTag));
-      AppendVarint(EventBytes(item), &headers);
+      headers.push_back(static_cast<char>(wire::kDownEventTag));
+      wire::AppendVarint(EventBytes(item), &headers);
     }
     header_ranges.emplace_back(begin, headers.size());
   }

@@ -7,65 +7,34 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/relay_wire.h"
 #include "wsbridge/server_event_frames.h"
 
 namespace wsbridge {
 namespace {
 
 using google::protobuf::internal::WireFormatLite;
-
-constexpr uint32_t Tag(int field, WireFormatLite::WireType type) {
-  return static_cast<uint32_t>(field << 3) | type;
-}
-
-// RelayUp.items / RelayDown.items.
-constexpr uint32_t kItemsTag = Tag(1, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
-// RelayUpItem.session, .event, .close, .cancel.
-constexpr uint32_t kSessionTag = Tag(1, WireFormatLite::WIRETYPE_VARINT);
-constexpr uint32_t kUpEventTag = Tag(2, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
-constexpr uint32_t kUpCloseTag = Tag(3, WireFormatLite::WIRETYPE_VARINT);
-constexpr uint32_t kUpCancelTag = Tag(4, WireFormatLite::WIRETYPE_VARINT);
-// RelayDownItem.event, .done, .code, .message.
-constexpr uint32_t kDownEventTag = Tag(2, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
-constexpr uint32_t kDownDoneTag = Tag(3, WireFormatLite::WIRETYPE_VARINT);
-constexpr uint32_t kDownCodeTag = Tag(4, WireFormatLite::WIRETYPE_VARINT);
-constexpr uint32_t kDownMessageTag = Tag(5, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
+namespace wire = chat::relay_wire;
 
 // One RelayUp frame carries items up to about this many bytes (at least one item), well
 // under roomd's smallest receive limit (64 KiB).
 constexpr std::size_t kMaxFrameBytes = 48 * 1024;
 
-void AppendVarint(uint64_t value, std::string* out) {
-  while (value >= 0x80) {
-    out->push_back(static_cast<char>(value | 0x80));
-    value >>= 7;
-  }
-  out->push_back(static_cast<char>(value));
-}
-
-std::size_t VarintSize(uint64_t value) {
-  std::size_t n = 1;
-  for (; value >= 0x80; value >>= 7) {
-    ++n;
-  }
-  return n;
-}
-
 // One RelayUp.items element: `field` is the action's tag; `payload` the event's bytes for
-// kUpEventTag (else the action is `true`).
+// wire::kUpEventTag (else the action is `true`).
 std::string EncodeUpItem(uint64_t session, uint32_t field, absl::string_view payload) {
   const std::size_t action_bytes =
-      field == kUpEventTag ? 1 + VarintSize(payload.size()) + payload.size() : 2;
-  const std::size_t body = 1 + VarintSize(session) + action_bytes;
+      field == wire::kUpEventTag ? 1 + wire::VarintSize(payload.size()) + payload.size() : 2;
+  const std::size_t body = 1 + wire::VarintSize(session) + action_bytes;
   std::string item;
-  item.reserve(1 + VarintSize(body) + body);
-  item.push_back(static_cast<char>(kItemsTag));
-  AppendVarint(body, &item);
-  item.push_back(static_cast<char>(kSessionTag));
-  AppendVarint(session, &item);
+  item.reserve(1 + wire::VarintSize(body) + body);
+  item.push_back(static_cast<char>(wire::kItemsTag));
+  wire::AppendVarint(body, &item);
+  item.push_back(static_cast<char>(wire::kSessionTag));
+  wire::AppendVarint(session, &item);
   item.push_back(static_cast<char>(field));
-  if (field == kUpEventTag) {
-    AppendVarint(payload.size(), &item);
+  if (field == wire::kUpEventTag) {
+    wire::AppendVarint(payload.size(), &item);
     item.append(payload.data(), payload.size());
   } else {
     item.push_back(1);
@@ -88,8 +57,8 @@ bool ParseRelayDown(absl::string_view frame, std::vector<DownItem>* items) {
                                             static_cast<int>(frame.size()));
   while (uint32_t tag = in.ReadTag()) {
     uint32_t length = 0;
-    if (tag != kItemsTag || !in.ReadVarint32(&length)) {
-      if (tag == kItemsTag || !WireFormatLite::SkipField(&in, tag)) {
+    if (tag != wire::kItemsTag || !in.ReadVarint32(&length)) {
+      if (tag == wire::kItemsTag || !WireFormatLite::SkipField(&in, tag)) {
         return false;
       }
       continue;
@@ -100,13 +69,13 @@ bool ParseRelayDown(absl::string_view frame, std::vector<DownItem>* items) {
       uint64_t value = 0;
       uint32_t size = 0;
       switch (field) {
-        case kSessionTag:
+        case wire::kSessionTag:
           if (!in.ReadVarint64(&item.session)) {
             return false;
           }
           break;
-        case kDownEventTag:
-        case kDownMessageTag: {
+        case wire::kDownEventTag:
+        case wire::kDownMessageTag: {
           if (!in.ReadVarint32(&size)) {
             return false;
           }
@@ -114,7 +83,7 @@ bool ParseRelayDown(absl::string_view frame, std::vector<DownItem>* items) {
           if (!in.Skip(static_cast<int>(size))) {
             return false;
           }
-          if (field == kDownEventTag) {
+          if (field == wire::kDownEventTag) {
             item.event = bytes;
             item.has_event = true;
           } else {
@@ -122,12 +91,12 @@ bool ParseRelayDown(absl::string_view frame, std::vector<DownItem>* items) {
           }
           break;
         }
-        case kDownDoneTag:
-        case kDownCodeTag:
+        case wire::kDownDoneTag:
+        case wire::kDownCodeTag:
           if (!in.ReadVarint64(&value)) {
             return false;
           }
-          if (field == kDownDoneTag) {
+          if (field == wire::kDownDoneTag) {
             item.done = value != 0;
           } else {
             item.code = static_cast<int>(value);
@@ -304,9 +273,9 @@ void RoomdRelay::QueueLocked(Session* session, ItemKind kind, absl::string_view 
     session->writes_closed = true;
     session->cancelled = kind == ItemKind::kCancel;
   }
-  const uint32_t field = kind == ItemKind::kEvent   ? kUpEventTag
-                         : kind == ItemKind::kClose ? kUpCloseTag
-                                                    : kUpCancelTag;
+  const uint32_t field = kind == ItemKind::kEvent   ? wire::kUpEventTag
+                         : kind == ItemKind::kClose ? wire::kUpCloseTag
+                                                    : wire::kUpCancelTag;
   queue_.push_back(
       Item{session->id, EncodeUpItem(session->id, field, event), kind == ItemKind::kEvent});
 }
