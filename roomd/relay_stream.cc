@@ -139,6 +139,9 @@ void RelayStream::OnReadDone(bool ok) {
   std::vector<std::pair<ChatSession*, bool>> to_tell;  // (session, flooded: else cancelled)
   {
     chat::MutexLock lock(&mu_);
+    if (finished_) {
+      return;  // the relay has said its last word (shutdown): nothing more starts
+    }
     for (RelayUpItem& item : *items) {
       auto it = sessions_.find(item.session);
       if (it == sessions_.end()) {
@@ -255,7 +258,7 @@ void RelayStream::QueueLocked(Outgoing outgoing) {
 }
 
 void RelayStream::MaybeStartWriteLocked() {
-  if (writing_ || broken_ || pending_.empty()) {
+  if (writing_ || broken_ || finished_ || pending_.empty()) {
     return;
   }
   size_t bytes = 0;
