@@ -37,7 +37,7 @@ struct BridgeOptions {
   std::size_t outbound_queue_bytes = 1024 * 1024;
   // Relay calls to roomd that carry the browsers' sessions (round robin); 0: one Chat call
   // per browser instead.
-  int roomd_relays = 2;
+  int roomd_relays = 4;
   // Events queued towards roomd for one browser before the bridge stops reading it.
   std::size_t roomd_queue_events = 64;
   // Kernel send buffer per browser socket (SO_SNDBUF); 0 keeps the kernel's default.
