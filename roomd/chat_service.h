@@ -51,6 +51,7 @@ class ChatService final
 
   // Server shutdown, after every session was told: relays end once their sessions have.
   void ShutdownRelays() { relays_.ShutdownAll(); }
+  size_t relay_count() const { return relays_.size(); }
 
   // Called once everything behind the service is built, before the server starts.
   void Publish() { published_.store(true, std::memory_order_release); }

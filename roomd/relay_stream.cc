@@ -427,6 +427,11 @@ void RelayRegistry::Remove(RelayStream* relay) {
   relays_.erase(relay);
 }
 
+size_t RelayRegistry::size() const {
+  chat::MutexLock lock(&mu_);
+  return relays_.size();
+}
+
 void RelayRegistry::ShutdownAll() {
   std::vector<RelayStream*> relays;
   {

@@ -101,9 +101,10 @@ class RelayRegistry {
   void Remove(RelayStream* relay);
   // Refuses new relays and shuts down the live ones.
   void ShutdownAll();
+  size_t size() const;
 
  private:
-  chat::Mutex mu_;
+  mutable chat::Mutex mu_;
   absl::flat_hash_set<RelayStream*> relays_ ABSL_GUARDED_BY(mu_);
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
 };

@@ -120,9 +120,11 @@ void RoomServer::Shutdown() {
   const absl::Time deadline = absl::Now() + options_.shutdown_grace;
   server_->Shutdown(absl::ToChronoTime(deadline));
   server_->Wait();
-  // Taking the tracker's lock orders every session's last Remove (on gRPC's threads) before
-  // what follows, which Wait() does inside libgrpc, out of ThreadSanitizer's sight.
+  // Taking the tracker's and the relays' locks orders every session's and relay's last
+  // Remove (on gRPC's threads) before what follows, which Wait() does inside libgrpc, out of
+  // ThreadSanitizer's sight.
   sessions_.size();
+  service_.relay_count();
   // Every stream and call has ended: this node's users can leave the shared rooms.
   broker_->Shutdown();
   timer_.Stop();
