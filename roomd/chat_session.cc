@@ -171,17 +171,9 @@ void ChatSession::OnDone() {
   {
     Notifications notes;
     chat::MutexLock lock(&mu_);
-    if (state_ != State::kFinished) {
-      // The transport broke before the session said its last word (a relay that failed):
-      // leave the room, and never touch the transport again.
-      if (state_ == State::kJoined || state_ == State::kJoining) {
-        room_->Leave(conn_id_, &notes);
-      }
-      state_ = State::kFinished;
-      final_status_ = absl::CancelledError("transport lost");
-      private_.clear();
-      private_bytes_ = 0;
-    }
+    // The transport broke before the session said its last word (a relay that failed):
+    // leave the room, and never touch the transport again.
+    EndLocked(absl::CancelledError("transport lost"), &notes);
     Log("disconnect %s: %s", DescribeLocked(), final_status_.ToString());
   }
   tracker_->Remove(this);
@@ -365,8 +357,14 @@ void ChatSession::MaybeStartWriteLocked(Notifications* notes) {
 }
 
 void ChatSession::FinishLocked(const absl::Status& status, bool abort, Notifications* notes) {
+  if (EndLocked(status, notes)) {
+    transport_->Finish(status, abort);
+  }
+}
+
+bool ChatSession::EndLocked(const absl::Status& status, Notifications* notes) {
   if (state_ == State::kFinished) {
-    return;
+    return false;
   }
   if (state_ == State::kJoined || state_ == State::kJoining) {
     room_->Leave(conn_id_, notes);
@@ -375,7 +373,7 @@ void ChatSession::FinishLocked(const absl::Status& status, bool abort, Notificat
   final_status_ = status;
   private_.clear();
   private_bytes_ = 0;
-  transport_->Finish(status, abort);
+  return true;
 }
 
 std::string ChatSession::DescribeLocked() const {

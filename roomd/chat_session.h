@@ -114,6 +114,9 @@ class ChatSession final : public Subscriber {
   // even when a write is stuck behind flow control: a client that stopped reading).
   void FinishLocked(const absl::Status& status, bool abort, Notifications* notes)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // FinishLocked's bookkeeping without the transport; false if the session had ended.
+  bool EndLocked(const absl::Status& status, Notifications* notes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string DescribeLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   SessionTransport* const transport_;

@@ -270,8 +270,8 @@ void RelayStream::MaybeStartWriteLocked() {
   std::vector<RelayDownItem> items;
   items.reserve(count);
   for (size_t i = 0; i < count; ++i) {
-    items.push_back(pending_[i].item);
-    in_flight_.push_back(std::move(pending_[i]));
+    in_flight_.push_back(Written{std::move(pending_[i].session), pending_[i].item.done});
+    items.push_back(std::move(pending_[i].item));
   }
   pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(count));
   out_ = EncodeRelayDown(items);
@@ -291,14 +291,14 @@ void RelayStream::OnWriteDone(bool ok) {
       broken_ = true;
       pending_.clear();
     }
-    for (Outgoing& outgoing : in_flight_) {
-      Session& session = *outgoing.session;
+    for (Written& item : in_flight_) {
+      Session& session = *item.session;
       if (session.done) {
         continue;
       }
       session.chat->Ref();
-      written.emplace_back(session.chat, outgoing.item.done);
-      if (outgoing.item.done) {
+      written.emplace_back(session.chat, item.last);
+      if (item.last) {
         session.done = true;
         session.chat = nullptr;
         sessions_.erase(session.id);

@@ -52,6 +52,11 @@ class RelayStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
     std::shared_ptr<Session> session;
     RelayDownItem item;
   };
+  // An item of the write in flight: whom to tell when it completes.
+  struct Written {
+    std::shared_ptr<Session> session;
+    bool last;  // the session's done item
+  };
 
   ~RelayStream() override = default;
 
@@ -83,7 +88,7 @@ class RelayStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
   absl::flat_hash_map<uint64_t, std::shared_ptr<Session>> sessions_ ABSL_GUARDED_BY(mu_);
   uint64_t last_session_id_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<Outgoing> pending_ ABSL_GUARDED_BY(mu_);
-  std::vector<Outgoing> in_flight_ ABSL_GUARDED_BY(mu_);
+  std::vector<Written> in_flight_ ABSL_GUARDED_BY(mu_);
   grpc::ByteBuffer out_ ABSL_GUARDED_BY(mu_);  // the write in flight
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool input_ended_ ABSL_GUARDED_BY(mu_) = false;

@@ -38,7 +38,8 @@ RoomdClient::RoomdClient(const BridgeOptions& options, const JsonCodec* codec)
       codec_(codec),
       channel_(MakeChannel(options)),
       chat_stub_(channel_),
-      health_stub_(channel_) {}
+      health_stub_(channel_),
+      relay_slots_(static_cast<std::size_t>(std::max(options.roomd_relays, 0))) {}
 
 RoomdClient::~RoomdClient() {
   CancelAll();
@@ -47,14 +48,13 @@ RoomdClient::~RoomdClient() {
 
 std::shared_ptr<RoomdStream> RoomdClient::StartChat(
     std::weak_ptr<RoomdStreamObserver> observer) {
-  if (options_.roomd_relays == 0) {
+  if (options_.roomd_relays <= 0) {
     auto stream = std::make_shared<RoomdChatStream>(codec_, &cache_, options_.roomd_queue_events,
                                                     std::move(observer), &streams_);
     stream->Start(&chat_stub_);
     return stream;
   }
   chat::MutexLock lock(&relay_slots_mu_);
-  relay_slots_.resize(static_cast<std::size_t>(options_.roomd_relays));
   std::shared_ptr<RoomdRelay>& slot = relay_slots_[next_slot_++ % relay_slots_.size()];
   if (slot != nullptr) {
     if (std::shared_ptr<RoomdStream> session = slot->Open(observer)) {
@@ -126,7 +126,9 @@ bool RoomdClient::WaitForStreams(absl::Duration timeout) {
   {
     // The slots hold the relays: let them go, so the last reference is each call's own.
     chat::MutexLock lock(&relay_slots_mu_);
-    relay_slots_.clear();
+    for (std::shared_ptr<RoomdRelay>& slot : relay_slots_) {
+      slot.reset();
+    }
   }
   const bool streams_done = streams_.WaitEmpty(timeout) &&
                             relays_.WaitEmpty(std::max(deadline - absl::Now(), absl::ZeroDuration()));
