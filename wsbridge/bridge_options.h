@@ -17,7 +17,7 @@ struct BridgeOptions {
   std::string roomd = "127.0.0.1:50051";
   // Folder served over HTTP; must exist.
   std::string web_root;
-  // Threads running the io_context.
+  // io threads, each running its own event loop (IoThreads).
   int threads = 2;
 
   // Largest text frame accepted from a browser; larger ones get an Error and are discarded.

@@ -50,7 +50,7 @@ BridgeServer::BridgeServer(BridgeOptions options)
       files_(options_.web_root),
       roomd_(options_, &codec_),
       context_{&options_, &codec_, &origins_, &files_, &roomd_, &sessions_, nullptr},
-      ioc_(std::max(options_.threads, 1)) {}
+      io_(options_.threads) {}
 
 BridgeServer::~BridgeServer() { Shutdown(); }
 
@@ -59,18 +59,13 @@ absl::Status BridgeServer::Start() {
   if (!endpoint.ok()) {
     return endpoint.status();
   }
-  listener_ = std::make_shared<Listener>(ioc_, context_);
+  listener_ = std::make_shared<Listener>(&io_, context_);
   if (absl::Status status = listener_->Bind(*endpoint); !status.ok()) {
     return status;
   }
   port_ = listener_->local_endpoint().port();
-  work_ = std::make_unique<net::executor_work_guard<net::io_context::executor_type>>(
-      ioc_.get_executor());
   listener_->Run();
-  const int threads = std::max(options_.threads, 1);
-  for (int i = 0; i < threads; ++i) {
-    threads_.emplace_back([this] { ioc_.run(); });
-  }
+  io_.Start();
   return absl::OkStatus();
 }
 
@@ -106,15 +101,10 @@ void BridgeServer::Wait() {
     LogLine(absl::StrCat(sessions_.size(), " sessions still open after ",
                          absl::FormatDuration(options_.shutdown_timeout), "; stopping anyway"));
   }
-  // Streams end before the io_context stops, so no reaction posts into a dying strand.
+  // Streams end before the io threads stop, so no reaction posts into a dying loop.
   roomd_.CancelAll();
   roomd_.WaitForStreams(absl::Seconds(1));
-  work_.reset();
-  ioc_.stop();
-  for (std::thread& thread : threads_) {
-    thread.join();
-  }
-  threads_.clear();
+  io_.Stop();
 }
 
 void BridgeServer::Shutdown() {

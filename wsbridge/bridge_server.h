@@ -1,6 +1,6 @@
 #pragma once
 
-// The whole bridge in one object: the io_context and its threads, the listener, the roomd
+// The whole bridge in one object: the io threads, the listener, the roomd
 // client and the live sessions. main.cc and the tests drive it the same way.
 // Lifetime: owns everything it starts; Wait() (or the destructor) stops and joins it all.
 
@@ -8,13 +8,12 @@
 #include <thread>
 #include <vector>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 
 #include "absl/status/status.h"
 #include "common/mutex.h"
 #include "wsbridge/bridge_context.h"
 #include "wsbridge/bridge_options.h"
+#include "wsbridge/io_threads.h"
 #include "wsbridge/json_codec.h"
 #include "wsbridge/listener.h"
 #include "wsbridge/live_set.h"
@@ -62,11 +61,8 @@ class BridgeServer {
   const BridgeContext context_;
 
   // Declared after everything sessions use, so queued handlers die first.
-  boost::asio::io_context ioc_;
-  std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>
-      work_;
+  IoThreads io_;
   std::shared_ptr<Listener> listener_;
-  std::vector<std::thread> threads_;
   int port_ = 0;
 
   chat::Mutex mu_;

@@ -19,7 +19,7 @@ namespace wsbridge {
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  // `socket`'s executor must be a strand.
+  // `socket`'s executor must run one handler at a time (an IoThreads loop, or a strand).
   HttpSession(boost::asio::ip::tcp::socket&& socket, const BridgeContext& context);
 
   void Run();

@@ -28,10 +28,10 @@ bool IsPowerOfTen(uint64_t n) {
 
 }  // namespace
 
-Listener::Listener(net::io_context& ioc, const BridgeContext& context)
-    : ioc_(ioc),
+Listener::Listener(IoThreads* io, const BridgeContext& context)
+    : io_(io),
       context_(context),
-      acceptor_(net::make_strand(ioc)),
+      acceptor_(io->first()),
       retry_timer_(acceptor_.get_executor()),
       limiter_(AddressLimiter::Create(context.options->max_connections_per_address)) {}
 
@@ -78,7 +78,7 @@ void Listener::DoAccept() {
   if (!acceptor_.is_open()) {
     return;
   }
-  acceptor_.async_accept(net::make_strand(ioc_),
+  acceptor_.async_accept(io_->Next(),
                          beast::bind_front_handler(&Listener::OnAccept, shared_from_this()));
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 
-// Accepts connections and starts an HttpSession, on its own strand, for each.
+// Accepts connections and starts an HttpSession for each, on the next of the io threads.
 // Lifetime: shared; the pending accept holds it until Stop() closes the acceptor.
 
 #include <atomic>
@@ -8,7 +8,6 @@
 #include <memory>
 #include <string>
 
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/error.hpp>
@@ -16,12 +15,14 @@
 #include "absl/status/status.h"
 #include "wsbridge/address_limiter.h"
 #include "wsbridge/bridge_context.h"
+#include "wsbridge/io_threads.h"
 
 namespace wsbridge {
 
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(boost::asio::io_context& ioc, const BridgeContext& context);
+  // `io` outlives the listener.
+  Listener(IoThreads* io, const BridgeContext& context);
 
   // Opens, binds and listens; port 0 picks a free port.
   absl::Status Bind(const boost::asio::ip::tcp::endpoint& endpoint);
@@ -38,7 +39,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   // Answers HTTP 429 to a connection over the per-address limit and closes it.
   void Refuse(boost::asio::ip::tcp::socket socket, const std::string& address);
 
-  boost::asio::io_context& ioc_;
+  IoThreads* const io_;
   const BridgeContext context_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_timer_;

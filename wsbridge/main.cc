@@ -28,7 +28,7 @@ ABSL_FLAG(std::string, listen, kDefaults.listen, "host:port for HTTP and WebSock
 ABSL_FLAG(std::string, roomd, kDefaults.roomd, "roomd's gRPC address, host:port");
 ABSL_FLAG(std::string, web_root, "",
           "folder served over HTTP (default: the source tree's web/ or one near the binary)");
-ABSL_FLAG(int, threads, 0, "io_context threads (0: one per core)");
+ABSL_FLAG(int, threads, 0, "io threads, each its own event loop (0: one per core)");
 ABSL_FLAG(std::size_t, max_frame_bytes, kDefaults.max_frame_bytes,
           "largest text frame accepted from a browser; larger ones get an error");
 ABSL_FLAG(std::vector<std::string>, allowed_origins, {},

@@ -179,7 +179,7 @@ void RoomdChatStream::Deliver(absl::string_view bytes) {
   }
   ServerEventFrames frames = FramesOfServerEvent(bytes, *codec_, cache_);
   if (!frames.frames.empty()) {
-    observer->OnRoomdEvents(frames.frames, frames.welcome);
+    observer->OnRoomdEvents(frames.frames, frames.welcome, /*wakes=*/nullptr);
   }
 }
 

@@ -145,12 +145,12 @@ class RoomdRelay::Session final : public RoomdStream {
   }
 
   // Results, called by the relay outside its lock.
-  void Deliver(const ServerEventFrames& frames) {
+  void Deliver(const ServerEventFrames& frames, WakeBatch* wakes) {
     if (frames.frames.empty()) {
       return;
     }
     if (auto observer = observer_.lock()) {
-      observer->OnRoomdEvents(frames.frames, frames.welcome);
+      observer->OnRoomdEvents(frames.frames, frames.welcome, wakes);
     }
   }
   void Writable() {
@@ -397,6 +397,9 @@ void RoomdRelay::Dispatch(absl::string_view frame) {
   absl::string_view decoded_bytes;
   ServerEventFrames decoded;
   bool have_decoded = false;
+  // The sessions' wakeups go out together, one post per io thread, at the end; a session's
+  // end must not overtake its events, so a done item first posts what is pending.
+  WakeBatch wakes;
   for (size_t i = 0; i < items.size(); ++i) {
     const DownItem& item = items[i];
     Session* session = sessions[i].get();
@@ -409,9 +412,10 @@ void RoomdRelay::Dispatch(absl::string_view frame) {
         decoded_bytes = item.event;
         have_decoded = true;
       }
-      session->Deliver(decoded);
+      session->Deliver(decoded, &wakes);
     }
     if (item.done) {
+      wakes.Post();
       session->Finish(grpc::Status(static_cast<grpc::StatusCode>(item.code),
                                    std::string(item.message)));
     }

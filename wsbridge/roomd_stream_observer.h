@@ -8,6 +8,7 @@
 #include <grpcpp/support/status.h>
 
 #include "wsbridge/json_codec.h"
+#include "wsbridge/wake_batch.h"
 
 namespace wsbridge {
 
@@ -16,8 +17,10 @@ class RoomdStreamObserver {
   virtual ~RoomdStreamObserver() = default;
 
   // One read from roomd: its events in order, each encoded alone (a batch is split);
-  // `welcome` if one of them is the Welcome.
-  virtual void OnRoomdEvents(const std::vector<Frame>& events, bool welcome) = 0;
+  // `welcome` if one of them is the Welcome. The observer's wakeup goes into `wakes` when
+  // there is one (the reader posts it with the other sessions'), else it posts it itself.
+  virtual void OnRoomdEvents(const std::vector<Frame>& events, bool welcome,
+                             WakeBatch* wakes) = 0;
   // The outbound queue, once reported full, has room again.
   virtual void OnRoomdWritable() = 0;
   // The stream is over; the last call.

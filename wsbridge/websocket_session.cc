@@ -101,10 +101,9 @@ void WebSocketSession::Run(beast::http::request<beast::http::string_body> reques
   });
   if (options.socket_send_buffer_bytes > 0) {
     beast::error_code ec;
-    beast::get_lowest_layer(ws_).socket().set_option(
+    ws_.next_layer().set_option(
         net::socket_base::send_buffer_size(options.socket_send_buffer_bytes), ec);
   }
-  beast::get_lowest_layer(ws_).expires_never();  // the websocket timeout option rules now
   ws_.async_accept(request,
                    beast::bind_front_handler(&WebSocketSession::OnAccept, shared_from_this()));
 }
@@ -236,7 +235,8 @@ void WebSocketSession::ReplyError(absl::string_view message) {
   Send(context_.codec->EncodeError(absl::StatusCode::kInvalidArgument, message));
 }
 
-void WebSocketSession::OnRoomdEvents(const std::vector<Frame>& events, bool welcome) {
+void WebSocketSession::OnRoomdEvents(const std::vector<Frame>& events, bool welcome,
+                                     WakeBatch* wakes) {
   bool post = false;
   {
     chat::MutexLock lock(&inbox_mu_);
@@ -245,8 +245,14 @@ void WebSocketSession::OnRoomdEvents(const std::vector<Frame>& events, bool welc
     post = !drain_posted_;
     drain_posted_ = true;
   }
-  if (post) {
-    net::post(strand_, [self = shared_from_this()] { self->DrainRoomdInbox(); });
+  if (!post) {
+    return;
+  }
+  auto drain = [self = shared_from_this()] { self->DrainRoomdInbox(); };
+  if (wakes != nullptr) {
+    wakes->Add(strand_, std::move(drain));
+  } else {
+    net::post(strand_, std::move(drain));
   }
 }
 
@@ -440,8 +446,8 @@ void WebSocketSession::BrowserFinished(std::string note) {
   join_timer_.cancel();
   close_timer_.cancel();
   beast::error_code ignored;
-  beast::get_lowest_layer(ws_).socket().shutdown(net::socket_base::shutdown_both, ignored);
-  beast::get_lowest_layer(ws_).close();
+  ws_.next_layer().shutdown(net::socket_base::shutdown_both, ignored);
+  ws_.next_layer().close(ignored);
   EndRoomdSide();
 }
 

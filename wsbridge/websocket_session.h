@@ -32,7 +32,8 @@ namespace wsbridge {
 class WebSocketSession final : public RoomdStreamObserver,
                                public std::enable_shared_from_this<WebSocketSession> {
  public:
-  // `socket`'s executor must be a strand: every member below runs on it.
+  // `socket`'s executor must run one handler at a time (an IoThreads loop, or a strand):
+  // every member below runs on it.
   WebSocketSession(boost::asio::ip::tcp::socket&& socket, const BridgeContext& context);
   ~WebSocketSession() override;
 
@@ -43,12 +44,14 @@ class WebSocketSession final : public RoomdStreamObserver,
   void GoAway();
 
   // RoomdStreamObserver: called on gRPC threads, each only posts to the strand.
-  void OnRoomdEvents(const std::vector<Frame>& events, bool welcome) override;
+  void OnRoomdEvents(const std::vector<Frame>& events, bool welcome, WakeBatch* wakes) override;
   void OnRoomdWritable() override;
   void OnRoomdDone(const grpc::Status& status) override;
 
  private:
-  using WebSocket = boost::beast::websocket::stream<boost::beast::tcp_stream>;
+  // A plain socket under the WebSocket: its own timeout option covers handshakes and idle
+  // peers, so tcp_stream's per-operation timer bookkeeping would only cost every write.
+  using WebSocket = boost::beast::websocket::stream<boost::asio::ip::tcp::socket>;
 
   void OnAccept(boost::beast::error_code ec);
 
