@@ -27,6 +27,9 @@ constexpr uint32_t kDownEventTag = Tag(2, kLengthDelimited);
 constexpr uint32_t kDownDoneTag = Tag(3, kVarint);
 constexpr uint32_t kDownCodeTag = Tag(4, kVarint);
 constexpr uint32_t kDownMessageTag = Tag(5, kLengthDelimited);
+// RelayDownItem.more_sessions: packed when written; a reader takes either form.
+constexpr uint32_t kDownMoreSessionsTag = Tag(6, kLengthDelimited);
+constexpr uint32_t kDownMoreSessionTag = Tag(6, kVarint);
 
 inline void AppendVarint(uint64_t value, std::string* out) {
   while (value >= 0x80) {

@@ -323,37 +323,35 @@ void ChatSession::MaybeStartWriteLocked(Notifications* notes) {
   if (writing_ || state_ == State::kFinished) {
     return;
   }
-  batch_.clear();
+  std::vector<grpc::Slice> batch;
   size_t bytes = 0;
-  while (!private_.empty() && batch_.size() < options_.max_batch_events &&
+  while (!private_.empty() && batch.size() < options_.max_batch_events &&
          bytes < options_.max_batch_bytes) {
     PrivateEvent& event = private_.front();
     bytes += event.bytes.size();
     if (event.counted) {
       private_bytes_ -= event.bytes.size();
     }
-    batch_.push_back(std::move(event.bytes));
+    batch.push_back(std::move(event.bytes));
     private_.pop_front();
   }
   if (state_ == State::kJoined) {
-    const size_t room_events = options_.max_batch_events - batch_.size();
+    const size_t room_events = options_.max_batch_events - batch.size();
     const size_t room_bytes = bytes < options_.max_batch_bytes ? options_.max_batch_bytes - bytes : 0;
     const Room::CollectResult result = room_->Collect(conn_id_, room_events, room_bytes,
-                                                      /*register_if_idle=*/batch_.empty(),
-                                                      &batch_, notes);
+                                                      /*register_if_idle=*/batch.empty(),
+                                                      &batch, notes);
     if (result == Room::CollectResult::kSlowConsumer) {
       Log("error %s: dropped: slow consumer", DescribeLocked());
       FinishLocked(SlowConsumerStatus(), /*abort=*/true, notes);
       return;
     }
   }
-  if (batch_.empty()) {
+  if (batch.empty()) {
     return;
   }
-  grpc::ByteBuffer out = EncodeWrite(batch_);
-  batch_.clear();
   writing_ = true;
-  transport_->Write(std::move(out));
+  transport_->Write(std::move(batch));
 }
 
 void ChatSession::FinishLocked(const absl::Status& status, bool abort, Notifications* notes) {

@@ -138,7 +138,6 @@ class ChatSession final : public Subscriber {
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   std::deque<PrivateEvent> private_ ABSL_GUARDED_BY(mu_);
   size_t private_bytes_ ABSL_GUARDED_BY(mu_) = 0;
-  std::vector<grpc::Slice> batch_ ABSL_GUARDED_BY(mu_);
   absl::Status final_status_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -1,5 +1,7 @@
 #include "roomd/chat_stream.h"
 
+#include "roomd/event_codec.h"
+
 #include <grpc/grpc.h>
 
 #include <utility>
@@ -18,8 +20,8 @@ ChatStream::ChatStream(grpc::CallbackServerContext* context, const ServerOptions
 
 void ChatStream::RequestRead() { StartRead(&in_); }
 
-void ChatStream::Write(grpc::ByteBuffer bytes) {
-  out_ = std::move(bytes);
+void ChatStream::Write(std::vector<grpc::Slice> events) {
+  out_ = EncodeWrite(events);
   StartWrite(&out_);
 }
 

@@ -21,7 +21,7 @@ class ChatStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::
 
   // SessionTransport.
   void RequestRead() override;
-  void Write(grpc::ByteBuffer bytes) override;
+  void Write(std::vector<grpc::Slice> events) override;
   void Finish(const absl::Status& status, bool abort) override;
 
   // Reactions.

@@ -21,6 +21,15 @@ size_t AppendVarint(uint64_t value, uint8_t* out) {
   return n;
 }
 
+// The length of a Batch holding `events`.
+uint64_t BatchBodyBytes(const std::vector<grpc::Slice>& events) {
+  uint64_t bytes = 0;
+  for (const grpc::Slice& event : events) {
+    bytes += 1 + VarintSize(event.size()) + event.size();
+  }
+  return bytes;
+}
+
 }  // namespace
 
 grpc::Slice SerializeToSlice(const google::protobuf::MessageLite& message) {
@@ -43,12 +52,27 @@ grpc::ByteBuffer EncodeWrite(const std::vector<grpc::Slice>& events) {
   if (events.size() == 1) {
     return grpc::ByteBuffer(&events[0], 1);
   }
-  uint64_t batch_bytes = 0;
-  for (const grpc::Slice& event : events) {
-    batch_bytes += 1 + VarintSize(event.size()) + event.size();
-  }
   std::vector<grpc::Slice> slices;
   slices.reserve(events.size() * 2);
+  AppendWriteSlices(events, &slices);
+  return grpc::ByteBuffer(slices.data(), slices.size());
+}
+
+size_t WriteBytes(const std::vector<grpc::Slice>& events) {
+  if (events.size() == 1) {
+    return events[0].size();
+  }
+  const uint64_t body = BatchBodyBytes(events);
+  return 1 + VarintSize(body) + body;
+}
+
+void AppendWriteSlices(const std::vector<grpc::Slice>& events, std::vector<grpc::Slice>* out) {
+  if (events.size() == 1) {
+    out->push_back(events[0]);
+    return;
+  }
+  const uint64_t batch_bytes = BatchBodyBytes(events);
+  std::vector<grpc::Slice>& slices = *out;
   uint8_t header[kMaxHeaderBytes];
   for (size_t i = 0; i < events.size(); ++i) {
     size_t n = 0;
@@ -61,7 +85,6 @@ grpc::ByteBuffer EncodeWrite(const std::vector<grpc::Slice>& events) {
     slices.emplace_back(header, n);
     slices.push_back(events[i]);
   }
-  return grpc::ByteBuffer(slices.data(), slices.size());
 }
 
 }  // namespace roomd

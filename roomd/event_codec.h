@@ -25,4 +25,8 @@ size_t VarintSize(uint64_t value);
 // shared event slices, byte-identical to serializing the Batch message.
 grpc::ByteBuffer EncodeWrite(const std::vector<grpc::Slice>& events);
 
+// The same write as slices appended to `out` (fresh headers, shared events), and its size.
+void AppendWriteSlices(const std::vector<grpc::Slice>& events, std::vector<grpc::Slice>* out);
+size_t WriteBytes(const std::vector<grpc::Slice>& events);
+
 }  // namespace roomd

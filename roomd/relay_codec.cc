@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "common/relay_wire.h"
+#include "roomd/event_codec.h"
 
 namespace roomd {
 namespace {
@@ -17,10 +18,10 @@ absl::Status Malformed() {
   return absl::InvalidArgumentError("malformed RelayUp: not a chat.v1.RelayUp");
 }
 
-size_t EventBytes(const RelayDownItem& item) {
+size_t MoreSessionsBytes(const RelayDownItem& item) {
   size_t bytes = 0;
-  for (const grpc::Slice& slice : item.event) {
-    bytes += slice.size();
+  for (uint64_t session : item.more_sessions) {
+    bytes += wire::VarintSize(session);
   }
   return bytes;
 }
@@ -28,8 +29,11 @@ size_t EventBytes(const RelayDownItem& item) {
 // The item's body length; for a done item, its fields are appended to `body` as well.
 size_t ItemBody(const RelayDownItem& item, std::string* body) {
   size_t bytes = 1 + wire::VarintSize(item.session);
+  if (const size_t more = MoreSessionsBytes(item); more != 0) {
+    bytes += 1 + wire::VarintSize(more) + more;
+  }
   if (!item.done) {
-    const size_t event = EventBytes(item);
+    const size_t event = WriteBytes(item.events);
     return bytes + 1 + wire::VarintSize(event) + event;
   }
   std::string fields;
@@ -139,11 +143,18 @@ grpc::ByteBuffer EncodeRelayDown(const std::vector<RelayDownItem>& items) {
     wire::AppendVarint(body, &headers);
     headers.push_back(static_cast<char>(wire::kSessionTag));
     wire::AppendVarint(item.session, &headers);
+    if (const size_t more = MoreSessionsBytes(item); more != 0) {
+      headers.push_back(static_cast<char>(wire::kDownMoreSessionsTag));
+      wire::AppendVarint(more, &headers);
+      for (uint64_t session : item.more_sessions) {
+        wire::AppendVarint(session, &headers);
+      }
+    }
     if (item.done) {
       headers.append(done_fields);
     } else {
       headers.push_back(static_cast<char>(wire::kDownEventTag));
-      wire::AppendVarint(EventBytes(item), &headers);
+      wire::AppendVarint(WriteBytes(item.events), &headers);
     }
     header_ranges.emplace_back(begin, headers.size());
   }
@@ -152,8 +163,8 @@ grpc::ByteBuffer EncodeRelayDown(const std::vector<RelayDownItem>& items) {
   slices.reserve(items.size() * 2);
   for (size_t i = 0; i < items.size(); ++i) {
     slices.push_back(all_headers.sub(header_ranges[i].first, header_ranges[i].second));
-    for (const grpc::Slice& slice : items[i].event) {
-      slices.push_back(slice);
+    if (!items[i].done) {
+      AppendWriteSlices(items[i].events, &slices);
     }
   }
   return grpc::ByteBuffer(slices.data(), slices.size());

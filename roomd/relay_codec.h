@@ -29,7 +29,10 @@ absl::StatusOr<std::vector<RelayUpItem>> ParseRelayUp(const grpc::Slice& frame);
 
 struct RelayDownItem {
   uint64_t session = 0;
-  std::vector<grpc::Slice> event;  // one encoded ServerEvent, in pieces; empty when done
+  std::vector<uint64_t> more_sessions;  // the same event goes to these too
+  // The write's serialized ServerEvents (one, or several sent as a batch: EncodeWrite's
+  // input); empty when done.
+  std::vector<grpc::Slice> events;
   bool done = false;
   absl::Status status;  // when done
 };

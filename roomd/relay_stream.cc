@@ -17,6 +17,22 @@ constexpr size_t kMaxWaitingEvents = 256;
 // One write carries items up to about this many bytes (at least one item), well under the
 // bridge's receive limit.
 constexpr size_t kMaxWriteBytes = 1 << 20;
+// What a session id adds to an item it joins (a varint's most).
+constexpr size_t kMaxSessionIdBytes = 10;
+
+// The very same event slices (not merely equal bytes): a broadcast's log entries, which
+// the sessions it woke one after another collected alike.
+bool SameEvents(const std::vector<grpc::Slice>& a, const std::vector<grpc::Slice>& b) {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].begin() != b[i].begin() || a[i].size() != b[i].size()) {
+      return false;
+    }
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -38,14 +54,14 @@ class RelayStream::Session final : public SessionTransport,
     }
   }
 
-  void Write(grpc::ByteBuffer bytes) override {
+  void Write(std::vector<grpc::Slice> events) override {
     chat::MutexLock lock(&relay->mu_);
     if (relay->broken_ || done) {
       return;  // the relay is going away; every session ends with it
     }
     Outgoing outgoing{shared_from_this(), RelayDownItem{}};
     outgoing.item.session = id;
-    (void)bytes.Dump(&outgoing.item.event);
+    outgoing.item.events = std::move(events);
     relay->QueueLocked(std::move(outgoing));
   }
 
@@ -261,17 +277,22 @@ void RelayStream::MaybeStartWriteLocked() {
   if (writing_ || broken_ || finished_ || pending_.empty()) {
     return;
   }
+  // Consecutive sessions given the same events share one item, so a broadcast crosses the
+  // relay once per write rather than once per session.
+  std::vector<RelayDownItem> items;
   size_t bytes = 0;
   size_t count = 0;
-  while (count < pending_.size() && (count == 0 || bytes < kMaxWriteBytes)) {
-    bytes += RelayDownItemBytes(pending_[count].item);
-    ++count;
-  }
-  std::vector<RelayDownItem> items;
-  items.reserve(count);
-  for (size_t i = 0; i < count; ++i) {
-    in_flight_.push_back(Written{std::move(pending_[i].session), pending_[i].item.done});
-    items.push_back(std::move(pending_[i].item));
+  for (; count < pending_.size() && (count == 0 || bytes < kMaxWriteBytes); ++count) {
+    Outgoing& next = pending_[count];
+    in_flight_.push_back(Written{std::move(next.session), next.item.done});
+    if (!next.item.done && !items.empty() && !items.back().done &&
+        SameEvents(items.back().events, next.item.events)) {
+      items.back().more_sessions.push_back(next.item.session);
+      bytes += kMaxSessionIdBytes;
+      continue;
+    }
+    bytes += RelayDownItemBytes(next.item);
+    items.push_back(std::move(next.item));
   }
   pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(count));
   out_ = EncodeRelayDown(items);

@@ -6,7 +6,10 @@
 // the answers (ChatSession::OnRead, OnWriteDone, OnDone) come later, from another call
 // stack.
 
+#include <vector>
+
 #include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/slice.h>
 
 #include "absl/status/status.h"
 
@@ -18,8 +21,10 @@ class SessionTransport {
 
   // Asks for the client's next event; ChatSession::OnRead answers. One read at a time.
   virtual void RequestRead() = 0;
-  // Writes one encoded ServerEvent; ChatSession::OnWriteDone answers. One write at a time.
-  virtual void Write(grpc::ByteBuffer bytes) = 0;
+  // Writes `events` (serialized ServerEvents, none a batch) as one ServerEvent: the event
+  // itself, or a batch of them (EncodeWrite). ChatSession::OnWriteDone answers. One write
+  // at a time.
+  virtual void Write(std::vector<grpc::Slice> events) = 0;
   // Ends the session with `status` once; ChatSession::OnDone follows. With `abort`, the
   // client learns it at once, even if a write is stuck behind flow control.
   virtual void Finish(const absl::Status& status, bool abort) = 0;

@@ -44,6 +44,7 @@ std::string EncodeUpItem(uint64_t session, uint32_t field, absl::string_view pay
 
 struct DownItem {
   uint64_t session = 0;
+  std::vector<uint64_t> more_sessions;  // the same event goes to these too
   absl::string_view event;
   bool has_event = false;
   bool done = false;
@@ -91,6 +92,26 @@ bool ParseRelayDown(absl::string_view frame, std::vector<DownItem>* items) {
           }
           break;
         }
+        case wire::kDownMoreSessionsTag: {
+          if (!in.ReadVarint32(&size)) {
+            return false;
+          }
+          const auto packed = in.PushLimit(static_cast<int>(size));
+          while (in.BytesUntilLimit() > 0) {
+            if (!in.ReadVarint64(&value)) {
+              return false;
+            }
+            item.more_sessions.push_back(value);
+          }
+          in.PopLimit(packed);
+          break;
+        }
+        case wire::kDownMoreSessionTag:
+          if (!in.ReadVarint64(&value)) {
+            return false;
+          }
+          item.more_sessions.push_back(value);
+          break;
         case wire::kDownDoneTag:
         case wire::kDownCodeTag:
           if (!in.ReadVarint64(&value)) {
@@ -112,7 +133,7 @@ bool ParseRelayDown(absl::string_view frame, std::vector<DownItem>* items) {
       return false;
     }
     in.PopLimit(limit);
-    items->push_back(item);
+    items->push_back(std::move(item));
   }
   return in.ConsumedEntireMessage() && in.CurrentPosition() == static_cast<int>(frame.size());
 }
@@ -377,35 +398,44 @@ void RoomdRelay::Dispatch(absl::string_view frame) {
     context_.TryCancel();  // roomd speaks another protocol: end every session (UNAVAILABLE)
     return;
   }
-  std::vector<std::shared_ptr<Session>> sessions(items.size());
+  // Each item's sessions, in order.
+  struct Target {
+    const DownItem* item;
+    std::shared_ptr<Session> session;
+  };
+  std::vector<Target> targets;
+  targets.reserve(items.size());
   {
     chat::MutexLock lock(&mu_);
-    for (size_t i = 0; i < items.size(); ++i) {
-      auto it = ids_.find(items[i].session);
+    const auto add = [&](const DownItem& item, uint64_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      auto it = ids_.find(id);
       if (it == ids_.end()) {
-        continue;  // cancelled here while roomd was still writing to it
+        return;  // cancelled here while roomd was still writing to it
       }
-      sessions[i] = sessions_[it->second];
-      if (items[i].done) {
+      targets.push_back(Target{&item, sessions_[it->second]});
+      if (item.done) {
         sessions_.erase(it->second);
         ids_.erase(it);
       }
+    };
+    for (const DownItem& item : items) {
+      add(item, item.session);
+      for (uint64_t id : item.more_sessions) {
+        add(item, id);
+      }
     }
   }
-  // Under load, roomd writes the same batch to many sessions one after another: decode it
-  // once and hand every one of them the same frames.
+  // An event is decoded once for all the sessions of its item (and for following items
+  // with the same bytes): every one of them gets the same frames.
   absl::string_view decoded_bytes;
   ServerEventFrames decoded;
   bool have_decoded = false;
   // The sessions' wakeups go out together, one post per io thread, at the end; a session's
   // end must not overtake its events, so a done item first posts what is pending.
   WakeBatch wakes;
-  for (size_t i = 0; i < items.size(); ++i) {
-    const DownItem& item = items[i];
-    Session* session = sessions[i].get();
-    if (session == nullptr) {
-      continue;
-    }
+  for (const Target& target : targets) {
+    const DownItem& item = *target.item;
+    Session* session = target.session.get();
     if (item.has_event) {
       if (!have_decoded || item.event != decoded_bytes) {
         decoded = FramesOfServerEvent(item.event, *codec_, cache_);

@@ -53,6 +53,33 @@ TEST_F(RelayTest, SessionsOnOneRelayAndChatStreamsShareARoom) {
   EXPECT_TRUE(chat_client->WaitFor(IsMessage("still here")));
 }
 
+TEST_F(RelayTest, ABroadcastCrossesTheRelayOnceForTheSessionsThatShareIt) {
+  constexpr uint64_t kSessions = 20;
+  constexpr int kMessages = 10;
+  RelayTestClient relay(stub_.get());
+  for (uint64_t session = 1; session <= kSessions; ++session) {
+    ASSERT_TRUE(relay.Join(session, "lobby", absl::StrCat("user", session, "@example.com")));
+    ASSERT_TRUE(relay.WaitFor(session, IsWelcome())) << session;
+  }
+  for (uint64_t session = 1; session < kSessions; ++session) {
+    ASSERT_TRUE(relay.WaitFor(session, IsJoined(absl::StrCat("user", kSessions)))) << session;
+  }
+  const size_t shared_before = relay.shared_items();
+  for (int i = 0; i < kMessages; ++i) {
+    ASSERT_TRUE(relay.Say(1, absl::StrCat("message ", i)));
+  }
+  // Every session still gets every message, in order...
+  for (uint64_t session = 1; session <= kSessions; ++session) {
+    for (int i = 0; i < kMessages; ++i) {
+      ASSERT_TRUE(relay.WaitFor(session, IsMessage(absl::StrCat("message ", i))))
+          << "session " << session << " message " << i;
+    }
+  }
+  // ...and the sessions one broadcast woke together shared items: of each message's 20
+  // deliveries, at most the first goes out alone while the write in flight completes.
+  EXPECT_GT(relay.shared_items(), shared_before);
+}
+
 TEST_F(RelayTest, ASessionThatBreaksTheRulesEndsAloneWithTheChatStreamsStatus) {
   RelayTestClient relay(stub_.get());
   ASSERT_TRUE(relay.Join(1, "lobby", "alice@example.com"));

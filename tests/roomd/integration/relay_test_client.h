@@ -1,7 +1,8 @@
 #pragma once
 
 // A Relay call (the gateway protocol) for tests: writes items, and a reader thread files
-// every chat::v1::ServerEvent (batches unpacked) and final status under its session.
+// every chat::v1::ServerEvent (batches unpacked) and final status under each session the
+// item names (`session` and `more_sessions`).
 
 #include <grpcpp/grpcpp.h>
 
@@ -75,6 +76,11 @@ class RelayTestClient {
       }
     }
   }
+  // Items read so far that named more than one session.
+  size_t shared_items() {
+    std::lock_guard lock(mu_);
+    return shared_items_;
+  }
   // The session's final status item.
   std::optional<chat::v1::RelayDownItem> WaitForDone(uint64_t session) {
     std::unique_lock lock(mu_);
@@ -95,17 +101,22 @@ class RelayTestClient {
     while (stream_->Read(&down)) {
       std::lock_guard lock(mu_);
       for (const chat::v1::RelayDownItem& item : down.items()) {
-        if (item.has_event()) {
-          if (item.event().has_batch()) {
-            for (const chat::v1::ServerEvent& inner : item.event().batch().events()) {
-              events_[item.session()].push_back(inner);
+        shared_items_ += item.more_sessions_size() > 0 ? 1 : 0;
+        std::vector<uint64_t> sessions = {item.session()};
+        sessions.insert(sessions.end(), item.more_sessions().begin(), item.more_sessions().end());
+        for (uint64_t session : sessions) {
+          if (item.has_event()) {
+            if (item.event().has_batch()) {
+              for (const chat::v1::ServerEvent& inner : item.event().batch().events()) {
+                events_[session].push_back(inner);
+              }
+            } else {
+              events_[session].push_back(item.event());
             }
-          } else {
-            events_[item.session()].push_back(item.event());
           }
-        }
-        if (item.done()) {
-          done_[item.session()] = item;
+          if (item.done()) {
+            done_[session] = item;
+          }
         }
       }
       cv_.notify_all();
@@ -124,6 +135,7 @@ class RelayTestClient {
   std::map<uint64_t, std::vector<chat::v1::ServerEvent>> events_;
   std::map<uint64_t, size_t> consumed_;
   std::map<uint64_t, chat::v1::RelayDownItem> done_;
+  size_t shared_items_ = 0;
   bool finished_ = false;
   grpc::Status status_;
   std::thread reader_;  // last: starts once everything above exists

@@ -61,10 +61,10 @@ TEST(RelayCodecTest, WritesWhatTheGeneratedCodeReads) {
   second.mutable_presence()->set_room("lobby");
   std::vector<RelayDownItem> items(3);
   items[0].session = 1;
-  items[0].event = {SerializeToSlice(first)};
+  items[0].events = {SerializeToSlice(first)};
   items[1].session = 2;
-  grpc::ByteBuffer batch = EncodeWrite({SerializeToSlice(first), SerializeToSlice(second)});
-  ASSERT_TRUE(batch.Dump(&items[1].event).ok());
+  items[1].more_sessions = {4, 300, 5};  // the same batch goes to these too
+  items[1].events = {SerializeToSlice(first), SerializeToSlice(second)};
   items[2].session = 3;
   items[2].done = true;
   items[2].status = absl::InvalidArgumentError("first event must be join");
@@ -82,7 +82,13 @@ TEST(RelayCodecTest, WritesWhatTheGeneratedCodeReads) {
   EXPECT_EQ(down.items(0).session(), 1u);
   EXPECT_EQ(down.items(0).event().message().text(), "hello");
   EXPECT_FALSE(down.items(0).done());
+  EXPECT_TRUE(down.items(0).more_sessions().empty());
+  EXPECT_EQ(down.items(1).session(), 2u);
+  EXPECT_EQ(std::vector<uint64_t>(down.items(1).more_sessions().begin(),
+                                  down.items(1).more_sessions().end()),
+            (std::vector<uint64_t>{4, 300, 5}));
   ASSERT_EQ(down.items(1).event().batch().events_size(), 2);
+  EXPECT_EQ(down.items(1).event().batch().events(0).message().text(), "hello");
   EXPECT_EQ(down.items(1).event().batch().events(1).presence().room(), "lobby");
   EXPECT_TRUE(down.items(2).done());
   EXPECT_EQ(down.items(2).code(), static_cast<int>(absl::StatusCode::kInvalidArgument));

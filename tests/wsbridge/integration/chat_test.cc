@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -96,6 +97,38 @@ TEST_F(ChatTest, MessagesArriveInOrderForEveryone) {
       ASSERT_TRUE(message.ok()) << message.status();
       EXPECT_EQ(Str(*message, {"message", "text"}), absl::StrCat("message ", i));
       EXPECT_EQ(Str(*message, {"message", "from", "name"}), "ann");
+      const std::uint64_t seq = Seq(*message);
+      if (last_seq != 0) {
+        EXPECT_EQ(seq, last_seq + 1);
+      }
+      last_seq = seq;
+    }
+  }
+}
+
+// One relay for every browser: roomd sends each broadcast once for all of them (an item
+// with more_sessions) and the bridge hands it to each, across both io threads.
+class OneRelayChatTest : public BridgeFixture {
+ protected:
+  OneRelayChatTest() { bridge_options_.roomd_relays = 1; }
+};
+
+TEST_F(OneRelayChatTest, EveryBrowserOnTheRelayGetsEveryBroadcastInOrder) {
+  constexpr int kBrowsers = 6;
+  constexpr int kMessages = 50;
+  std::vector<std::unique_ptr<WsTestClient>> browsers;
+  for (int i = 0; i < kBrowsers; ++i) {
+    browsers.push_back(Joined("lobby", absl::StrCat("user", i, "@example.com")));
+    ASSERT_NE(browsers.back(), nullptr);
+  }
+  for (int i = 0; i < kMessages; ++i) {
+    ASSERT_TRUE(browsers[i % 2]->Send(absl::StrCat("message ", i)).ok());
+  }
+  for (auto& browser : browsers) {
+    std::uint64_t last_seq = 0;
+    for (int i = 0; i < kMessages; ++i) {
+      auto message = browser->ReadEvent(IsAnyMessage());
+      ASSERT_TRUE(message.ok()) << message.status();
       const std::uint64_t seq = Seq(*message);
       if (last_seq != 0) {
         EXPECT_EQ(seq, last_seq + 1);
