@@ -7,7 +7,7 @@
 // wake of a group runs on that loop's thread, one after another.
 // Not thread-safe: one reader fills it and posts it.
 
-#include <functional>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -16,6 +16,14 @@
 
 namespace wsbridge {
 
+// What a WakeBatch wakes.
+class Wakeable {
+ public:
+  virtual ~Wakeable() = default;
+  // Runs on the executor the wake was added with.
+  virtual void Wake() = 0;
+};
+
 class WakeBatch {
  public:
   WakeBatch() = default;
@@ -23,23 +31,23 @@ class WakeBatch {
   WakeBatch& operator=(const WakeBatch&) = delete;
   ~WakeBatch() { Post(); }
 
-  // `wake` runs on `executor`, after Post().
-  void Add(const boost::asio::any_io_executor& executor, std::function<void()> wake) {
+  // `target->Wake()` runs on `executor`, after Post().
+  void Add(const boost::asio::any_io_executor& executor, std::shared_ptr<Wakeable> target) {
     for (Group& group : groups_) {
       if (group.executor == executor) {
-        group.wakes.push_back(std::move(wake));
+        group.targets.push_back(std::move(target));
         return;
       }
     }
     groups_.push_back(Group{executor, {}});
-    groups_.back().wakes.push_back(std::move(wake));
+    groups_.back().targets.push_back(std::move(target));
   }
 
   void Post() {
     for (Group& group : groups_) {
-      boost::asio::post(group.executor, [wakes = std::move(group.wakes)] {
-        for (const std::function<void()>& wake : wakes) {
-          wake();
+      boost::asio::post(group.executor, [targets = std::move(group.targets)] {
+        for (const std::shared_ptr<Wakeable>& target : targets) {
+          target->Wake();
         }
       });
     }
@@ -49,7 +57,7 @@ class WakeBatch {
  private:
   struct Group {
     boost::asio::any_io_executor executor;
-    std::vector<std::function<void()>> wakes;
+    std::vector<std::shared_ptr<Wakeable>> targets;
   };
   std::vector<Group> groups_;  // a few: one per event loop
 };

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <utility>
 
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/post.hpp>
 
 #include "absl/status/status.h"
@@ -29,6 +30,8 @@ constexpr std::size_t kMaxBatchEvents = 256;
 constexpr std::size_t kMaxBatchBytes = 64 * 1024;
 // A batch buffer that grew past this is given back after its write (idle memory).
 constexpr std::size_t kKeptBatchBufferBytes = 4 * 1024;
+// Likewise the capacity of the drained inbox.
+constexpr std::size_t kKeptInboxFrames = 16;
 
 std::uint64_t NextSessionId() {
   static std::atomic<std::uint64_t> next{1};
@@ -248,25 +251,29 @@ void WebSocketSession::OnRoomdEvents(const std::vector<Frame>& events, bool welc
   if (!post) {
     return;
   }
-  auto drain = [self = shared_from_this()] { self->DrainRoomdInbox(); };
   if (wakes != nullptr) {
-    wakes->Add(strand_, std::move(drain));
+    wakes->Add(strand_, shared_from_this());
   } else {
-    net::post(strand_, std::move(drain));
+    net::post(strand_, [self = shared_from_this()] { self->DrainRoomdInbox(); });
   }
 }
 
 void WebSocketSession::DrainRoomdInbox() {
-  std::vector<Frame> events;
   bool welcome = false;
   {
     chat::MutexLock lock(&inbox_mu_);
-    events.swap(inbox_);
+    // The inbox takes the emptied vector of the last drain, so refilling it allocates
+    // nothing.
+    drained_.swap(inbox_);
     welcome = inbox_welcome_;
     inbox_welcome_ = false;
     drain_posted_ = false;
   }
-  HandleRoomdEvents(std::move(events), welcome);
+  HandleRoomdEvents(&drained_, welcome);
+  drained_.clear();
+  if (drained_.capacity() > kKeptInboxFrames) {
+    std::vector<Frame>().swap(drained_);  // a burst's capacity is given back
+  }
 }
 
 void WebSocketSession::OnRoomdWritable() {
@@ -280,12 +287,12 @@ void WebSocketSession::OnRoomdDone(const grpc::Status& status) {
   net::post(strand_, [self = shared_from_this(), status] { self->HandleRoomdDone(status); });
 }
 
-void WebSocketSession::HandleRoomdEvents(std::vector<Frame> events, bool welcome) {
+void WebSocketSession::HandleRoomdEvents(std::vector<Frame>* events, bool welcome) {
   if (welcome && !welcomed_) {
     welcomed_ = true;
     join_timer_.cancel();
   }
-  for (Frame& frame : events) {
+  for (Frame& frame : *events) {
     Send(std::move(frame));
   }
 }
@@ -365,10 +372,11 @@ void WebSocketSession::DoWrite() {
     queued_bytes_ -= bytes - (count - 1);  // `bytes` counted one comma per joined event
     writing_ = true;
     ws_.text(true);
-    ws_.async_write(data,
-                    [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                      self->OnWrite(ec);
-                    });
+    ws_.async_write(data, net::bind_allocator(
+                              OperationAllocator<void>(),
+                              [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                self->OnWrite(ec);
+                              }));
     return;
   }
   if (closing_ && !close_sent_ && close_reason_) {

@@ -26,10 +26,12 @@
 #include "wsbridge/bridge_context.h"
 #include "wsbridge/roomd_stream.h"
 #include "wsbridge/roomd_stream_observer.h"
+#include "wsbridge/operation_memory.h"
 
 namespace wsbridge {
 
 class WebSocketSession final : public RoomdStreamObserver,
+                               public Wakeable,
                                public std::enable_shared_from_this<WebSocketSession> {
  public:
   // `socket`'s executor must run one handler at a time (an IoThreads loop, or a strand):
@@ -47,6 +49,8 @@ class WebSocketSession final : public RoomdStreamObserver,
   void OnRoomdEvents(const std::vector<Frame>& events, bool welcome, WakeBatch* wakes) override;
   void OnRoomdWritable() override;
   void OnRoomdDone(const grpc::Status& status) override;
+  // Wakeable: drains the events OnRoomdEvents queued (on the strand).
+  void Wake() override { DrainRoomdInbox(); }
 
  private:
   // A plain socket under the WebSocket: its own timeout option covers handshakes and idle
@@ -66,7 +70,8 @@ class WebSocketSession final : public RoomdStreamObserver,
   // roomd -> browser: a bounded queue of single events with one write (or ping, or
   // close) in flight; events that wait are coalesced into one batch frame per write.
   void DrainRoomdInbox();
-  void HandleRoomdEvents(std::vector<Frame> events, bool welcome);
+  // Sends the frames (moving them out of `events`).
+  void HandleRoomdEvents(std::vector<Frame>* events, bool welcome);
   void HandleRoomdDone(const grpc::Status& status);
   void Send(Frame frame);
   void DoWrite();
@@ -132,6 +137,7 @@ class WebSocketSession final : public RoomdStreamObserver,
   // of reads rather than one per read, so a busy browser costs no allocation per event.
   chat::Mutex inbox_mu_;
   std::vector<Frame> inbox_ ABSL_GUARDED_BY(inbox_mu_);
+  std::vector<Frame> drained_;  // the inbox's last contents, kept for their capacity
   bool inbox_welcome_ ABSL_GUARDED_BY(inbox_mu_) = false;
   bool drain_posted_ ABSL_GUARDED_BY(inbox_mu_) = false;
 };
