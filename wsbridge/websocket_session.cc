@@ -332,6 +332,16 @@ void WebSocketSession::Send(Frame frame) {
   }
   queued_bytes_ += frame->size();
   queue_.push_back(std::move(frame));
+  // The next pass writes it, with whatever else arrives before then; a write in flight
+  // takes it up when it completes.
+  if (!writing_ && !write_scheduled_) {
+    write_scheduled_ = true;
+    WritePass::Schedule(strand_, shared_from_this());
+  }
+}
+
+void WebSocketSession::WriteQueued() {
+  write_scheduled_ = false;
   DoWrite();
 }
 

@@ -26,12 +26,14 @@
 #include "wsbridge/bridge_context.h"
 #include "wsbridge/roomd_stream.h"
 #include "wsbridge/roomd_stream_observer.h"
+#include "wsbridge/write_pass.h"
 #include "wsbridge/operation_memory.h"
 
 namespace wsbridge {
 
 class WebSocketSession final : public RoomdStreamObserver,
                                public Wakeable,
+                               public WritePass::Writer,
                                public std::enable_shared_from_this<WebSocketSession> {
  public:
   // `socket`'s executor must run one handler at a time (an IoThreads loop, or a strand):
@@ -51,6 +53,8 @@ class WebSocketSession final : public RoomdStreamObserver,
   void OnRoomdDone(const grpc::Status& status) override;
   // Wakeable: drains the events OnRoomdEvents queued (on the strand).
   void Wake() override { DrainRoomdInbox(); }
+  // WritePass::Writer: the pass this session asked for (Send) has come.
+  void WriteQueued() override;
 
  private:
   // A plain socket under the WebSocket: its own timeout option covers handshakes and idle
@@ -118,6 +122,7 @@ class WebSocketSession final : public RoomdStreamObserver,
   Frame in_flight_;           // a lone event written as it is
   std::string batch_buffer_;  // or several queued events joined into one batch frame
   bool writing_ = false;
+  bool write_scheduled_ = false;  // a WritePass will call WriteQueued
   bool ping_due_ = false;
   bool awaiting_pong_ = false;
   bool checking_pong_ = false;  // the ping timer's next firing checks for the pong
