@@ -1,11 +1,10 @@
 #include "roomd/chat_stream.h"
 
-#include "roomd/event_codec.h"
-
 #include <grpc/grpc.h>
 
 #include <utility>
 
+#include "roomd/event_codec.h"
 #include "roomd/status_convert.h"
 
 namespace roomd {

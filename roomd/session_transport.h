@@ -8,7 +8,6 @@
 
 #include <vector>
 
-#include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/slice.h>
 
 #include "absl/status/status.h"

@@ -9,7 +9,6 @@
 // kMaxFreeBlocks blocks. An operation larger than a block goes to the heap.
 
 #include <cstddef>
-#include <new>
 
 namespace wsbridge {
 

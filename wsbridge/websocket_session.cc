@@ -254,11 +254,11 @@ void WebSocketSession::OnRoomdEvents(const std::vector<Frame>& events, bool welc
   if (wakes != nullptr) {
     wakes->Add(strand_, shared_from_this());
   } else {
-    net::post(strand_, [self = shared_from_this()] { self->DrainRoomdInbox(); });
+    net::post(strand_, [self = shared_from_this()] { self->Wake(); });
   }
 }
 
-void WebSocketSession::DrainRoomdInbox() {
+void WebSocketSession::Wake() {
   bool welcome = false;
   {
     chat::MutexLock lock(&inbox_mu_);

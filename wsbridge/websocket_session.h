@@ -26,8 +26,8 @@
 #include "wsbridge/bridge_context.h"
 #include "wsbridge/roomd_stream.h"
 #include "wsbridge/roomd_stream_observer.h"
-#include "wsbridge/write_pass.h"
 #include "wsbridge/operation_memory.h"
+#include "wsbridge/write_pass.h"
 
 namespace wsbridge {
 
@@ -36,8 +36,8 @@ class WebSocketSession final : public RoomdStreamObserver,
                                public WritePass::Writer,
                                public std::enable_shared_from_this<WebSocketSession> {
  public:
-  // `socket`'s executor must run one handler at a time (an IoThreads loop, or a strand):
-  // every member below runs on it.
+  // `socket`'s executor must be an IoThreads loop: every member below runs on it, and the
+  // loop's thread holds its WritePass list.
   WebSocketSession(boost::asio::ip::tcp::socket&& socket, const BridgeContext& context);
   ~WebSocketSession() override;
 
@@ -47,12 +47,12 @@ class WebSocketSession final : public RoomdStreamObserver,
   // Any thread: closes the browser with 1001 "going away" (bridge shutdown).
   void GoAway();
 
-  // RoomdStreamObserver: called on gRPC threads, each only posts to the strand.
+  // RoomdStreamObserver: called on gRPC threads, each only hands work to the loop.
   void OnRoomdEvents(const std::vector<Frame>& events, bool welcome, WakeBatch* wakes) override;
   void OnRoomdWritable() override;
   void OnRoomdDone(const grpc::Status& status) override;
-  // Wakeable: drains the events OnRoomdEvents queued (on the strand).
-  void Wake() override { DrainRoomdInbox(); }
+  // Wakeable, on the loop: sends the events OnRoomdEvents put in the inbox.
+  void Wake() override;
   // WritePass::Writer: the pass this session asked for (Send) has come.
   void WriteQueued() override;
 
@@ -73,7 +73,6 @@ class WebSocketSession final : public RoomdStreamObserver,
 
   // roomd -> browser: a bounded queue of single events with one write (or ping, or
   // close) in flight; events that wait are coalesced into one batch frame per write.
-  void DrainRoomdInbox();
   // Sends the frames (moving them out of `events`).
   void HandleRoomdEvents(std::vector<Frame>* events, bool welcome);
   void HandleRoomdDone(const grpc::Status& status);
