@@ -104,7 +104,7 @@ void WebSocketSession::Run(beast::http::request<beast::http::string_body> reques
   });
   if (options.socket_send_buffer_bytes > 0) {
     beast::error_code ec;
-    ws_.next_layer().set_option(
+    beast::get_lowest_layer(ws_).set_option(
         net::socket_base::send_buffer_size(options.socket_send_buffer_bytes), ec);
   }
   ws_.async_accept(request,
@@ -340,46 +340,57 @@ void WebSocketSession::Send(Frame frame) {
   }
 }
 
-void WebSocketSession::WriteQueued() {
+std::size_t WebSocketSession::WriteQueued() {
   write_scheduled_ = false;
+  if (write_settling_) {
+    write_settling_ = false;
+    writing_ = false;
+  }
+  events_written_ = 0;
   DoWrite();
+  return events_written_;
 }
 
 void WebSocketSession::DoWrite() {
-  if (writing_ || browser_done_ || !accepted_) {
-    return;
-  }
-  if (ping_due_ && !closing_) {
-    ping_due_ = false;
-    writing_ = true;
-    ws_.async_ping({}, beast::bind_front_handler(&WebSocketSession::OnWrite,
-                                                 shared_from_this()));
-    return;
-  }
-  if (!queue_.empty()) {
-    // At low load a lone event goes out as it is; under load everything that waited
-    // (bounded) goes out as one batch frame and one write.
-    // The batch stays within the outbound queue limit, so coalescing holds no more per
-    // browser than the queue already could.
-    const std::size_t max_bytes = std::min(kMaxBatchBytes, context_.options->outbound_queue_bytes);
-    std::size_t count = 1;
-    std::size_t bytes = queue_.front()->size();
-    while (count < queue_.size() && count < kMaxBatchEvents &&
-           bytes + queue_[count]->size() + 1 <= max_bytes) {
-      bytes += queue_[count]->size() + 1;
-      ++count;
+  // One pass: ends once a write is in flight or nothing is left to write.
+  while (!writing_ && !browser_done_ && accepted_) {
+    if (ping_due_ && !closing_) {
+      ping_due_ = false;
+      writing_ = true;
+      ws_.async_ping({}, beast::bind_front_handler(&WebSocketSession::OnWrite,
+                                                   shared_from_this()));
+      return;
     }
-    net::const_buffer data;
-    if (count == 1) {
-      in_flight_ = std::move(queue_.front());
-      data = net::buffer(*in_flight_);
-    } else {
-      batch_buffer_.clear();
-      AppendBatchFrame(queue_, count, &batch_buffer_);
-      data = net::buffer(batch_buffer_);
+    if (queue_.empty()) {
+      if (closing_ && !close_sent_ && close_reason_) {
+        close_sent_ = true;
+        writing_ = true;
+        ws_.async_close(*close_reason_, beast::bind_front_handler(&WebSocketSession::OnClose,
+                                                                  shared_from_this()));
+      }
+      return;
     }
-    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(count));
-    queued_bytes_ -= bytes - (count - 1);  // `bytes` counted one comma per joined event
+    const net::const_buffer data = TakeNextFrame();
+    DirectWriteSocket& socket = ws_.next_layer();
+    if (socket.CanWriteFrame()) {
+      frame_header_ = TextFrameHeader(data.size());
+      if (socket.TryWriteFrame(frame_header_.buffer(), data)) {
+        ReleaseWrittenFrame();
+        // The write counts as in flight until the loop's next pass, like an asynchronous
+        // one whose completion was queued: what arrives meanwhile goes out in one batch.
+        writing_ = true;
+        write_settling_ = true;
+        write_scheduled_ = true;
+        WritePass::Schedule(strand_, shared_from_this());
+        return;
+      }
+      writing_ = true;
+      socket.FinishFrame(net::bind_allocator(
+          OperationAllocator<void>(),
+          [self = shared_from_this()](beast::error_code ec) { self->OnWrite(ec); }));
+      return;
+    }
+    // Beast is writing (a pong it answers): its write operation queues behind that one.
     writing_ = true;
     ws_.text(true);
     ws_.async_write(data, net::bind_allocator(
@@ -389,27 +400,53 @@ void WebSocketSession::DoWrite() {
                               }));
     return;
   }
-  if (closing_ && !close_sent_ && close_reason_) {
-    close_sent_ = true;
-    writing_ = true;
-    ws_.async_close(*close_reason_,
-                    beast::bind_front_handler(&WebSocketSession::OnClose, shared_from_this()));
+}
+
+net::const_buffer WebSocketSession::TakeNextFrame() {
+  // At low load a lone event goes out as it is; under load everything that waited
+  // (bounded) goes out as one batch frame and one write.
+  // The batch stays within the outbound queue limit, so coalescing holds no more per
+  // browser than the queue already could.
+  const std::size_t max_bytes = std::min(kMaxBatchBytes, context_.options->outbound_queue_bytes);
+  std::size_t count = 1;
+  std::size_t bytes = queue_.front()->size();
+  while (count < queue_.size() && count < kMaxBatchEvents &&
+         bytes + queue_[count]->size() + 1 <= max_bytes) {
+    bytes += queue_[count]->size() + 1;
+    ++count;
   }
+  net::const_buffer data;
+  if (count == 1) {
+    in_flight_ = std::move(queue_.front());
+    data = net::buffer(*in_flight_);
+  } else {
+    batch_buffer_.clear();
+    AppendBatchFrame(queue_, count, &batch_buffer_);
+    data = net::buffer(batch_buffer_);
+  }
+  queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(count));
+  events_written_ += count;
+  queued_bytes_ -= bytes - (count - 1);  // `bytes` counted one comma per joined event
+  return data;
 }
 
 void WebSocketSession::OnWrite(beast::error_code ec) {
   writing_ = false;
-  in_flight_.reset();
-  batch_buffer_.clear();
-  if (batch_buffer_.capacity() > kKeptBatchBufferBytes) {
-    std::string().swap(batch_buffer_);
-  }
+  ReleaseWrittenFrame();
   if (ec) {
     Fail(ec, "write");
     BrowserFinished(absl::StrCat("write failed: ", ec.message()));
     return;
   }
   DoWrite();
+}
+
+void WebSocketSession::ReleaseWrittenFrame() {
+  in_flight_.reset();
+  batch_buffer_.clear();
+  if (batch_buffer_.capacity() > kKeptBatchBufferBytes) {
+    std::string().swap(batch_buffer_);
+  }
 }
 
 void WebSocketSession::StartClose(const websocket::close_reason& reason, bool drain) {
@@ -464,8 +501,9 @@ void WebSocketSession::BrowserFinished(std::string note) {
   join_timer_.cancel();
   close_timer_.cancel();
   beast::error_code ignored;
-  ws_.next_layer().shutdown(net::socket_base::shutdown_both, ignored);
-  ws_.next_layer().close(ignored);
+  net::ip::tcp::socket& socket = beast::get_lowest_layer(ws_);
+  socket.shutdown(net::socket_base::shutdown_both, ignored);
+  socket.close(ignored);
   EndRoomdSide();
 }
 

@@ -24,6 +24,7 @@
 #include "chat/v1/chat.pb.h"
 #include "common/mutex.h"
 #include "wsbridge/bridge_context.h"
+#include "wsbridge/direct_write_socket.h"
 #include "wsbridge/roomd_stream.h"
 #include "wsbridge/roomd_stream_observer.h"
 #include "wsbridge/operation_memory.h"
@@ -54,12 +55,13 @@ class WebSocketSession final : public RoomdStreamObserver,
   // Wakeable, on the loop: sends the events OnRoomdEvents put in the inbox.
   void Wake() override;
   // WritePass::Writer: the pass this session asked for (Send) has come.
-  void WriteQueued() override;
+  std::size_t WriteQueued() override;
 
  private:
-  // A plain socket under the WebSocket: its own timeout option covers handshakes and idle
-  // peers, so tcp_stream's per-operation timer bookkeeping would only cost every write.
-  using WebSocket = boost::beast::websocket::stream<boost::asio::ip::tcp::socket>;
+  // A plain socket under the WebSocket (its own timeout option covers handshakes and idle
+  // peers, so tcp_stream's per-operation timer bookkeeping would only cost every write),
+  // which also writes data frames straight to the kernel.
+  using WebSocket = boost::beast::websocket::stream<DirectWriteSocket>;
 
   void OnAccept(boost::beast::error_code ec);
 
@@ -78,7 +80,11 @@ class WebSocketSession final : public RoomdStreamObserver,
   void HandleRoomdDone(const grpc::Status& status);
   void Send(Frame frame);
   void DoWrite();
+  // Takes the next frame off the queue: one event as it is, or several as a batch.
+  boost::asio::const_buffer TakeNextFrame();
   void OnWrite(boost::beast::error_code ec);
+  // The frame just written is no longer needed.
+  void ReleaseWrittenFrame();
 
   // Ending: StartClose sends a close frame after the write in flight (and, with `drain`,
   // after the frames already queued); BrowserFinished runs once the socket is done for
@@ -120,8 +126,11 @@ class WebSocketSession final : public RoomdStreamObserver,
   std::size_t queued_bytes_ = 0;
   Frame in_flight_;           // a lone event written as it is
   std::string batch_buffer_;  // or several queued events joined into one batch frame
+  TextFrameHeader frame_header_{0};  // of a frame written directly
   bool writing_ = false;
   bool write_scheduled_ = false;  // a WritePass will call WriteQueued
+  bool write_settling_ = false;   // a direct write is done, but counts as in flight until then
+  std::size_t events_written_ = 0;  // by the current WriteQueued, for the pass's pacing
   bool ping_due_ = false;
   bool awaiting_pong_ = false;
   bool checking_pong_ = false;  // the ping timer's next firing checks for the pong

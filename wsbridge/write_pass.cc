@@ -1,16 +1,22 @@
 #include "wsbridge/write_pass.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 namespace wsbridge {
 namespace {
 
+// How much of each new pass the smoothed figures take in.
+constexpr double kSmoothing = 0.1;
+
 struct Pending {
   std::vector<std::shared_ptr<WritePass::Writer>> writers;
-  bool posted = false;
+  bool scheduled = false;  // a pass is posted or waits on the timer
+  PassPacer pacer;
 };
 
 Pending& ThisLoopsPending() {
@@ -20,24 +26,65 @@ Pending& ThisLoopsPending() {
 
 void RunPass() {
   Pending& pending = ThisLoopsPending();
+  pending.pacer.OnPassStart(PassPacer::Clock::now());
   std::vector<std::shared_ptr<WritePass::Writer>> writers;
   writers.swap(pending.writers);
-  pending.posted = false;
+  pending.scheduled = false;
+  std::size_t frames = 0;
+  std::size_t events = 0;
   for (const std::shared_ptr<WritePass::Writer>& writer : writers) {
-    writer->WriteQueued();
+    const std::size_t written = writer->WriteQueued();
+    frames += written > 0 ? 1 : 0;
+    events += written;
   }
+  pending.pacer.OnPassEnd(frames, events);
 }
 
 }  // namespace
+
+void PassPacer::OnPassEnd(std::size_t frames, std::size_t events) {
+  if (frames == 0) {
+    return;  // a pass that only ended writes: it says nothing about the load
+  }
+  const double per_frame = static_cast<double>(events) / static_cast<double>(frames);
+  events_per_frame_ += kSmoothing * (per_frame - events_per_frame_);
+  if (writing_start_ != Clock::time_point{}) {
+    const double seconds = std::chrono::duration<double>(pass_start_ - writing_start_).count();
+    if (seconds > 0) {
+      events_per_second_ += kSmoothing * (per_frame / seconds - events_per_second_);
+    }
+  }
+  writing_start_ = pass_start_;
+}
+
+PassPacer::Clock::time_point PassPacer::NextPassAt() const {
+  if (events_per_frame_ < kBehindEvents || events_per_second_ <= 0) {
+    return Clock::time_point{};  // keeping up: at once
+  }
+  const auto pause = std::min<Clock::duration>(
+      std::chrono::duration_cast<Clock::duration>(
+          std::chrono::duration<double>(kTargetEvents / events_per_second_)),
+      kMaxPause);
+  return pass_start_ + pause;
+}
 
 void WritePass::Schedule(const boost::asio::any_io_executor& loop,
                          std::shared_ptr<Writer> writer) {
   Pending& pending = ThisLoopsPending();
   pending.writers.push_back(std::move(writer));
-  if (!pending.posted) {
-    pending.posted = true;
-    boost::asio::post(loop, RunPass);
+  if (pending.scheduled) {
+    return;
   }
+  pending.scheduled = true;
+  const PassPacer::Clock::time_point at = pending.pacer.NextPassAt();
+  if (at <= PassPacer::Clock::now()) {
+    boost::asio::post(loop, RunPass);
+    return;
+  }
+  // Only a loop that is behind waits, a few dozen times a second: a timer of its own per
+  // wait keeps no timer tied to the loop in this thread's storage.
+  auto timer = std::make_shared<boost::asio::steady_timer>(loop, at);
+  timer->async_wait([timer](const boost::system::error_code&) { RunPass(); });
 }
 
 }  // namespace wsbridge

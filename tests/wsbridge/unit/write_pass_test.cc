@@ -1,5 +1,6 @@
 #include "wsbridge/write_pass.h"
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,7 +18,10 @@ class RecordingWriter final : public WritePass::Writer {
  public:
   RecordingWriter(std::string name, std::vector<std::string>* log)
       : name_(std::move(name)), log_(log) {}
-  void WriteQueued() override { log_->push_back(name_); }
+  std::size_t WriteQueued() override {
+    log_->push_back(name_);
+    return 1;
+  }
 
  private:
   const std::string name_;
@@ -53,6 +57,71 @@ TEST(WritePassTest, ASessionScheduledAfterAPassGetsTheNextOne) {
   net::post(loop, [&] { WritePass::Schedule(loop.get_executor(), writer); });
   loop.run();
   EXPECT_EQ(log.size(), 2u);
+}
+
+using Clock = PassPacer::Clock;
+using std::chrono::milliseconds;
+
+// Feeds `passes` passes, `interval` apart from `*now`, each writing 500 frames of
+// `events_per_frame` events.
+void FeedPasses(PassPacer* pacer, Clock::time_point* now, int passes, milliseconds interval,
+                std::size_t events_per_frame) {
+  for (int i = 0; i < passes; ++i) {
+    *now += interval;
+    pacer->OnPassStart(*now);
+    pacer->OnPassEnd(500, 500 * events_per_frame);
+  }
+}
+
+TEST(PassPacerTest, ALoopThatKeepsUpWritesAtOnce) {
+  PassPacer pacer;
+  Clock::time_point now = Clock::now();
+  FeedPasses(&pacer, &now, 100, milliseconds(10), 1);  // one event per frame: L10-like
+  EXPECT_EQ(pacer.NextPassAt(), Clock::time_point{});
+}
+
+TEST(PassPacerTest, ALoopBehindWaitsUntilAboutTheTargetHasGathered) {
+  PassPacer pacer;
+  Clock::time_point now = Clock::now();
+  // 10 events per frame every 5 ms: 2,000 events a second reach each browser, so
+  // kTargetEvents (16) gather in 8 ms.
+  FeedPasses(&pacer, &now, 100, milliseconds(5), 10);
+  const auto pause = std::chrono::duration_cast<std::chrono::microseconds>(
+      pacer.NextPassAt() - now);
+  EXPECT_NEAR(static_cast<double>(pause.count()), 8000, 100);
+}
+
+TEST(PassPacerTest, TheWaitNeverExceedsTheMaximum) {
+  PassPacer pacer;
+  Clock::time_point now = Clock::now();
+  FeedPasses(&pacer, &now, 100, milliseconds(100), 5);  // behind, but events come slowly
+  EXPECT_EQ(pacer.NextPassAt(), now + PassPacer::kMaxPause);
+}
+
+TEST(PassPacerTest, OneBigBurstDoesNotPaceButASustainedBacklogDoes) {
+  PassPacer pacer;
+  Clock::time_point now = Clock::now();
+  FeedPasses(&pacer, &now, 100, milliseconds(10), 1);
+  FeedPasses(&pacer, &now, 1, milliseconds(10), 20);  // two messages met in one pass
+  EXPECT_EQ(pacer.NextPassAt(), Clock::time_point{});
+  FeedPasses(&pacer, &now, 20, milliseconds(10), 8);
+  EXPECT_NE(pacer.NextPassAt(), Clock::time_point{});
+  // Once the backlog is gone the loop writes at once again.
+  FeedPasses(&pacer, &now, 50, milliseconds(10), 1);
+  EXPECT_EQ(pacer.NextPassAt(), Clock::time_point{});
+}
+
+TEST(PassPacerTest, PassesThatWroteNothingDoNotCount) {
+  PassPacer pacer;
+  Clock::time_point now = Clock::now();
+  FeedPasses(&pacer, &now, 100, milliseconds(10), 1);
+  for (int i = 0; i < 100; ++i) {
+    now += milliseconds(1);
+    pacer.OnPassStart(now);
+    pacer.OnPassEnd(0, 0);
+  }
+  EXPECT_EQ(pacer.NextPassAt(), Clock::time_point{});
+  EXPECT_DOUBLE_EQ(pacer.smoothed_events_per_frame(), 1);
 }
 
 }  // namespace
