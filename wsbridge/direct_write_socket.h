@@ -62,7 +62,7 @@ class DirectWriteSocket {
   auto async_write_some(const ConstBuffers& buffers, Token&& token) {
     return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
         [this](auto handler, const ConstBuffers& data) {
-          StartStreamWrite(data, std::move(handler));
+          this->StartStreamWrite(data, std::move(handler));
         },
         token, buffers);
   }

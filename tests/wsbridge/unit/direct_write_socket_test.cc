@@ -20,15 +20,16 @@ namespace websocket = boost::beast::websocket;
 using tcp = net::ip::tcp;
 
 TEST(TextFrameHeaderTest, UsesTheShortestLengthFormRfc6455Allows) {
-  const auto bytes = [](std::size_t payload) {
-    const net::const_buffer header = TextFrameHeader(payload).buffer();
-    return std::string(static_cast<const char*>(header.data()), header.size());
+  const auto encode = [](std::size_t payload) {
+    const TextFrameHeader header(payload);
+    const net::const_buffer bytes = header.buffer();
+    return std::string(static_cast<const char*>(bytes.data()), bytes.size());
   };
-  EXPECT_EQ(bytes(0), std::string("\x81\x00", 2));
-  EXPECT_EQ(bytes(125), std::string("\x81\x7d", 2));
-  EXPECT_EQ(bytes(126), std::string("\x81\x7e\x00\x7e", 4));
-  EXPECT_EQ(bytes(65535), std::string("\x81\x7e\xff\xff", 4));
-  EXPECT_EQ(bytes(65536), std::string("\x81\x7f\x00\x00\x00\x00\x00\x01\x00\x00", 10));
+  EXPECT_EQ(encode(0), std::string("\x81\x00", 2));
+  EXPECT_EQ(encode(125), std::string("\x81\x7d", 2));
+  EXPECT_EQ(encode(126), std::string("\x81\x7e\x00\x7e", 4));
+  EXPECT_EQ(encode(65535), std::string("\x81\x7e\xff\xff", 4));
+  EXPECT_EQ(encode(65536), std::string("\x81\x7f\x00\x00\x00\x00\x00\x01\x00\x00", 10));
 }
 
 // A Beast client and a server WebSocket over DirectWriteSocket, on one loop.
@@ -127,7 +128,8 @@ TEST_F(DirectWriteSocketTest, APongBeastAnswersWaitsForTheRestOfAFrameTheKernelD
   EXPECT_TRUE(frame_done);
   const std::string after = "after the pong";
   ASSERT_TRUE(socket().CanWriteFrame());
-  ASSERT_TRUE(socket().TryWriteFrame(TextFrameHeader(after.size()).buffer(), net::buffer(after)));
+  const TextFrameHeader after_header(after.size());
+  ASSERT_TRUE(socket().TryWriteFrame(after_header.buffer(), net::buffer(after)));
   EXPECT_EQ(ReadOne(), after);
   EXPECT_TRUE(pong_seen);
 }
