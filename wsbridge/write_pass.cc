@@ -10,8 +10,10 @@
 namespace wsbridge {
 namespace {
 
-// How much of each new pass the smoothed figures take in.
+// How much of each new pass the smoothed figures take in; a probe (a paced loop's pass at
+// once) counts for more, so a loop that can keep up again stops waiting within a second.
 constexpr double kSmoothing = 0.1;
+constexpr double kProbeSmoothing = 0.5;
 
 struct Pending {
   std::vector<std::shared_ptr<WritePass::Writer>> writers;
@@ -24,9 +26,9 @@ Pending& ThisLoopsPending() {
   return pending;
 }
 
-void RunPass() {
+void RunPass(bool waited) {
   Pending& pending = ThisLoopsPending();
-  pending.pacer.OnPassStart(PassPacer::Clock::now());
+  pending.pacer.OnPassStart(PassPacer::Clock::now(), waited);
   std::vector<std::shared_ptr<WritePass::Writer>> writers;
   writers.swap(pending.writers);
   pending.scheduled = false;
@@ -47,7 +49,10 @@ void PassPacer::OnPassEnd(std::size_t frames, std::size_t events) {
     return;  // a pass that only ended writes: it says nothing about the load
   }
   const double per_frame = static_cast<double>(events) / static_cast<double>(frames);
-  events_per_frame_ += kSmoothing * (per_frame - events_per_frame_);
+  if (!pass_waited_) {
+    const double weight = backlog_per_frame_ < kBehindEvents ? kSmoothing : kProbeSmoothing;
+    backlog_per_frame_ += weight * (per_frame - backlog_per_frame_);
+  }
   if (writing_start_ != Clock::time_point{}) {
     const double seconds = std::chrono::duration<double>(pass_start_ - writing_start_).count();
     if (seconds > 0) {
@@ -57,9 +62,14 @@ void PassPacer::OnPassEnd(std::size_t frames, std::size_t events) {
   writing_start_ = pass_start_;
 }
 
-PassPacer::Clock::time_point PassPacer::NextPassAt() const {
-  if (events_per_frame_ < kBehindEvents || events_per_second_ <= 0) {
+PassPacer::Clock::time_point PassPacer::NextPassAt() {
+  if (backlog_per_frame_ < kBehindEvents || events_per_second_ <= 0) {
+    paced_since_probe_ = 0;
     return Clock::time_point{};  // keeping up: at once
+  }
+  if (++paced_since_probe_ >= kProbeEvery) {
+    paced_since_probe_ = 0;
+    return Clock::time_point{};  // a probe: is there still a backlog?
   }
   const auto pause = std::min<Clock::duration>(
       std::chrono::duration_cast<Clock::duration>(
@@ -77,14 +87,15 @@ void WritePass::Schedule(const boost::asio::any_io_executor& loop,
   }
   pending.scheduled = true;
   const PassPacer::Clock::time_point at = pending.pacer.NextPassAt();
+  const bool paced = at != PassPacer::Clock::time_point{};
   if (at <= PassPacer::Clock::now()) {
-    boost::asio::post(loop, RunPass);
+    boost::asio::post(loop, [paced] { RunPass(/*waited=*/paced); });
     return;
   }
   // Only a loop that is behind waits, a few dozen times a second: a timer of its own per
   // wait keeps no timer tied to the loop in this thread's storage.
   auto timer = std::make_shared<boost::asio::steady_timer>(loop, at);
-  timer->async_wait([timer](const boost::system::error_code&) { RunPass(); });
+  timer->async_wait([timer](const boost::system::error_code&) { RunPass(/*waited=*/true); });
 }
 
 }  // namespace wsbridge

@@ -22,29 +22,42 @@
 namespace wsbridge {
 
 // When a loop's next pass may run. Pure bookkeeping, one per loop.
+//
+// Whether the loop is behind is judged only from passes that ran at once: a paced pass's
+// frames are full because it waited, and counting them would keep a loop paced after a
+// burst (the join of a thousand browsers) long after it could keep up again. So a paced
+// loop still runs every kProbeEvery-th pass at once, to see whether a backlog remains.
 class PassPacer {
  public:
   using Clock = std::chrono::steady_clock;
   // Events per frame a paced loop aims for, and the longest it waits for them.
-  static constexpr double kTargetEvents = 16;
-  static constexpr std::chrono::milliseconds kMaxPause{30};
-  // The smoothed events per frame from which a loop counts as behind.
+  static constexpr double kTargetEvents = 32;
+  static constexpr std::chrono::milliseconds kMaxPause{50};
+  // The smoothed events per frame of passes run at once from which a loop is behind.
   static constexpr double kBehindEvents = 4;
+  static constexpr int kProbeEvery = 4;
 
-  // A pass starts; the next one is timed from here.
-  void OnPassStart(Clock::time_point start) { pass_start_ = start; }
+  // A pass starts, paced (NextPassAt gave it a time) or at once; the next pass is timed
+  // from here.
+  void OnPassStart(Clock::time_point start, bool waited) {
+    pass_start_ = start;
+    pass_waited_ = waited;
+  }
   // The pass wrote `frames` frames holding `events` events.
   void OnPassEnd(std::size_t frames, std::size_t events);
-  // The earliest start of the next pass.
-  Clock::time_point NextPassAt() const;
+  // The earliest start of the next pass; each call is for one pass (it counts the probes).
+  Clock::time_point NextPassAt();
 
-  double smoothed_events_per_frame() const { return events_per_frame_; }
+  // Smoothed events per frame of the passes that ran at once.
+  double backlog_per_frame() const { return backlog_per_frame_; }
 
  private:
   Clock::time_point pass_start_{};    // of the latest pass
+  bool pass_waited_ = false;
   Clock::time_point writing_start_{};  // of the latest pass that wrote anything
-  double events_per_frame_ = 1;
+  double backlog_per_frame_ = 1;
   double events_per_second_ = 0;  // reaching each browser (smoothed)
+  int paced_since_probe_ = 0;
 };
 
 class WritePass {
