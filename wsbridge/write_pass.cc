@@ -10,10 +10,8 @@
 namespace wsbridge {
 namespace {
 
-// How much of each new pass the smoothed figures take in; a probe (a paced loop's pass at
-// once) counts for more, so a loop that can keep up again stops waiting within a second.
+// How much of each new pass the smoothed figures take in.
 constexpr double kSmoothing = 0.1;
-constexpr double kProbeSmoothing = 0.5;
 
 struct Pending {
   std::vector<std::shared_ptr<WritePass::Writer>> writers;
@@ -45,13 +43,20 @@ void RunPass(bool waited) {
 }  // namespace
 
 void PassPacer::OnPassEnd(std::size_t frames, std::size_t events) {
-  if (frames == 0) {
-    return;  // a pass that only ended writes: it says nothing about the load
-  }
-  const double per_frame = static_cast<double>(events) / static_cast<double>(frames);
+  const double per_frame =
+      frames == 0 ? 0 : static_cast<double>(events) / static_cast<double>(frames);
   if (!pass_waited_) {
-    const double weight = backlog_per_frame_ < kBehindEvents ? kSmoothing : kProbeSmoothing;
-    backlog_per_frame_ += weight * (per_frame - backlog_per_frame_);
+    if (backlog_per_frame_ >= kBehindEvents) {
+      // A probe: one that finds less than a backlog (often nothing but the writes of the
+      // pass before to end) ends the pacing at once; one that finds a backlog counts fully.
+      backlog_per_frame_ = per_frame;
+    } else if (frames > 0) {
+      // A pass that only ended writes says nothing about the load.
+      backlog_per_frame_ += kSmoothing * (per_frame - backlog_per_frame_);
+    }
+  }
+  if (frames == 0) {
+    return;
   }
   if (writing_start_ != Clock::time_point{}) {
     const double seconds = std::chrono::duration<double>(pass_start_ - writing_start_).count();

@@ -70,7 +70,8 @@ void FeedPasses(PassPacer* pacer, Clock::time_point* now, int passes, millisecon
     *now += interval;
     const bool paced = pacer->NextPassAt() != Clock::time_point{};
     pacer->OnPassStart(*now, paced);
-    pacer->OnPassEnd(500, 500 * (paced && paced_events > 0 ? paced_events : events));
+    const std::size_t per_frame = paced && paced_events > 0 ? paced_events : events;
+    pacer->OnPassEnd(per_frame > 0 ? 500 : 0, 500 * per_frame);
   }
 }
 
@@ -140,6 +141,17 @@ TEST(PassPacerTest, APacedLoopThatCouldKeepUpAgainStopsWaiting) {
   // Now the paced passes find full frames only because they waited; the probes, run at
   // once, find one event per frame, and the loop goes back to writing at once.
   FeedPasses(&pacer, &now, 400, milliseconds(10), /*events=*/1, /*paced_events=*/5);
+  EXPECT_TRUE(KeepsUp(&pacer));
+}
+
+TEST(PassPacerTest, APacedLoopWhoseProbesFindNothingWaitingStopsWaiting) {
+  PassPacer pacer;
+  Clock::time_point now = Clock::now();
+  FeedPasses(&pacer, &now, 30, milliseconds(10), 50);
+  ASSERT_NE(NextPaced(&pacer), Clock::time_point{});
+  // L2 after a join: each paced pass finds the one message that came while it waited, and
+  // a probe right after it finds none (it only ends the writes of the pass before).
+  FeedPasses(&pacer, &now, 100, milliseconds(50), /*events=*/0, /*paced_events=*/1);
   EXPECT_TRUE(KeepsUp(&pacer));
 }
 
