@@ -2,7 +2,7 @@
 
 // The TCP socket under a browser's WebSocket. Beast reads and writes through it like
 // through any stream, and the session may also hand it a whole data frame to write
-// straight to the kernel (WriteFrame): one sendmsg, without Beast's and asio's composed
+// straight to the kernel (TryWriteFrame): one sendmsg, without Beast's and asio's composed
 // write operations and without a completion handler to post, which is most of what a
 // browser write cost in user space. That is the common case: the socket has room.
 //

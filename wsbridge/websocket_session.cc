@@ -352,46 +352,30 @@ std::size_t WebSocketSession::WriteQueued() {
 }
 
 void WebSocketSession::DoWrite() {
-  // One pass: ends once a write is in flight or nothing is left to write.
-  while (!writing_ && !browser_done_ && accepted_) {
-    if (ping_due_ && !closing_) {
-      ping_due_ = false;
-      writing_ = true;
-      ws_.async_ping({}, beast::bind_front_handler(&WebSocketSession::OnWrite,
-                                                   shared_from_this()));
-      return;
-    }
-    if (queue_.empty()) {
-      if (closing_ && !close_sent_ && close_reason_) {
-        close_sent_ = true;
-        writing_ = true;
-        ws_.async_close(*close_reason_, beast::bind_front_handler(&WebSocketSession::OnClose,
-                                                                  shared_from_this()));
-      }
-      return;
-    }
-    const net::const_buffer data = TakeNextFrame();
-    DirectWriteSocket& socket = ws_.next_layer();
-    if (socket.CanWriteFrame()) {
-      frame_header_ = TextFrameHeader(data.size());
-      if (socket.TryWriteFrame(frame_header_.buffer(), data)) {
-        ReleaseWrittenFrame();
-        // The write counts as in flight until the loop's next pass, like an asynchronous
-        // one whose completion was queued: what arrives meanwhile goes out in one batch.
-        writing_ = true;
-        write_settling_ = true;
-        write_scheduled_ = true;
-        WritePass::Schedule(strand_, shared_from_this());
-        return;
-      }
-      writing_ = true;
-      socket.FinishFrame(net::bind_allocator(
-          OperationAllocator<void>(),
-          [self = shared_from_this()](beast::error_code ec) { self->OnWrite(ec); }));
-      return;
-    }
-    // Beast is writing (a pong it answers): its write operation queues behind that one.
+  if (writing_ || browser_done_ || !accepted_) {
+    return;
+  }
+  if (ping_due_ && !closing_) {
+    ping_due_ = false;
     writing_ = true;
+    ws_.async_ping({}, beast::bind_front_handler(&WebSocketSession::OnWrite,
+                                                 shared_from_this()));
+    return;
+  }
+  if (queue_.empty()) {
+    if (closing_ && !close_sent_ && close_reason_) {
+      close_sent_ = true;
+      writing_ = true;
+      ws_.async_close(*close_reason_, beast::bind_front_handler(&WebSocketSession::OnClose,
+                                                                shared_from_this()));
+    }
+    return;
+  }
+  const net::const_buffer data = TakeNextFrame();
+  writing_ = true;
+  DirectWriteSocket& socket = ws_.next_layer();
+  if (!socket.CanWriteFrame()) {
+    // Beast is writing (a pong it answers): its write operation queues behind that one.
     ws_.text(true);
     ws_.async_write(data, net::bind_allocator(
                               OperationAllocator<void>(),
@@ -400,6 +384,19 @@ void WebSocketSession::DoWrite() {
                               }));
     return;
   }
+  frame_header_ = TextFrameHeader(data.size());
+  if (!socket.TryWriteFrame(frame_header_.buffer(), data)) {
+    socket.FinishFrame(net::bind_allocator(
+        OperationAllocator<void>(),
+        [self = shared_from_this()](beast::error_code ec) { self->OnWrite(ec); }));
+    return;
+  }
+  ReleaseWrittenFrame();
+  // The write counts as in flight until the loop's next pass, like an asynchronous one
+  // whose completion was queued: what arrives meanwhile goes out in one batch.
+  write_settling_ = true;
+  write_scheduled_ = true;
+  WritePass::Schedule(strand_, shared_from_this());
 }
 
 net::const_buffer WebSocketSession::TakeNextFrame() {

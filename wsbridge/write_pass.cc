@@ -24,9 +24,9 @@ Pending& ThisLoopsPending() {
   return pending;
 }
 
-void RunPass(bool waited) {
+void RunPass(bool paced) {
   Pending& pending = ThisLoopsPending();
-  pending.pacer.OnPassStart(PassPacer::Clock::now(), waited);
+  pending.pacer.OnPassStart(PassPacer::Clock::now(), paced);
   std::vector<std::shared_ptr<WritePass::Writer>> writers;
   writers.swap(pending.writers);
   pending.scheduled = false;
@@ -45,7 +45,7 @@ void RunPass(bool waited) {
 void PassPacer::OnPassEnd(std::size_t frames, std::size_t events) {
   const double per_frame =
       frames == 0 ? 0 : static_cast<double>(events) / static_cast<double>(frames);
-  if (!pass_waited_) {
+  if (!pass_paced_) {
     if (backlog_per_frame_ >= kBehindEvents) {
       // A probe: one that finds less than a backlog (often nothing but the writes of the
       // pass before to end) ends the pacing at once; one that finds a backlog counts fully.
@@ -94,13 +94,13 @@ void WritePass::Schedule(const boost::asio::any_io_executor& loop,
   const PassPacer::Clock::time_point at = pending.pacer.NextPassAt();
   const bool paced = at != PassPacer::Clock::time_point{};
   if (at <= PassPacer::Clock::now()) {
-    boost::asio::post(loop, [paced] { RunPass(/*waited=*/paced); });
+    boost::asio::post(loop, [paced] { RunPass(paced); });
     return;
   }
   // Only a loop that is behind waits, a few dozen times a second: a timer of its own per
   // wait keeps no timer tied to the loop in this thread's storage.
   auto timer = std::make_shared<boost::asio::steady_timer>(loop, at);
-  timer->async_wait([timer](const boost::system::error_code&) { RunPass(/*waited=*/true); });
+  timer->async_wait([timer](const boost::system::error_code&) { RunPass(/*paced=*/true); });
 }
 
 }  // namespace wsbridge

@@ -33,27 +33,27 @@ class PassPacer {
   // Events per frame a paced loop aims for, and the longest it waits for them.
   static constexpr double kTargetEvents = 32;
   static constexpr std::chrono::milliseconds kMaxPause{50};
-  // The smoothed events per frame of passes run at once from which a loop is behind.
+  // Events per frame found by passes run at once, from which a loop is behind.
   static constexpr double kBehindEvents = 4;
   static constexpr int kProbeEvery = 4;
 
   // A pass starts, paced (NextPassAt gave it a time) or at once; the next pass is timed
   // from here.
-  void OnPassStart(Clock::time_point start, bool waited) {
+  void OnPassStart(Clock::time_point start, bool paced) {
     pass_start_ = start;
-    pass_waited_ = waited;
+    pass_paced_ = paced;
   }
   // The pass wrote `frames` frames holding `events` events.
   void OnPassEnd(std::size_t frames, std::size_t events);
   // The earliest start of the next pass; each call is for one pass (it counts the probes).
   Clock::time_point NextPassAt();
 
-  // Smoothed events per frame of the passes that ran at once.
+  // Events per frame found by the passes that ran at once (smoothed; a probe's alone).
   double backlog_per_frame() const { return backlog_per_frame_; }
 
  private:
   Clock::time_point pass_start_{};    // of the latest pass
-  bool pass_waited_ = false;
+  bool pass_paced_ = false;
   Clock::time_point writing_start_{};  // of the latest pass that wrote anything
   double backlog_per_frame_ = 1;
   double events_per_second_ = 0;  // reaching each browser (smoothed)

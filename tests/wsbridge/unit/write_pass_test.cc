@@ -133,11 +133,16 @@ TEST(PassPacerTest, OneBigBurstDoesNotPaceButASustainedBacklogDoes) {
   EXPECT_NE(NextPaced(&pacer), Clock::time_point{});
 }
 
+// The join of a big room: afterwards the loop is paced.
+void JoinABigRoom(PassPacer* pacer, Clock::time_point* now) {
+  FeedPasses(pacer, now, 30, milliseconds(10), 50);
+  ASSERT_NE(NextPaced(pacer), Clock::time_point{});
+}
+
 TEST(PassPacerTest, APacedLoopThatCouldKeepUpAgainStopsWaiting) {
   PassPacer pacer;
   Clock::time_point now = Clock::now();
-  FeedPasses(&pacer, &now, 30, milliseconds(10), 50);  // the join of a big room
-  ASSERT_NE(NextPaced(&pacer), Clock::time_point{});
+  ASSERT_NO_FATAL_FAILURE(JoinABigRoom(&pacer, &now));
   // Now the paced passes find full frames only because they waited; the probes, run at
   // once, find one event per frame, and the loop goes back to writing at once.
   FeedPasses(&pacer, &now, 400, milliseconds(10), /*events=*/1, /*paced_events=*/5);
@@ -147,8 +152,7 @@ TEST(PassPacerTest, APacedLoopThatCouldKeepUpAgainStopsWaiting) {
 TEST(PassPacerTest, APacedLoopWhoseProbesFindNothingWaitingStopsWaiting) {
   PassPacer pacer;
   Clock::time_point now = Clock::now();
-  FeedPasses(&pacer, &now, 30, milliseconds(10), 50);
-  ASSERT_NE(NextPaced(&pacer), Clock::time_point{});
+  ASSERT_NO_FATAL_FAILURE(JoinABigRoom(&pacer, &now));
   // L2 after a join: each paced pass finds the one message that came while it waited, and
   // a probe right after it finds none (it only ends the writes of the pass before).
   FeedPasses(&pacer, &now, 100, milliseconds(50), /*events=*/0, /*paced_events=*/1);
@@ -161,7 +165,7 @@ TEST(PassPacerTest, PassesThatWroteNothingDoNotCount) {
   FeedPasses(&pacer, &now, 100, milliseconds(10), 1);
   for (int i = 0; i < 100; ++i) {
     now += milliseconds(1);
-    pacer.OnPassStart(now, /*waited=*/false);
+    pacer.OnPassStart(now, /*paced=*/false);
     pacer.OnPassEnd(0, 0);
   }
   EXPECT_TRUE(KeepsUp(&pacer));
