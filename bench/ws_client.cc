@@ -3,12 +3,14 @@
 #include <netinet/in.h>
 
 #include <chrono>
+#include <cstring>
 #include <utility>
 
 #include <boost/asio/post.hpp>
-#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/asio/write.hpp>
 
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "bench/json_frame_decoder.h"
 #include "bench/run_state.h"
@@ -16,12 +18,24 @@
 namespace bench {
 namespace {
 
-namespace beast = boost::beast;
 namespace net = boost::asio;
-namespace websocket = boost::beast::websocket;
 
 // A Welcome lists everyone online: big rooms make big frames.
-constexpr std::size_t kMaxFrameBytes = 64 << 20;
+constexpr uint64_t kMaxMessageBytes = 64 << 20;
+// An upgrade response is a few hundred bytes.
+constexpr std::size_t kMaxResponseHead = 16 << 10;
+// Each read offers at least this much room.
+constexpr std::size_t kMinReadSpace = 16 << 10;
+constexpr uint16_t kCloseNormal = 1000;
+
+uint32_t NextMask(uint32_t* state) {
+  uint32_t x = *state;  // xorshift32: masks need not be secret from a benchmark's own server
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
+  *state = x;
+  return x;
+}
 
 }  // namespace
 
@@ -35,7 +49,13 @@ WsClient::WsClient(net::io_context& ioc, Participant* participant, net::ip::tcp:
       host_(std::move(host)),
       room_(std::move(room)),
       handshake_timeout_(handshake_timeout),
-      ws_(ioc) {}
+      socket_(ioc),
+      timer_(ioc),
+      mask_state_(0x9e3779b9u ^ static_cast<uint32_t>(participant->index() * 2654435761u)) {
+  if (mask_state_ == 0) {
+    mask_state_ = 1;
+  }
+}
 
 void WsClient::Start() {
   net::post(ioc_, [this] { DoStart(); });
@@ -45,129 +65,269 @@ void WsClient::Close() {
   net::post(ioc_, [this] { DoClose(); });
 }
 
+void WsClient::StartTimer() {
+  timer_.expires_after(handshake_timeout_);
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec == net::error::operation_aborted || ended_) {
+      return;
+    }
+    End(open_ ? "close: timed out" : "handshake: timed out");
+  });
+}
+
 void WsClient::DoStart() {
-  auto& socket = ws_.next_layer();
   boost::system::error_code ec;
-  socket.open(target_.protocol(), ec);
+  socket_.open(target_.protocol(), ec);
   if (!ec && !source_.is_unspecified()) {
     // Let the kernel pick the port at connect time, per destination, not at bind time.
     const int on = 1;
-    ::setsockopt(socket.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, sizeof(on));
-    socket.bind(net::ip::tcp::endpoint(source_, 0), ec);
+    ::setsockopt(socket_.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, sizeof(on));
+    socket_.bind(net::ip::tcp::endpoint(source_, 0), ec);
   }
   if (ec) {
     End(absl::StrCat("socket: ", ec.message()));
     return;
   }
-  socket.async_connect(target_, [this](const boost::system::error_code& e) { OnConnect(e); });
+  // A busy bridge may take long to upgrade while a big room joins: the limit covers the
+  // whole connect phase.
+  StartTimer();
+  socket_.async_connect(target_, [this](const boost::system::error_code& e) { OnConnect(e); });
 }
 
 void WsClient::OnConnect(const boost::system::error_code& ec) {
+  if (ended_) {
+    return;
+  }
   if (ec) {
     End(absl::StrCat("connect: ", ec.message()));
     return;
   }
   boost::system::error_code ignored;
-  ws_.next_layer().set_option(net::ip::tcp::no_delay(true), ignored);
-  // A busy bridge may take long to upgrade while a big room joins: allow the whole
-  // connect phase. The same limit bounds the closing handshake.
-  ws_.set_option(websocket::stream_base::timeout{
-      std::chrono::duration_cast<websocket::stream_base::duration>(handshake_timeout_),
-      websocket::stream_base::none(), /*keep_alive_pings=*/false});
-  ws_.set_option(websocket::stream_base::decorator([](websocket::request_type& request) {
-    request.set(beast::http::field::user_agent, "chat_bench");
-  }));
-  ws_.read_message_max(kMaxFrameBytes);
-  ws_.auto_fragment(false);
-  ws_.async_handshake(host_, "/chat",
-                      [this](const boost::system::error_code& e) { OnHandshake(e); });
+  socket_.set_option(net::ip::tcp::no_delay(true), ignored);
+  char key[16];
+  for (int i = 0; i < 16; i += 4) {
+    const uint32_t word = NextMask(&mask_state_);
+    std::memcpy(key + i, &word, 4);
+  }
+  in_flight_ = UpgradeRequest(host_, "/chat", absl::Base64Escape(absl::string_view(key, 16)));
+  writing_ = true;
+  net::async_write(socket_, net::buffer(in_flight_),
+                   [this](const boost::system::error_code& e, std::size_t) {
+                     OnRequestWritten(e);
+                   });
 }
 
-void WsClient::OnHandshake(const boost::system::error_code& ec) {
+void WsClient::OnRequestWritten(const boost::system::error_code& ec) {
+  writing_ = false;
+  if (ended_) {
+    return;
+  }
   if (ec) {
     End(absl::StrCat("handshake: ", ec.message()));
     return;
   }
+  in_.resize(kMaxResponseHead);
+  ReadResponse();
+}
+
+void WsClient::ReadResponse() {
+  socket_.async_read_some(net::buffer(in_.data() + in_end_, in_.size() - in_end_),
+                          [this](const boost::system::error_code& e, std::size_t bytes) {
+                            OnResponseRead(e, bytes);
+                          });
+}
+
+void WsClient::OnResponseRead(const boost::system::error_code& ec, std::size_t bytes) {
+  if (ended_) {
+    return;
+  }
+  if (ec) {
+    End(absl::StrCat("handshake: ", ec.message()));
+    return;
+  }
+  in_end_ += bytes;
+  const absl::string_view received(in_.data(), in_end_);
+  const std::size_t head = ResponseHeadSize(received);
+  if (head == 0) {
+    if (in_end_ == in_.size()) {
+      End("handshake: response head too long");
+      return;
+    }
+    ReadResponse();
+    return;
+  }
+  if (absl::Status status = CheckUpgradeResponse(received.substr(0, head)); !status.ok()) {
+    End(absl::StrCat("handshake: ", status.message()));
+    return;
+  }
+  in_begin_ = head;  // frames may follow the head in the same read
   open_ = true;
-  ws_.text(true);
-  Enqueue(absl::StrCat(R"({"join":{"room":")", room_, R"(","email":")", participant_->Email(),
-                       R"("}})"));
-  DoRead();
+  timer_.cancel();
+  SendFrame(WsOpcode::kText, absl::StrCat(R"({"join":{"room":")", room_, R"(","email":")",
+                                          participant_->Email(), R"("}})"));
   if (close_wanted_) {
     DoClose();
+  }
+  if (ProcessFrames()) {
+    DoRead();
   }
 }
 
 void WsClient::SendMessage(const std::string& text, const std::string& client_id) {
-  // Benchmark texts and ids hold nothing JSON escapes.
-  Enqueue(absl::StrCat(R"({"send":{"text":")", text, R"(","clientId":")", client_id, R"("}})"));
-}
-
-void WsClient::Enqueue(std::string frame) {
-  if (!open_ || close_wanted_) {
+  if (!open_ || close_started_) {
     return;
   }
-  queue_.push_back(std::move(frame));  // bounded by the sender's window
+  // Benchmark texts and ids hold nothing JSON escapes.
+  SendFrame(WsOpcode::kText,
+            absl::StrCat(R"({"send":{"text":")", text, R"(","clientId":")", client_id, R"("}})"));
+}
+
+void WsClient::SendFrame(WsOpcode opcode, absl::string_view payload) {
+  std::string frame;
+  AppendClientFrame(opcode, payload, NextMask(&mask_state_), &frame);
+  queue_.push_back(std::move(frame));
   DoWrite();
 }
 
 void WsClient::DoWrite() {
-  if (writing_ || !open_) {
-    return;
-  }
-  if (close_wanted_) {
-    if (!close_started_) {
-      close_started_ = true;
-      writing_ = true;
-      ws_.async_close(websocket::close_code::normal,
-                      [this](const boost::system::error_code& e) { OnClose(e); });
-    }
-    return;
-  }
-  if (queue_.empty()) {
+  if (writing_ || queue_.empty() || ended_) {
     return;
   }
   in_flight_ = std::move(queue_.front());
   queue_.pop_front();
   writing_ = true;
-  ws_.async_write(net::buffer(in_flight_),
-                  [this](const boost::system::error_code& e, std::size_t) { OnWrite(e); });
+  net::async_write(socket_, net::buffer(in_flight_),
+                   [this](const boost::system::error_code& e, std::size_t) { OnWrite(e); });
 }
 
 void WsClient::OnWrite(const boost::system::error_code& ec) {
   writing_ = false;
+  if (ended_) {
+    return;
+  }
   if (ec) {
     End(absl::StrCat("write: ", ec.message()));
+    return;
+  }
+  if (queue_.empty() && !end_when_written_.empty()) {
+    End(std::move(end_when_written_));
     return;
   }
   DoWrite();
 }
 
 void WsClient::DoRead() {
-  ws_.async_read(read_buffer_,
-                 [this](const boost::system::error_code& e, std::size_t) { OnRead(e); });
+  if (in_begin_ == in_end_) {
+    in_begin_ = in_end_ = 0;
+  }
+  if (in_.size() - in_end_ < kMinReadSpace) {
+    // Move what is left of a partial frame to the front, then grow if that is not enough.
+    std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
+    in_end_ -= in_begin_;
+    in_begin_ = 0;
+    if (in_.size() - in_end_ < kMinReadSpace) {
+      in_.resize(in_end_ + std::max(kMinReadSpace, in_.size()));
+    }
+  }
+  socket_.async_read_some(net::buffer(in_.data() + in_end_, in_.size() - in_end_),
+                          [this](const boost::system::error_code& e, std::size_t bytes) {
+                            OnRead(e, bytes);
+                          });
 }
 
-void WsClient::OnRead(const boost::system::error_code& ec) {
-  if (ec) {
-    if (ec == websocket::error::closed) {
-      const auto& reason = ws_.reason();
-      End(absl::StrCat("closed by the server: ", reason.code, " ",
-                       absl::string_view(reason.reason.data(), reason.reason.size())));
-    } else {
-      End(absl::StrCat("read: ", ec.message()));
-    }
+void WsClient::OnRead(const boost::system::error_code& ec, std::size_t bytes) {
+  if (ended_) {
     return;
   }
-  const int64_t now = NowNanos();
-  const auto data = read_buffer_.cdata();
-  const absl::Status status = JsonFrameDecoder::Decode(
-      absl::string_view(static_cast<const char*>(data.data()), data.size()), now, participant_);
-  read_buffer_.consume(read_buffer_.size());
+  if (ec) {
+    End(absl::StrCat("read: ", ec.message()));
+    return;
+  }
+  in_end_ += bytes;
+  if (ProcessFrames()) {
+    DoRead();
+  }
+}
+
+bool WsClient::ProcessFrames() {
+  while (!ended_) {
+    WsFrame frame;
+    std::size_t size = 0;
+    const absl::Status status = ParseServerFrame(
+        absl::string_view(in_.data() + in_begin_, in_end_ - in_begin_), kMaxMessageBytes, &frame,
+        &size);
+    if (!status.ok()) {
+      End(absl::StrCat("read: ", status.message()));
+      return false;
+    }
+    if (size == 0) {
+      return true;  // the rest has not arrived yet
+    }
+    in_begin_ += size;
+    if (!HandleFrame(frame)) {
+      return false;
+    }
+  }
+  return false;
+}
+
+bool WsClient::HandleFrame(const WsFrame& frame) {
+  absl::string_view text;
+  switch (frame.opcode) {
+    case WsOpcode::kText:
+    case WsOpcode::kContinuation:
+      if ((frame.opcode == WsOpcode::kText) == in_message_) {
+        End("read: continuation frame out of place");
+        return false;
+      }
+      if (frame.fin && !in_message_) {
+        text = frame.payload;  // the common case: decoded in the receive buffer
+        break;
+      }
+      if (message_.size() + frame.payload.size() > kMaxMessageBytes) {
+        End("read: message too big");
+        return false;
+      }
+      message_.append(frame.payload.data(), frame.payload.size());
+      in_message_ = !frame.fin;
+      if (in_message_) {
+        return true;
+      }
+      text = message_;
+      break;
+    case WsOpcode::kBinary:
+      End("read: binary message");
+      return false;
+    case WsOpcode::kPing:
+      if (!close_started_) {
+        SendFrame(WsOpcode::kPong, frame.payload);
+      }
+      return true;
+    case WsOpcode::kPong:
+      return true;
+    case WsOpcode::kClose: {
+      std::string why = absl::StrCat("closed by the server: ", DescribeClose(frame.payload));
+      if (close_started_) {
+        End(std::move(why));  // the answer to ours
+        return false;
+      }
+      // Echo its code (RFC 6455 §5.5.1), then end once that is written; read no more.
+      close_started_ = true;
+      queue_.clear();
+      end_when_written_ = std::move(why);
+      SendFrame(WsOpcode::kClose, frame.payload.substr(0, 2));
+      StartTimer();
+      return false;
+    }
+  }
+  const absl::Status status = JsonFrameDecoder::Decode(text, NowNanos(), participant_);
   if (!status.ok()) {
     participant_->OnError("BENCH", status.message(), "");
   }
-  DoRead();
+  if (!in_message_ && !message_.empty()) {
+    message_.clear();
+  }
+  return true;
 }
 
 void WsClient::DoClose() {
@@ -178,20 +338,16 @@ void WsClient::DoClose() {
   if (!open_) {
     // Still connecting: abandon the attempt.
     boost::system::error_code ignored;
-    ws_.next_layer().close(ignored);
+    socket_.close(ignored);
     return;
   }
-  queue_.clear();
-  DoWrite();
-}
-
-void WsClient::OnClose(const boost::system::error_code& ec) {
-  writing_ = false;
-  if (ec) {
-    End(absl::StrCat("close: ", ec.message()));
+  if (close_started_) {
     return;
   }
-  // The pending read completes with `closed` and ends the client.
+  close_started_ = true;
+  queue_.clear();  // messages not yet written are abandoned; the close goes next
+  SendFrame(WsOpcode::kClose, ClosePayload(kCloseNormal, ""));
+  StartTimer();  // the server's close frame ends the client
 }
 
 void WsClient::End(std::string why) {
@@ -201,8 +357,9 @@ void WsClient::End(std::string why) {
   ended_ = true;
   open_ = false;
   queue_.clear();
+  timer_.cancel();
   boost::system::error_code ignored;
-  ws_.next_layer().close(ignored);
+  socket_.close(ignored);
   participant_->OnEnded(why);
 }
 

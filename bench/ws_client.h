@@ -2,27 +2,32 @@
 
 // One benchmark client over WebSocket: connects to wsbridge's /chat, joins, then reads
 // frames (handing them to its Participant) and writes its Sender's messages with exactly one
-// write in flight. Everything runs on one single-threaded io_context, so no locks.
+// write in flight. It speaks WebSocket itself (ws_frame_codec.h) on a plain TCP socket:
+// frames are decoded where they were received, with no copy and no operation per frame.
+// Everything runs on one single-threaded io_context, so no locks.
 // Lifetime: owned by the runner; destroyed only after its io_context stopped running.
 
 #include <chrono>
 #include <cstdint>
 #include <deque>
 #include <string>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/websocket.hpp>
+#include <boost/asio/steady_timer.hpp>
 
+#include "absl/strings/string_view.h"
 #include "bench/participant.h"
 #include "bench/transport.h"
+#include "bench/ws_frame_codec.h"
 
 namespace bench {
 
 class WsClient final : public Transport {
  public:
   // `source` is the local address to connect from (unspecified: the kernel picks).
+  // `handshake_timeout` bounds the connect and upgrade, and the closing handshake.
   WsClient(boost::asio::io_context& ioc, Participant* participant,
            boost::asio::ip::tcp::endpoint target, boost::asio::ip::address source,
            std::string host, std::string room, std::chrono::nanoseconds handshake_timeout);
@@ -37,18 +42,21 @@ class WsClient final : public Transport {
   void SendMessage(const std::string& text, const std::string& client_id) override;
 
  private:
-  using WebSocket = boost::beast::websocket::stream<boost::asio::ip::tcp::socket>;
-
   void DoStart();
   void OnConnect(const boost::system::error_code& ec);
-  void OnHandshake(const boost::system::error_code& ec);
-  void Enqueue(std::string frame);
+  void OnRequestWritten(const boost::system::error_code& ec);
+  void ReadResponse();
+  void OnResponseRead(const boost::system::error_code& ec, std::size_t bytes);
+  void StartTimer();
+  void SendFrame(WsOpcode opcode, absl::string_view payload);
   void DoWrite();
   void OnWrite(const boost::system::error_code& ec);
   void DoRead();
-  void OnRead(const boost::system::error_code& ec);
+  void OnRead(const boost::system::error_code& ec, std::size_t bytes);
+  // Handles every whole frame received; false once the client ended.
+  bool ProcessFrames();
+  bool HandleFrame(const WsFrame& frame);
   void DoClose();
-  void OnClose(const boost::system::error_code& ec);
   void End(std::string why);
 
   boost::asio::io_context& ioc_;
@@ -58,15 +66,24 @@ class WsClient final : public Transport {
   const std::string host_;
   const std::string room_;
   const std::chrono::nanoseconds handshake_timeout_;
-  WebSocket ws_;
-  boost::beast::flat_buffer read_buffer_;
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::steady_timer timer_;  // the handshake's, then the closing handshake's limit
+  uint32_t mask_state_;              // xorshift state for the frames' masks
 
-  std::deque<std::string> queue_;
+  // Received bytes not yet handled are in_[in_begin_, in_end_).
+  std::vector<char> in_;
+  std::size_t in_begin_ = 0;
+  std::size_t in_end_ = 0;
+  std::string message_;  // a fragmented text message being put together
+  bool in_message_ = false;
+
+  std::deque<std::string> queue_;  // whole frames, bounded by the sender's window
   std::string in_flight_;
   bool writing_ = false;
-  bool open_ = false;           // handshake done, not yet closed
+  bool open_ = false;           // upgraded, not yet closed
   bool close_wanted_ = false;   // Close() was called
-  bool close_started_ = false;  // async_close issued
+  bool close_started_ = false;  // our close frame is queued
+  std::string end_when_written_;  // the server closed: end with this once our answer is out
   bool ended_ = false;
 };
 

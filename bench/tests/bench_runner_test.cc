@@ -5,7 +5,9 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <memory>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -30,8 +32,9 @@ class BenchRunnerTest : public ::testing::Test {
     roomd_ = *std::move(server);
   }
 
-  void StartBridge() {
+  void StartBridge(absl::Duration shutdown_timeout = absl::Seconds(5)) {
     wsbridge::BridgeOptions options;
+    options.shutdown_timeout = shutdown_timeout;
     options.listen = "127.0.0.1:0";
     options.roomd = roomd_->address();
     options.web_root = CHAT_BENCH_TEST_WEB_ROOT;
@@ -157,6 +160,54 @@ TEST_F(BenchRunnerTest, UnreachableTargetIsReportedNotHung) {
   EXPECT_EQ(result->connected, 0);
   EXPECT_EQ(result->connect_errors, options.clients);
   EXPECT_FALSE(result->Clean());
+}
+
+}  // namespace
+}  // namespace bench
+
+namespace bench {
+namespace {
+
+TEST_F(BenchRunnerTest, ClientsAnswerTheBridgesCloseAndCountAsDropped) {
+  StartRoomd();
+  const absl::Duration shutdown_timeout = absl::Seconds(30);
+  StartBridge(shutdown_timeout);
+  BenchOptions options = Options(Mode::kWebSocket);
+  options.duration = absl::Seconds(3);
+  BenchRunner runner(options);
+  // Mid-run the bridge goes away: it sends each browser a close (1001) and waits for the
+  // answer, so a client that does not answer holds its shutdown for the whole timeout.
+  absl::Duration shutdown_took;
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    const absl::Time start = absl::Now();
+    bridge_->Shutdown();
+    shutdown_took = absl::Now() - start;
+  });
+  absl::StatusOr<BenchResult> result = runner.Run();
+  stopper.join();
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_FALSE(result->Clean());
+  EXPECT_GT(result->dropped, 0);
+  EXPECT_EQ(result->dropped + result->connect_errors, options.clients);
+  EXPECT_NE(result->first_drop.find("closed by the server: 1001 going away"), std::string::npos)
+      << result->first_drop;
+  EXPECT_LT(shutdown_took, shutdown_timeout) << "some client never answered the close";
+}
+
+TEST_F(BenchRunnerTest, AServerThatDoesNotUpgradeIsAConnectError) {
+  StartRoomd();
+  BenchOptions options = Options(Mode::kGrpc);
+  options.mode = Mode::kWebSocket;  // at roomd's address: gRPC (HTTP/2) does not upgrade
+  options.clients = 3;
+  options.senders = 1;
+  options.connect_timeout = absl::Seconds(5);
+  BenchRunner runner(options);
+  absl::StatusOr<BenchResult> result = runner.Run();
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->connected, 0);
+  EXPECT_EQ(result->connect_errors, options.clients);
+  EXPECT_NE(result->first_drop.find("handshake"), std::string::npos) << result->first_drop;
 }
 
 }  // namespace
