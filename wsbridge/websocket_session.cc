@@ -258,16 +258,22 @@ void WebSocketSession::OnRoomdEvents(const std::vector<Frame>& events, bool welc
   }
 }
 
-void WebSocketSession::Wake() {
+void WebSocketSession::Wake() { TakeInbox(/*wake=*/true); }
+
+void WebSocketSession::TakeInbox(bool wake) {
   bool welcome = false;
   {
     chat::MutexLock lock(&inbox_mu_);
+    if (wake) {
+      drain_posted_ = false;
+    } else if (inbox_.empty()) {
+      return;
+    }
     // The inbox takes the emptied vector of the last drain, so refilling it allocates
     // nothing.
     drained_.swap(inbox_);
     welcome = inbox_welcome_;
     inbox_welcome_ = false;
-    drain_posted_ = false;
   }
   HandleRoomdEvents(&drained_, welcome);
   drained_.clear();
@@ -341,11 +347,16 @@ void WebSocketSession::Send(Frame frame) {
 }
 
 std::size_t WebSocketSession::WriteQueued() {
-  write_scheduled_ = false;
   if (write_settling_) {
     write_settling_ = false;
     writing_ = false;
   }
+  // What roomd delivered since the wakeup that scheduled this pass (often while the pass
+  // wrote other browsers) goes out in this frame rather than in one more after the next
+  // wakeup. The wakeup still comes; it finds less. Still marked scheduled meanwhile, so
+  // these events ask for no second pass.
+  TakeInbox(/*wake=*/false);
+  write_scheduled_ = false;
   events_written_ = 0;
   DoWrite();
   return events_written_;

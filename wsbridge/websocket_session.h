@@ -77,6 +77,9 @@ class WebSocketSession final : public RoomdStreamObserver,
   // close) in flight; events that wait are coalesced into one batch frame per write.
   // Sends the frames (moving them out of `events`).
   void HandleRoomdEvents(std::vector<Frame>* events, bool welcome);
+  // Sends what the inbox holds; `wake`: as the posted wakeup, which a new event after
+  // this one posts again.
+  void TakeInbox(bool wake);
   void HandleRoomdDone(const grpc::Status& status);
   void Send(Frame frame);
   void DoWrite();
