@@ -267,7 +267,9 @@ RoomdStream::WriteResult RoomdRelay::Send(Session* session, ItemKind kind,
     } else {
       if (session->id == 0) {
         session->id = next_session_++;
-        ids_.emplace(session->id, session);
+        if (auto it = sessions_.find(session); it != sessions_.end()) {
+          ids_.emplace(session->id, it->second);
+        }
       }
       QueueLocked(session, kind, event, &result);
       // Before Start() the first write waits for the call to be prepared.
@@ -343,7 +345,7 @@ void RoomdRelay::OnWriteDone(bool ok) {
       --session.queued;
       if (session.reported_full && session.queued <= max_queued_ / 2) {
         session.reported_full = false;
-        writable.push_back(sessions_[&session]);
+        writable.push_back(it->second);
       }
     }
     in_flight_.clear();
@@ -412,9 +414,9 @@ void RoomdRelay::Dispatch(absl::string_view frame) {
       if (it == ids_.end()) {
         return;  // cancelled here while roomd was still writing to it
       }
-      targets.push_back(Target{&item, sessions_[it->second]});
+      targets.push_back(Target{&item, it->second});
       if (item.done) {
-        sessions_.erase(it->second);
+        sessions_.erase(it->second.get());
         ids_.erase(it);
       }
     };
@@ -427,9 +429,9 @@ void RoomdRelay::Dispatch(absl::string_view frame) {
   }
   // An event is decoded once for all the sessions of its item (and for following items
   // with the same bytes): every one of them gets the same frames.
+  const DownItem* decoded_item = nullptr;
   absl::string_view decoded_bytes;
   ServerEventFrames decoded;
-  bool have_decoded = false;
   // The sessions' wakeups go out together, one post per io thread, at the end; a session's
   // end must not overtake its events, so a done item first posts what is pending.
   WakeBatch wakes;
@@ -437,10 +439,13 @@ void RoomdRelay::Dispatch(absl::string_view frame) {
     const DownItem& item = *target.item;
     Session* session = target.session.get();
     if (item.has_event) {
-      if (!have_decoded || item.event != decoded_bytes) {
-        decoded = FramesOfServerEvent(item.event, *codec_, cache_);
-        decoded_bytes = item.event;
-        have_decoded = true;
+      // The bytes are compared once per item, not once per session.
+      if (&item != decoded_item) {
+        if (decoded_item == nullptr || item.event != decoded_bytes) {
+          decoded = FramesOfServerEvent(item.event, *codec_, cache_);
+          decoded_bytes = item.event;
+        }
+        decoded_item = &item;
       }
       session->Deliver(decoded, &wakes);
     }

@@ -90,7 +90,7 @@ class RoomdRelay final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::
   mutable chat::Mutex mu_;
   // Every session still open; those that have sent something also by their id.
   absl::flat_hash_map<Session*, std::shared_ptr<Session>> sessions_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<uint64_t, Session*> ids_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<uint64_t, std::shared_ptr<Session>> ids_ ABSL_GUARDED_BY(mu_);
   uint64_t next_session_ ABSL_GUARDED_BY(mu_) = 1;
   std::deque<Item> queue_ ABSL_GUARDED_BY(mu_);
   std::vector<uint64_t> in_flight_ ABSL_GUARDED_BY(mu_);  // counted items' sessions
