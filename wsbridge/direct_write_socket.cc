@@ -52,11 +52,14 @@ bool DirectWriteSocket::TryWriteFrame(boost::asio::const_buffer header,
   if (sent == header.size() + payload.size()) {
     return true;
   }
-  if (sent >= header.size()) {
-    rest_ = {boost::asio::const_buffer(), payload + (sent - header.size())};
-  } else {
-    rest_ = {header + sent, payload};
+  rest_.clear();
+  if (sent < header.size()) {
+    const boost::asio::const_buffer header_rest = header + sent;
+    rest_.append(static_cast<const char*>(header_rest.data()), header_rest.size());
+    sent = header.size();
   }
+  const boost::asio::const_buffer payload_rest = payload + (sent - header.size());
+  rest_.append(static_cast<const char*>(payload_rest.data()), payload_rest.size());
   return false;
 }
 

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -75,8 +76,9 @@ class DirectWriteSocket {
 
   // Writes what the kernel takes at once of one complete WebSocket frame, `header` then
   // `payload`; requires CanWriteFrame(). Returns true when that was all of it. Otherwise
-  // FinishFrame must follow before anything else is written, and both buffers must stay
-  // valid until its handler runs.
+  // FinishFrame must follow before anything else is written. Either way the buffers are
+  // free again on return: what the kernel did not take is copied (rarely: the browser
+  // reads slowly), so a loop can build every browser's frame in one scratch buffer.
   bool TryWriteFrame(boost::asio::const_buffer header, boost::asio::const_buffer payload);
 
   // Writes the rest of the frame TryWriteFrame began; `done(error_code)` runs on the loop
@@ -87,11 +89,11 @@ class DirectWriteSocket {
     // A hard error (a reset peer) is met again by this write and reported through `done`,
     // like any failed write.
     boost::asio::async_write(
-        socket_, rest_,
+        socket_, boost::asio::buffer(rest_),
         [this, done = std::forward<Handler>(done)](boost::system::error_code ec,
                                                    std::size_t /*bytes*/) mutable {
           frame_in_flight_ = false;
-          rest_ = {};
+          std::string().swap(rest_);  // slow readers are rare: keep no buffer for them
           StartDeferredStreamWrites();
           done(ec);
         });
@@ -124,7 +126,7 @@ class DirectWriteSocket {
   next_layer_type socket_;
   int stream_writes_ = 0;         // Beast's write_some operations in progress
   bool frame_in_flight_ = false;  // the rest of a direct frame is being written
-  std::array<boost::asio::const_buffer, 2> rest_;  // what TryWriteFrame left of its frame
+  std::string rest_;  // what TryWriteFrame left of its frame
   std::vector<std::function<void()>> deferred_;  // Beast's writes waiting for that frame
   std::size_t deferred_stream_writes_ = 0;
 };

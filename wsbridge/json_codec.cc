@@ -1,5 +1,7 @@
 #include "wsbridge/json_codec.h"
 
+#include <cstring>
+
 #include <google/protobuf/util/json_util.h>
 
 #include "absl/strings/match.h"
@@ -63,22 +65,40 @@ absl::StatusOr<Frame> JsonCodec::EncodeServerEventBytes(absl::string_view bytes)
   return EncodeServerEvent(event);
 }
 
-void AppendBatchFrame(const std::deque<Frame>& events, std::size_t count, std::string* out) {
-  constexpr absl::string_view kHead = R"({"batch":{"events":[)";
-  constexpr absl::string_view kTail = "]}}";
-  std::size_t size = kHead.size() + kTail.size() + count;
-  for (std::size_t i = 0; i < count; ++i) {
-    size += events[i]->size();
+namespace {
+constexpr absl::string_view kBatchHead = R"({"batch":{"events":[)";
+constexpr absl::string_view kBatchTail = "]}}";
+}  // namespace
+
+std::size_t BatchFrameSize(const std::deque<Frame>& events, std::size_t count) {
+  std::size_t size = kBatchHead.size() + kBatchTail.size() + (count > 0 ? count - 1 : 0);
+  const auto end = events.begin() + static_cast<std::ptrdiff_t>(count);
+  for (auto it = events.begin(); it != end; ++it) {
+    size += (*it)->size();
   }
-  out->reserve(out->size() + size);
-  out->append(kHead.data(), kHead.size());
-  for (std::size_t i = 0; i < count; ++i) {
-    if (i > 0) {
-      out->push_back(',');
+  return size;
+}
+
+void WriteBatchFrame(const std::deque<Frame>& events, std::size_t count, char* out) {
+  const auto put = [&out](absl::string_view bytes) {
+    std::memcpy(out, bytes.data(), bytes.size());
+    out += bytes.size();
+  };
+  put(kBatchHead);
+  const auto end = events.begin() + static_cast<std::ptrdiff_t>(count);
+  for (auto it = events.begin(); it != end; ++it) {
+    if (it != events.begin()) {
+      *out++ = ',';
     }
-    out->append(*events[i]);
+    put(**it);
   }
-  out->append(kTail.data(), kTail.size());
+  put(kBatchTail);
+}
+
+void AppendBatchFrame(const std::deque<Frame>& events, std::size_t count, std::string* out) {
+  const std::size_t start = out->size();
+  out->resize(start + BatchFrameSize(events, count));
+  WriteBatchFrame(events, count, out->data() + start);
 }
 
 Frame JsonCodec::EncodeError(absl::StatusCode code, absl::string_view message) const {

@@ -36,8 +36,11 @@ class JsonCodec {
   Frame EncodeError(absl::StatusCode code, absl::string_view message) const;
 };
 
-// Appends `{"batch":{"events":[e1,e2,...]}}` built from already encoded single events:
-// byte for byte what EncodeServerEvent gives for that Batch.
+// `{"batch":{"events":[e1,e2,...]}}` built from the first `count` already encoded single
+// events: byte for byte what EncodeServerEvent gives for that Batch. WriteBatchFrame
+// writes it to `out`, which has room for BatchFrameSize bytes; AppendBatchFrame appends it.
+std::size_t BatchFrameSize(const std::deque<Frame>& events, std::size_t count);
+void WriteBatchFrame(const std::deque<Frame>& events, std::size_t count, char* out);
 void AppendBatchFrame(const std::deque<Frame>& events, std::size_t count, std::string* out);
 
 }  // namespace wsbridge

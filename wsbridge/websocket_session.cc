@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <memory>
 #include <utility>
 
 #include <boost/asio/bind_allocator.hpp>
@@ -30,8 +31,27 @@ constexpr std::size_t kMaxBatchEvents = 256;
 constexpr std::size_t kMaxBatchBytes = 64 * 1024;
 // A batch buffer that grew past this is given back after its write (idle memory).
 constexpr std::size_t kKeptBatchBufferBytes = 4 * 1024;
+
+// Where a loop builds batch frames: a direct write is done with its buffer on return, so
+// all the loop's browsers share one (no allocation per frame, no buffer per browser). It
+// only grows, to the largest batch (kMaxBatchBytes, or one large event more).
+class LoopBatchScratch {
+ public:
+  static char* Get(std::size_t size) {
+    thread_local LoopBatchScratch scratch;
+    if (size > scratch.capacity_) {
+      scratch.capacity_ = std::max(size, 2 * scratch.capacity_);
+      scratch.bytes_ = std::make_unique_for_overwrite<char[]>(scratch.capacity_);
+    }
+    return scratch.bytes_.get();
+  }
+
+ private:
+  std::unique_ptr<char[]> bytes_;
+  std::size_t capacity_ = 0;
+};
 // Likewise the capacity of the drained inbox.
-constexpr std::size_t kKeptInboxFrames = 16;
+constexpr std::size_t kKeptInboxFrames = 64;
 
 std::uint64_t NextSessionId() {
   static std::atomic<std::uint64_t> next{1};
@@ -382,11 +402,16 @@ void WebSocketSession::DoWrite() {
     }
     return;
   }
-  const net::const_buffer data = TakeNextFrame();
+  net::const_buffer data = TakeNextFrame();
   writing_ = true;
   DirectWriteSocket& socket = ws_.next_layer();
   if (!socket.CanWriteFrame()) {
-    // Beast is writing (a pong it answers): its write operation queues behind that one.
+    // Beast is writing (a pong it answers): its write operation queues behind that one,
+    // so a batch needs a buffer of its own until then.
+    if (!in_flight_) {
+      batch_buffer_.assign(static_cast<const char*>(data.data()), data.size());
+      data = net::buffer(batch_buffer_);
+    }
     ws_.text(true);
     ws_.async_write(data, net::bind_allocator(
                               OperationAllocator<void>(),
@@ -428,9 +453,11 @@ net::const_buffer WebSocketSession::TakeNextFrame() {
     in_flight_ = std::move(queue_.front());
     data = net::buffer(*in_flight_);
   } else {
-    batch_buffer_.clear();
-    AppendBatchFrame(queue_, count, &batch_buffer_);
-    data = net::buffer(batch_buffer_);
+    in_flight_.reset();
+    const std::size_t size = BatchFrameSize(queue_, count);
+    char* scratch = LoopBatchScratch::Get(size);
+    WriteBatchFrame(queue_, count, scratch);
+    data = net::buffer(scratch, size);
   }
   queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(count));
   events_written_ += count;

@@ -83,7 +83,8 @@ class WebSocketSession final : public RoomdStreamObserver,
   void HandleRoomdDone(const grpc::Status& status);
   void Send(Frame frame);
   void DoWrite();
-  // Takes the next frame off the queue: one event as it is, or several as a batch.
+  // Takes the next frame off the queue: one event as it is (in_flight_), or several as a
+  // batch in the loop's scratch buffer, valid until the loop's next batch.
   boost::asio::const_buffer TakeNextFrame();
   void OnWrite(boost::beast::error_code ec);
   // The frame just written is no longer needed.
@@ -128,7 +129,7 @@ class WebSocketSession final : public RoomdStreamObserver,
   std::deque<Frame> queue_;  // each one event's JSON, shared with other sessions
   std::size_t queued_bytes_ = 0;
   Frame in_flight_;           // a lone event written as it is
-  std::string batch_buffer_;  // or several queued events joined into one batch frame
+  std::string batch_buffer_;  // a batch frame Beast writes (direct writes use the loop's)
   TextFrameHeader frame_header_{0};  // of a frame written directly
   bool writing_ = false;
   bool write_scheduled_ = false;  // a WritePass will call WriteQueued

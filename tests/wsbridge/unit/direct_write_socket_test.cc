@@ -1,6 +1,8 @@
 #include "wsbridge/direct_write_socket.h"
 
+#include <algorithm>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -96,9 +98,14 @@ TEST_F(DirectWriteSocketTest, APongBeastAnswersWaitsForTheRestOfAFrameTheKernelD
   beast::get_lowest_layer(*server_).set_option(net::socket_base::send_buffer_size(4096),
                                                ignored);
   const std::string big(4 << 20, 'b');
-  const TextFrameHeader header(big.size());
-  ASSERT_TRUE(socket().CanWriteFrame());
-  ASSERT_FALSE(socket().TryWriteFrame(header.buffer(), net::buffer(big)));
+  {
+    // The caller's buffers are free again once TryWriteFrame returns: spoil them.
+    std::string frame = big;
+    auto header = std::make_unique<TextFrameHeader>(frame.size());
+    ASSERT_TRUE(socket().CanWriteFrame());
+    ASSERT_FALSE(socket().TryWriteFrame(header->buffer(), net::buffer(frame)));
+    std::fill(frame.begin(), frame.end(), 'x');
+  }
   bool frame_done = false;
   socket().FinishFrame([&](beast::error_code ec) {
     EXPECT_FALSE(ec) << ec.message();
