@@ -31,10 +31,12 @@ constexpr std::size_t kMaxBatchEvents = 256;
 constexpr std::size_t kMaxBatchBytes = 64 * 1024;
 // A batch buffer that grew past this is given back after its write (idle memory).
 constexpr std::size_t kKeptBatchBufferBytes = 4 * 1024;
+// Likewise the capacity of the drained inbox.
+constexpr std::size_t kKeptInboxFrames = 64;
 
 // Where a loop builds batch frames: a direct write is done with its buffer on return, so
 // all the loop's browsers share one (no allocation per frame, no buffer per browser). It
-// only grows, to the largest batch (kMaxBatchBytes, or one large event more).
+// only grows, to the largest batch: about kMaxBatchBytes (a lone event is not copied).
 class LoopBatchScratch {
  public:
   static char* Get(std::size_t size) {
@@ -50,8 +52,6 @@ class LoopBatchScratch {
   std::unique_ptr<char[]> bytes_;
   std::size_t capacity_ = 0;
 };
-// Likewise the capacity of the drained inbox.
-constexpr std::size_t kKeptInboxFrames = 64;
 
 std::uint64_t NextSessionId() {
   static std::atomic<std::uint64_t> next{1};
