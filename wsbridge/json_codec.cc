@@ -70,13 +70,8 @@ constexpr absl::string_view kBatchHead = R"({"batch":{"events":[)";
 constexpr absl::string_view kBatchTail = "]}}";
 }  // namespace
 
-std::size_t BatchFrameSize(const std::deque<Frame>& events, std::size_t count) {
-  std::size_t size = kBatchHead.size() + kBatchTail.size() + (count > 0 ? count - 1 : 0);
-  const auto end = events.begin() + static_cast<std::ptrdiff_t>(count);
-  for (auto it = events.begin(); it != end; ++it) {
-    size += (*it)->size();
-  }
-  return size;
+std::size_t BatchFrameSize(std::size_t joined_event_bytes) {
+  return kBatchHead.size() + joined_event_bytes + kBatchTail.size();
 }
 
 void WriteBatchFrame(const std::deque<Frame>& events, std::size_t count, char* out) {
@@ -96,8 +91,13 @@ void WriteBatchFrame(const std::deque<Frame>& events, std::size_t count, char* o
 }
 
 void AppendBatchFrame(const std::deque<Frame>& events, std::size_t count, std::string* out) {
+  std::size_t joined = count > 0 ? count - 1 : 0;
+  const auto end = events.begin() + static_cast<std::ptrdiff_t>(count);
+  for (auto it = events.begin(); it != end; ++it) {
+    joined += (*it)->size();
+  }
   const std::size_t start = out->size();
-  out->resize(start + BatchFrameSize(events, count));
+  out->resize(start + BatchFrameSize(joined));
   WriteBatchFrame(events, count, out->data() + start);
 }
 

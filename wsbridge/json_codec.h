@@ -38,8 +38,9 @@ class JsonCodec {
 
 // `{"batch":{"events":[e1,e2,...]}}` built from the first `count` already encoded single
 // events: byte for byte what EncodeServerEvent gives for that Batch. WriteBatchFrame
-// writes it to `out`, which has room for BatchFrameSize bytes; AppendBatchFrame appends it.
-std::size_t BatchFrameSize(const std::deque<Frame>& events, std::size_t count);
+// writes it to `out`, which has room for BatchFrameSize(joined) bytes, `joined` being the
+// events' sizes plus a comma between each two; AppendBatchFrame appends it.
+std::size_t BatchFrameSize(std::size_t joined_event_bytes);
 void WriteBatchFrame(const std::deque<Frame>& events, std::size_t count, char* out);
 void AppendBatchFrame(const std::deque<Frame>& events, std::size_t count, std::string* out);
 

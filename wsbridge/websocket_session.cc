@@ -454,7 +454,7 @@ net::const_buffer WebSocketSession::TakeNextFrame() {
     data = net::buffer(*in_flight_);
   } else {
     in_flight_.reset();
-    const std::size_t size = BatchFrameSize(queue_, count);
+    const std::size_t size = BatchFrameSize(bytes);  // `bytes` has the commas already
     char* scratch = LoopBatchScratch::Get(size);
     WriteBatchFrame(queue_, count, scratch);
     data = net::buffer(scratch, size);

@@ -162,12 +162,6 @@ TEST_F(BenchRunnerTest, UnreachableTargetIsReportedNotHung) {
   EXPECT_FALSE(result->Clean());
 }
 
-}  // namespace
-}  // namespace bench
-
-namespace bench {
-namespace {
-
 TEST_F(BenchRunnerTest, ClientsAnswerTheBridgesCloseAndCountAsDropped) {
   StartRoomd();
   const absl::Duration shutdown_timeout = absl::Seconds(30);
