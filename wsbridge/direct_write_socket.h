@@ -74,6 +74,12 @@ class DirectWriteSocket {
   // True when neither Beast nor an earlier frame is writing, so a frame may start now.
   bool CanWriteFrame() const { return stream_writes_ == 0 && !frame_in_flight_; }
 
+  // Beast has closed the WebSocket and is ending the TCP connection (it sent its close
+  // frame and shut down sending, and reads until the peer's end). Nothing may be written
+  // any more; its read completes once the peer is done.
+  bool torn_down() const { return torn_down_; }
+  void MarkTornDown() { torn_down_ = true; }
+
   // Writes what the kernel takes at once of one complete WebSocket frame, `header` then
   // `payload`; requires CanWriteFrame(). Returns true when that was all of it. Otherwise
   // FinishFrame must follow before anything else is written. Either way the buffers are
@@ -126,6 +132,7 @@ class DirectWriteSocket {
   next_layer_type socket_;
   int stream_writes_ = 0;         // Beast's write_some operations in progress
   bool frame_in_flight_ = false;  // the rest of a direct frame is being written
+  bool torn_down_ = false;
   std::string rest_;  // what TryWriteFrame left of its frame
   std::vector<std::function<void()>> deferred_;  // Beast's writes waiting for that frame
   std::size_t deferred_stream_writes_ = 0;
@@ -134,11 +141,13 @@ class DirectWriteSocket {
 // Beast's closing handshake ends the TCP connection through these (found by ADL).
 inline void teardown(boost::beast::role_type role, DirectWriteSocket& socket,
                      boost::system::error_code& ec) {
+  socket.MarkTornDown();
   boost::beast::websocket::teardown(role, socket.next_layer(), ec);
 }
 template <typename TeardownHandler>
 void async_teardown(boost::beast::role_type role, DirectWriteSocket& socket,
                     TeardownHandler&& handler) {
+  socket.MarkTornDown();
   boost::beast::websocket::async_teardown(role, socket.next_layer(),
                                           std::forward<TeardownHandler>(handler));
 }

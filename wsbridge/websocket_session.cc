@@ -386,6 +386,12 @@ void WebSocketSession::DoWrite() {
   if (writing_ || browser_done_ || !accepted_) {
     return;
   }
+  if (ws_.next_layer().torn_down()) {
+    // Beast ended the connection (a protocol error it answered with a close): a write
+    // now would fail, and closing the socket for it would cut off the browser's answer
+    // to that close. The pending read ends the session.
+    return;
+  }
   if (ping_due_ && !closing_) {
     ping_due_ = false;
     writing_ = true;
