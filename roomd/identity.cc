@@ -7,7 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "roomd/utf8.h"
+#include "common/utf8.h"
 #include "roomd/validation.h"
 
 namespace roomd {
@@ -27,7 +27,7 @@ absl::Status ValidateEmail(absl::string_view email) {
     return absl::InvalidArgumentError(
         absl::StrCat("email is too long: the limit is ", kMaxEmailLength, " characters"));
   }
-  if (!IsValidUtf8(email)) {
+  if (!chat::IsValidUtf8(email)) {
     return absl::InvalidArgumentError("email is not valid UTF-8");
   }
   for (char c : email) {
@@ -36,7 +36,7 @@ absl::Status ValidateEmail(absl::string_view email) {
       return absl::InvalidArgumentError("email must not contain spaces or control characters");
     }
   }
-  if (HasControlCharacters(email, /*allow_newline_tab=*/false)) {
+  if (chat::HasControlCharacters(email, /*allow_newline_tab=*/false)) {
     return absl::InvalidArgumentError("email must not contain spaces or control characters");
   }
   const size_t at = email.find('@');

@@ -2,7 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "roomd/utf8.h"
+#include "common/utf8.h"
 
 namespace roomd {
 
@@ -28,10 +28,10 @@ absl::Status ValidateMessageText(absl::string_view text, size_t max_bytes) {
   if (absl::StripAsciiWhitespace(text).empty()) {
     return absl::InvalidArgumentError("message text is empty");
   }
-  if (!IsValidUtf8(text)) {
+  if (!chat::IsValidUtf8(text)) {
     return absl::InvalidArgumentError("message text is not valid UTF-8");
   }
-  if (HasControlCharacters(text, /*allow_newline_tab=*/true)) {
+  if (chat::HasControlCharacters(text, /*allow_newline_tab=*/true)) {
     return absl::InvalidArgumentError("message text contains control characters");
   }
   return absl::OkStatus();
@@ -42,7 +42,8 @@ absl::Status ValidateClientId(absl::string_view client_id, size_t max_bytes) {
     return absl::InvalidArgumentError(
         absl::StrCat("client_id too long: the limit is ", max_bytes, " bytes"));
   }
-  if (!IsValidUtf8(client_id) || HasControlCharacters(client_id, /*allow_newline_tab=*/false)) {
+  if (!chat::IsValidUtf8(client_id) ||
+      chat::HasControlCharacters(client_id, /*allow_newline_tab=*/false)) {
     return absl::InvalidArgumentError("client_id must be printable UTF-8");
   }
   return absl::OkStatus();
@@ -50,7 +51,7 @@ absl::Status ValidateClientId(absl::string_view client_id, size_t max_bytes) {
 
 absl::StatusOr<std::string> NormalizeDisplayName(absl::string_view name) {
   const absl::string_view trimmed = absl::StripAsciiWhitespace(name);
-  const std::optional<size_t> code_points = CountCodePoints(trimmed);
+  const std::optional<size_t> code_points = chat::CountCodePoints(trimmed);
   if (!code_points.has_value()) {
     return absl::InvalidArgumentError("name is not valid UTF-8");
   }
@@ -58,7 +59,7 @@ absl::StatusOr<std::string> NormalizeDisplayName(absl::string_view name) {
     return absl::InvalidArgumentError(
         absl::StrCat("name must be 1-", kMaxDisplayNameCodePoints, " characters"));
   }
-  if (HasControlCharacters(trimmed, /*allow_newline_tab=*/false)) {
+  if (chat::HasControlCharacters(trimmed, /*allow_newline_tab=*/false)) {
     return absl::InvalidArgumentError("name contains control characters");
   }
   return std::string(trimmed);

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "wsbridge/utf8.h"
+#include "common/utf8.h"
 
 namespace wsbridge {
 namespace {
@@ -22,7 +22,7 @@ std::uint16_t CloseCodeForStatus(grpc::StatusCode code) {
 
 boost::beast::websocket::close_reason MakeCloseReason(std::uint16_t code,
                                                       absl::string_view reason) {
-  const std::string text = SanitizeUtf8(reason, kMaxReasonBytes);
+  const std::string text = chat::SanitizeUtf8(reason, kMaxReasonBytes);
   return boost::beast::websocket::close_reason(
       static_cast<boost::beast::websocket::close_code>(code),
       boost::beast::string_view(text.data(), text.size()));

@@ -6,7 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "wsbridge/utf8.h"
+#include "common/utf8.h"
 
 namespace wsbridge {
 namespace {
@@ -17,7 +17,7 @@ constexpr std::size_t kMaxDetailBytes = 200;
 // protobuf appends an excerpt of the input and a caret on later lines; keep the first.
 std::string FirstLine(absl::string_view text) {
   const std::size_t end = text.find('\n');
-  return SanitizeUtf8(text.substr(0, end), kMaxDetailBytes);
+  return chat::SanitizeUtf8(text.substr(0, end), kMaxDetailBytes);
 }
 
 }  // namespace
@@ -104,7 +104,7 @@ void AppendBatchFrame(const std::deque<Frame>& events, std::size_t count, std::s
 Frame JsonCodec::EncodeError(absl::StatusCode code, absl::string_view message) const {
   chat::v1::ServerEvent event;
   event.mutable_error()->set_code(absl::StatusCodeToString(code));
-  event.mutable_error()->set_message(SanitizeUtf8(message, message.size()));
+  event.mutable_error()->set_message(chat::SanitizeUtf8(message, message.size()));
   auto encoded = EncodeServerEvent(event);
   if (!encoded.ok()) {
     // Unreachable with sanitized text, but never leave the browser without an answer.

@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "wsbridge/utf8.h"
+#include "common/utf8.h"
 
 namespace wsbridge {
 namespace {
@@ -73,9 +73,9 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseQuery(
       }
       value = *std::move(decoded);
     }
-    if (!IsValidUtf8(*name) || !IsValidUtf8(value)) {
+    if (!chat::IsValidUtf8(*name) || !chat::IsValidUtf8(value)) {
       return absl::InvalidArgumentError(
-          absl::StrCat("query parameter '", SanitizeUtf8(*name, 64), "' is not UTF-8"));
+          absl::StrCat("query parameter '", chat::SanitizeUtf8(*name, 64), "' is not UTF-8"));
     }
     params.emplace_back(*std::move(name), std::move(value));
   }

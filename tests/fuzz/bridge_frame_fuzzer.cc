@@ -10,7 +10,7 @@
 #include "absl/strings/string_view.h"
 #include "chat/v1/chat.pb.h"
 #include "wsbridge/json_codec.h"
-#include "wsbridge/utf8.h"
+#include "common/utf8.h"
 
 namespace {
 
@@ -27,10 +27,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::string_view frame(reinterpret_cast<const char*>(data), size);
 
   // The bridge closes 1007 on invalid UTF-8 before parsing; SanitizeUtf8 makes close reasons.
-  const std::string reason = wsbridge::SanitizeUtf8(frame, 123);
+  const std::string reason = chat::SanitizeUtf8(frame, 123);
   Check(reason.size() <= 123);
-  Check(wsbridge::IsValidUtf8(reason));
-  if (!wsbridge::IsValidUtf8(frame)) {
+  Check(chat::IsValidUtf8(reason));
+  if (!chat::IsValidUtf8(frame)) {
     return 0;
   }
 

@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "roomd/utf8.h"
 
 namespace roomd {
 namespace {
@@ -63,17 +62,6 @@ TEST(DisplayNameTest, CountsCodePointsNotBytes) {
   EXPECT_FALSE(NormalizeDisplayName("a\x85" "b").ok());          // not UTF-8
   EXPECT_FALSE(NormalizeDisplayName("a\xC2\x85" "b").ok());      // C1 control U+0085
   EXPECT_EQ(*NormalizeDisplayName("  Ann  "), "Ann");
-}
-
-TEST(Utf8Test, RejectsOverlongsSurrogatesAndOutOfRange) {
-  EXPECT_EQ(CountCodePoints("aé😀"), 3u);
-  EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));          // overlong '/'
-  EXPECT_FALSE(IsValidUtf8("\xE0\x80\xAF"));      // overlong
-  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));      // U+D800 surrogate
-  EXPECT_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));  // above U+10FFFF
-  EXPECT_FALSE(IsValidUtf8("\xE2\x82"));          // truncated
-  EXPECT_FALSE(IsValidUtf8("\x80"));              // stray continuation
-  EXPECT_TRUE(IsValidUtf8("\xF4\x8F\xBF\xBF"));   // U+10FFFF
 }
 
 }  // namespace

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "wsbridge/utf8.h"
+#include "common/utf8.h"
 
 namespace wsbridge {
 namespace {
@@ -30,7 +30,7 @@ TEST(CloseCodesTest, ReasonIsAtMost123BytesOfValidUtf8) {
   EXPECT_EQ(reason.code, 4014);
   EXPECT_LE(text.size(), 123u);
   EXPECT_EQ(text.size(), 122u);  // 61 whole characters; the 62nd would not fit
-  EXPECT_TRUE(IsValidUtf8(text));
+  EXPECT_TRUE(chat::IsValidUtf8(text));
   EXPECT_EQ(std::string(MakeCloseReason(1001, "bye\xFF").reason.data(), 4), "bye?");
 }
 
