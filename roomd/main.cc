@@ -13,9 +13,9 @@
 #include "absl/strings/match.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "roomd/logger.h"
-#include "roomd/server.h"
-#include "roomd/server_options.h"
+#include "roomd/core/logger.h"
+#include "roomd/core/server_options.h"
+#include "roomd/grpc/server.h"
 
 namespace {
 const roomd::ServerOptions kDefaults;

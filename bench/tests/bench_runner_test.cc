@@ -12,8 +12,8 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
-#include "roomd/logger.h"
-#include "roomd/server.h"
+#include "roomd/core/logger.h"
+#include "roomd/grpc/server.h"
 #include "wsbridge/bridge_server.h"
 
 namespace bench {

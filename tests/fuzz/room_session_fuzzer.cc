@@ -16,12 +16,12 @@
 
 #include "absl/time/time.h"
 #include "chat/v1/chat.pb.h"
-#include "roomd/identity.h"
-#include "roomd/room.h"
-#include "roomd/server_options.h"
-#include "roomd/subscriber.h"
-#include "roomd/timer.h"
-#include "roomd/validation.h"
+#include "roomd/core/identity.h"
+#include "roomd/core/room.h"
+#include "roomd/core/server_options.h"
+#include "roomd/core/subscriber.h"
+#include "roomd/core/timer.h"
+#include "roomd/core/validation.h"
 
 namespace {
 

@@ -2,10 +2,10 @@
 
 #include <gtest/gtest.h>
 
-#include "roomd/broker_envelope.h"
-#include "roomd/broker_factory.h"
-#include "roomd/redis_scripts.h"
-#include "roomd/server.h"
+#include "roomd/broker/broker_envelope.h"
+#include "roomd/broker/broker_factory.h"
+#include "roomd/broker/redis_scripts.h"
+#include "roomd/grpc/server.h"
 
 namespace roomd {
 namespace {

@@ -8,12 +8,12 @@
 #include <vector>
 
 #include "common/mutex.h"
-#include "roomd/event_codec.h"
-#include "roomd/identity.h"
-#include "roomd/room.h"
-#include "roomd/server_options.h"
-#include "roomd/subscriber.h"
-#include "roomd/timer.h"
+#include "roomd/core/event_codec.h"
+#include "roomd/core/identity.h"
+#include "roomd/core/room.h"
+#include "roomd/core/server_options.h"
+#include "roomd/core/subscriber.h"
+#include "roomd/core/timer.h"
 
 namespace roomd {
 namespace {

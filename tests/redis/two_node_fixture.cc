@@ -2,7 +2,7 @@
 
 #include <optional>
 
-#include "roomd/logger.h"
+#include "roomd/core/logger.h"
 
 namespace roomd::testing {
 

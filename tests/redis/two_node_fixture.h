@@ -7,8 +7,8 @@
 #include <string>
 
 #include "chat/v1/chat.grpc.pb.h"
-#include "roomd/server.h"
-#include "roomd/server_options.h"
+#include "roomd/core/server_options.h"
+#include "roomd/grpc/server.h"
 #include "tests/redis/child_process.h"
 #include "tests/redis/redis_server.h"
 #include "tests/roomd/integration/chat_test_client.h"

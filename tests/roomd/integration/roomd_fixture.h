@@ -7,9 +7,9 @@
 #include <string>
 
 #include "chat/v1/chat.grpc.pb.h"
-#include "roomd/logger.h"
-#include "roomd/server.h"
-#include "roomd/server_options.h"
+#include "roomd/core/logger.h"
+#include "roomd/core/server_options.h"
+#include "roomd/grpc/server.h"
 #include "tests/roomd/integration/chat_test_client.h"
 
 namespace roomd::testing {

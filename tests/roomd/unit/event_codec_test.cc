@@ -1,4 +1,4 @@
-#include "roomd/event_codec.h"
+#include "roomd/core/event_codec.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "roomd/identity.h"
+#include "roomd/core/identity.h"
 
 #include <gtest/gtest.h>
 

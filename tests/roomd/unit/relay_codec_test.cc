@@ -1,9 +1,9 @@
-#include "roomd/relay_codec.h"
+#include "roomd/grpc/relay_codec.h"
 
 #include <gtest/gtest.h>
 
 #include "chat/v1/chat.pb.h"
-#include "roomd/event_codec.h"
+#include "roomd/core/event_codec.h"
 
 namespace roomd {
 namespace {

@@ -1,9 +1,9 @@
-#include "roomd/room_registry.h"
+#include "roomd/core/room_registry.h"
 
 #include <gtest/gtest.h>
 
-#include "roomd/identity.h"
-#include "roomd/subscriber.h"
+#include "roomd/core/identity.h"
+#include "roomd/core/subscriber.h"
 
 namespace roomd {
 namespace {

@@ -1,4 +1,4 @@
-#include "roomd/room.h"
+#include "roomd/core/room.h"
 
 #include <gtest/gtest.h>
 
@@ -9,10 +9,10 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/mutex.h"
-#include "roomd/identity.h"
-#include "roomd/server_options.h"
-#include "roomd/subscriber.h"
-#include "roomd/timer.h"
+#include "roomd/core/identity.h"
+#include "roomd/core/server_options.h"
+#include "roomd/core/subscriber.h"
+#include "roomd/core/timer.h"
 
 namespace roomd {
 namespace {

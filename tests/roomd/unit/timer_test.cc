@@ -1,4 +1,4 @@
-#include "roomd/timer.h"
+#include "roomd/core/timer.h"
 
 #include <gtest/gtest.h>
 

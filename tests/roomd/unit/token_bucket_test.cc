@@ -1,4 +1,4 @@
-#include "roomd/token_bucket.h"
+#include "roomd/core/token_bucket.h"
 
 #include <gtest/gtest.h>
 

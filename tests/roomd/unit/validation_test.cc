@@ -1,4 +1,4 @@
-#include "roomd/validation.h"
+#include "roomd/core/validation.h"
 
 #include <gtest/gtest.h>
 

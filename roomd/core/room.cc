@@ -1,0 +1,474 @@
+#include "roomd/core/room.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/util/time_util.h"
+#include "roomd/core/event_codec.h"
+
+namespace roomd {
+namespace {
+
+constexpr uint64_t kMinTrimSlack = 4 << 10;
+constexpr uint64_t kMaxTrimSlack = 64 << 10;
+
+absl::Status SlowConsumerStatus() { return absl::ResourceExhaustedError("slow consumer"); }
+
+}  // namespace
+
+Room::Room(std::string name, const ServerOptions& options, Timer* timer)
+    : name_(std::move(name)),
+      history_size_(options.history_size),
+      max_connections_(options.max_connections_per_room),
+      max_connections_per_user_(options.max_connections_per_user),
+      max_outbound_bytes_(options.max_outbound_bytes),
+      trim_slack_(std::clamp<uint64_t>(options.max_outbound_bytes / 8, kMinTrimSlack,
+                                       kMaxTrimSlack)),
+      typing_timeout_(options.typing_timeout),
+      timer_(timer),
+      last_activity_(absl::Now()),
+      trim_at_bytes_(trim_slack_) {}
+
+size_t Room::UserConnectionsLocked(const std::string& user_id) const {
+  // A shared room knows only this node's connections (other nodes enforce their own).
+  if (link_ != nullptr) {
+    auto local = local_users_.find(user_id);
+    return local == local_users_.end() ? 0 : local->second.connections;
+  }
+  auto online = online_.find(user_id);
+  return online == online_.end() ? 0 : online->second.connections;
+}
+
+absl::Status Room::Join(uint64_t conn_id, Subscriber* subscriber, const chat::v1::User& user,
+                        uint64_t after_seq, chat::v1::ServerEvent* welcome,
+                        Notifications* notes) {
+  chat::MutexLock lock(&mu_);
+  if (closed_) {
+    return absl::AbortedError("room was closed");
+  }
+  if (members_.size() >= max_connections_) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("room \"", name_, "\" is full (", max_connections_, " connections)"));
+  }
+  if (members_.contains(conn_id)) {
+    return absl::FailedPreconditionError("connection already joined");
+  }
+  if (max_connections_per_user_ != 0 &&
+      UserConnectionsLocked(user.id()) >= max_connections_per_user_) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("this user already has ", max_connections_per_user_,
+                     " connections in room \"", name_, "\"",
+                     link_ != nullptr ? " on this node" : "", "; close one first"));
+  }
+  if (link_ != nullptr) {
+    return JoinSharedLocked(conn_id, subscriber, user, after_seq, welcome, notes);
+  }
+  last_activity_ = absl::Now();
+  OnlineUser& online = online_[user.id()];
+  if (online.connections++ == 0) {
+    online.user = user;
+    online.order = next_online_order_++;
+    chat::v1::ServerEvent presence;
+    chat::v1::Presence* p = presence.mutable_presence();
+    p->set_room(name_);
+    *p->mutable_joined() = user;
+    p->set_online_count(static_cast<uint32_t>(online_.size()));
+    AppendLocked(presence, conn_id, /*skip_origin=*/true, notes);
+  }
+  auto member = std::make_unique<Member>();
+  member->conn_id = conn_id;
+  member->subscriber = subscriber;
+  member->user = user;
+  member->cursor = TailLocked();
+  members_.emplace(conn_id, std::move(member));
+  FillWelcomeLocked(user, after_seq, welcome);
+  MaybeTrimLocked(notes);
+  return absl::OkStatus();
+}
+
+void Room::FillWelcomeLocked(const chat::v1::User& user, uint64_t after_seq,
+                             chat::v1::ServerEvent* welcome) const {
+  chat::v1::Welcome* w = welcome->mutable_welcome();
+  *w->mutable_self() = user;
+  w->set_room(name_);
+  for (const OnlineUser* entry : SortedOnlineLocked()) {
+    *w->add_online() = entry->user;
+  }
+  // A client resuming with a seq from before a server restart gets the whole ring.
+  const uint64_t from = after_seq > last_seq_ ? 0 : after_seq;
+  for (const chat::v1::ChatMessage& message : history_) {
+    if (message.seq() > from) {
+      *w->add_history() = message;
+    }
+  }
+  w->set_last_seq(last_seq_);
+}
+
+std::vector<const Room::OnlineUser*> Room::SortedOnlineLocked() const {
+  std::vector<const OnlineUser*> users;
+  users.reserve(online_.size());
+  for (const auto& [id, entry] : online_) {
+    users.push_back(&entry);
+  }
+  std::sort(users.begin(), users.end(),
+            [](const OnlineUser* a, const OnlineUser* b) { return a->order < b->order; });
+  return users;
+}
+
+void Room::Leave(uint64_t conn_id, Notifications* notes) {
+  chat::MutexLock lock(&mu_);
+  if (members_.contains(conn_id)) {
+    last_activity_ = absl::Now();
+    RemoveMemberLocked(conn_id, notes);
+  }
+}
+
+absl::StatusOr<chat::v1::ChatMessage> Room::Post(const chat::v1::User& from,
+                                                 const std::string& text,
+                                                 const std::string& client_id,
+                                                 uint64_t origin_conn, Notifications* notes) {
+  chat::v1::ChatMessage message;
+  message.set_room(name_);
+  *message.mutable_from() = from;
+  message.set_text(text);
+  message.set_client_id(client_id);
+  const absl::Time now = absl::Now();
+  *message.mutable_sent_at() =
+      google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now));
+
+  chat::MutexLock lock(&mu_);
+  if (closed_) {
+    return absl::AbortedError("room was closed");
+  }
+  if (link_ != nullptr && !link_->available()) {
+    return absl::UnavailableError(kBrokerUnavailable);
+  }
+  last_activity_ = now;
+  if (auto it = members_.find(origin_conn); it != members_.end() && it->second->typing) {
+    // Sending ends typing; say so before the message so no client shows a stale notice.
+    it->second->typing = false;
+    SendTypingLocked(*it->second, /*active=*/false, notes);
+  }
+  if (link_ != nullptr) {
+    return PublishLocked(message, origin_conn);
+  }
+  SequenceLocked(&message);
+  DeliverSequencedLocked(message, origin_conn, notes);
+  MaybeTrimLocked(notes);
+  return message;
+}
+
+void Room::SequenceLocked(chat::v1::ChatMessage* message) { message->set_seq(++last_seq_); }
+
+void Room::DeliverSequencedLocked(const chat::v1::ChatMessage& message, uint64_t origin,
+                                  Notifications* notes) {
+  chat::v1::ServerEvent event;
+  *event.mutable_message() = message;
+  AppendLocked(event, origin, /*skip_origin=*/false, notes);
+  PushHistoryLocked(message);
+}
+
+void Room::PushHistoryLocked(const chat::v1::ChatMessage& message) {
+  history_.push_back(message);
+  while (history_.size() > history_size_) {
+    history_.pop_front();
+  }
+}
+
+void Room::SetTyping(uint64_t conn_id, bool active, Notifications* notes) {
+  chat::MutexLock lock(&mu_);
+  auto it = members_.find(conn_id);
+  if (it == members_.end()) {
+    return;
+  }
+  Member* member = it->second.get();
+  if (!active) {
+    if (member->typing) {
+      member->typing = false;
+      SendTypingLocked(*member, /*active=*/false, notes);
+    }
+    return;
+  }
+  member->typing_deadline = absl::Now() + typing_timeout_;
+  if (!member->typing) {
+    member->typing = true;
+    SendTypingLocked(*member, /*active=*/true, notes);
+  }
+  if (!member->typing_timer_pending) {
+    ScheduleTypingExpiryLocked(member);
+  }
+  MaybeTrimLocked(notes);
+}
+
+void Room::SendTypingLocked(const Member& member, bool active, Notifications* notes) {
+  chat::v1::ServerEvent event;
+  chat::v1::TypingNotice* notice = event.mutable_typing();
+  notice->set_room(name_);
+  *notice->mutable_user() = member.user;
+  notice->set_active(active);
+  if (link_ != nullptr) {
+    link_->PublishTyping(event, member.conn_id);  // comes back through the shared room
+    return;
+  }
+  AppendLocked(event, member.conn_id, /*skip_origin=*/true, notes);
+}
+
+void Room::ScheduleTypingExpiryLocked(Member* member) {
+  member->typing_timer_pending = true;
+  std::weak_ptr<Room> weak = weak_from_this();
+  const uint64_t conn_id = member->conn_id;
+  timer_->Schedule(member->typing_deadline, [weak, conn_id] {
+    if (std::shared_ptr<Room> room = weak.lock()) {
+      room->ExpireTyping(conn_id);
+    }
+  });
+}
+
+void Room::ExpireTyping(uint64_t conn_id) {
+  Notifications notes;
+  chat::MutexLock lock(&mu_);
+  auto it = members_.find(conn_id);
+  if (it == members_.end()) {
+    return;
+  }
+  Member* member = it->second.get();
+  member->typing_timer_pending = false;
+  if (!member->typing) {
+    return;
+  }
+  if (absl::Now() < member->typing_deadline) {
+    ScheduleTypingExpiryLocked(member);  // refreshed since this timer was set
+    return;
+  }
+  member->typing = false;
+  SendTypingLocked(*member, /*active=*/false, &notes);
+  MaybeTrimLocked(&notes);
+}
+
+Room::CollectResult Room::Collect(uint64_t conn_id, size_t max_events, size_t max_bytes,
+                                  bool register_if_idle, std::vector<grpc::Slice>* out,
+                                  Notifications* notes) {
+  chat::MutexLock lock(&mu_);
+  auto it = members_.find(conn_id);
+  if (it == members_.end()) {
+    return CollectResult::kGone;
+  }
+  Member* member = it->second.get();
+  if (member->pending) {
+    return CollectResult::kIdle;  // nothing before its Welcome
+  }
+  if (BacklogLocked(*member) > max_outbound_bytes_) {
+    RemoveMemberLocked(conn_id, notes);
+    return CollectResult::kSlowConsumer;
+  }
+  const uint64_t tail = TailLocked();
+  // One allocation for the batch instead of one per doubling (a behind reader takes dozens).
+  out->reserve(out->size() + std::min<uint64_t>(tail - std::min(member->cursor, tail),
+                                                max_events));
+  size_t events = 0;
+  size_t bytes = 0;
+  while (member->cursor < tail && events < max_events && bytes < max_bytes) {
+    const LogEntry& entry = log_[member->cursor - log_start_];
+    ++member->cursor;
+    if (entry.skip_origin && entry.origin == conn_id) {
+      continue;
+    }
+    out->push_back(entry.bytes);
+    bytes += entry.bytes.size();
+    ++events;
+  }
+  if (events > 0) {
+    return CollectResult::kEvents;
+  }
+  if (register_if_idle && !member->waiting) {
+    AddWaitingLocked(member);
+  }
+  return CollectResult::kIdle;
+}
+
+uint64_t Room::BacklogLocked(const Member& member) const {
+  if (member.cursor >= TailLocked()) {
+    return 0;
+  }
+  const LogEntry& first = log_[member.cursor - log_start_];
+  return total_bytes_ - (first.end_offset - first.bytes.size());
+}
+
+void Room::AppendLocked(const chat::v1::ServerEvent& event, uint64_t origin, bool skip_origin,
+                        Notifications* notes) {
+  AppendBytesLocked(SerializeToSlice(event), origin, skip_origin, notes);
+}
+
+void Room::AppendBytesLocked(grpc::Slice bytes, uint64_t origin, bool skip_origin,
+                             Notifications* notes) {
+  total_bytes_ += bytes.size();
+  log_bytes_ += bytes.size();
+  log_.push_back(LogEntry{std::move(bytes), total_bytes_, origin, skip_origin});
+  // Wake the idle members; the origin of a skip-origin entry has nothing new and stays.
+  size_t kept = 0;
+  for (Member* member : waiting_) {
+    if (skip_origin && member->conn_id == origin) {
+      member->waiting_pos = kept;
+      waiting_[kept++] = member;
+      continue;
+    }
+    member->waiting = false;
+    notes->Wake(member->subscriber);
+  }
+  waiting_.resize(kept);
+}
+
+void Room::AddWaitingLocked(Member* member) {
+  member->waiting = true;
+  member->waiting_pos = waiting_.size();
+  waiting_.push_back(member);
+}
+
+void Room::RemoveWaitingLocked(Member* member) {
+  if (!member->waiting) {
+    return;
+  }
+  Member* last = waiting_.back();
+  waiting_[member->waiting_pos] = last;
+  last->waiting_pos = member->waiting_pos;
+  waiting_.pop_back();
+  member->waiting = false;
+}
+
+void Room::RemoveMemberLocked(uint64_t conn_id, Notifications* notes) {
+  auto it = members_.find(conn_id);
+  if (it == members_.end()) {
+    return;
+  }
+  std::unique_ptr<Member> member = std::move(it->second);
+  members_.erase(it);
+  RemoveWaitingLocked(member.get());
+  if (member->typing) {
+    SendTypingLocked(*member, /*active=*/false, notes);
+  }
+  if (link_ != nullptr) {
+    ReleaseLocalUserLocked(*member);
+  } else if (auto user = online_.find(member->user.id());
+             user != online_.end() && --user->second.connections == 0) {
+    chat::v1::ServerEvent presence;
+    chat::v1::Presence* p = presence.mutable_presence();
+    p->set_room(name_);
+    *p->mutable_left() = user->second.user;
+    online_.erase(user);
+    p->set_online_count(static_cast<uint32_t>(online_.size()));
+    AppendLocked(presence, conn_id, /*skip_origin=*/true, notes);
+  }
+  if (members_.empty()) {
+    // Nobody reads the log any more.
+    log_start_ = TailLocked();
+    log_.clear();
+    log_bytes_ = 0;
+    trim_at_bytes_ = trim_slack_;
+  }
+}
+
+void Room::MaybeTrimLocked(Notifications* notes) {
+  if (log_bytes_ < trim_at_bytes_) {
+    return;
+  }
+  const uint64_t tail = TailLocked();
+  // The oldest entry a member within its outbound limit may still need.
+  uint64_t keep_from = log_start_;
+  while (keep_from < tail) {
+    const LogEntry& entry = log_[keep_from - log_start_];
+    if (total_bytes_ - (entry.end_offset - entry.bytes.size()) <= max_outbound_bytes_) {
+      break;
+    }
+    ++keep_from;
+  }
+  std::vector<uint64_t> laggards;
+  uint64_t min_cursor = tail;
+  for (const auto& [conn_id, member] : members_) {
+    if (member->cursor < keep_from) {
+      laggards.push_back(conn_id);
+    } else {
+      min_cursor = std::min(min_cursor, member->cursor);
+    }
+  }
+  for (uint64_t conn_id : laggards) {
+    notes->Drop(members_[conn_id]->subscriber, SlowConsumerStatus());
+    RemoveMemberLocked(conn_id, notes);
+  }
+  while (log_start_ < min_cursor && !log_.empty()) {
+    log_bytes_ -= log_.front().bytes.size();
+    log_.pop_front();
+    ++log_start_;
+  }
+  trim_at_bytes_ = log_bytes_ + trim_slack_;
+}
+
+std::vector<chat::v1::User> Room::Online() const {
+  chat::MutexLock lock(&mu_);
+  std::vector<const OnlineUser*> users = SortedOnlineLocked();
+  std::vector<chat::v1::User> result;
+  result.reserve(users.size());
+  for (const OnlineUser* entry : users) {
+    result.push_back(entry->user);
+  }
+  return result;
+}
+
+chat::v1::GetHistoryResponse Room::History(uint64_t after_seq, uint32_t limit) const {
+  chat::v1::GetHistoryResponse response;
+  response.set_room(name_);
+  chat::MutexLock lock(&mu_);
+  auto first = std::upper_bound(
+      history_.begin(), history_.end(), after_seq,
+      [](uint64_t seq, const chat::v1::ChatMessage& message) { return seq < message.seq(); });
+  for (auto it = first; it != history_.end(); ++it) {
+    if (limit != 0 && static_cast<uint32_t>(response.messages_size()) >= limit) {
+      break;
+    }
+    *response.add_messages() = *it;
+  }
+  response.set_last_seq(last_seq_);
+  return response;
+}
+
+chat::v1::RoomInfo Room::Info() const {
+  chat::v1::RoomInfo info;
+  info.set_name(name_);
+  chat::MutexLock lock(&mu_);
+  info.set_online_count(static_cast<uint32_t>(online_.size()));
+  info.set_last_seq(last_seq_);
+  return info;
+}
+
+bool Room::CloseIfEmpty() {
+  chat::MutexLock lock(&mu_);
+  if (!members_.empty()) {
+    return false;
+  }
+  closed_ = true;
+  return true;
+}
+
+size_t Room::connection_count() const {
+  chat::MutexLock lock(&mu_);
+  return members_.size();
+}
+
+absl::Time Room::last_activity() const {
+  chat::MutexLock lock(&mu_);
+  return last_activity_;
+}
+
+size_t Room::LogEntriesForTest() const {
+  chat::MutexLock lock(&mu_);
+  return log_.size();
+}
+
+uint64_t Room::BacklogBytesForTest(uint64_t conn_id) const {
+  chat::MutexLock lock(&mu_);
+  auto it = members_.find(conn_id);
+  return it == members_.end() ? 0 : BacklogLocked(*it->second);
+}
+
+}  // namespace roomd

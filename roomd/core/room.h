@@ -1,0 +1,275 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/support/slice.h>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "chat/v1/chat.pb.h"
+#include "common/mutex.h"
+#include "roomd/broker/broker.h"
+#include "roomd/core/server_options.h"
+#include "roomd/core/subscriber.h"
+#include "roomd/core/timer.h"
+
+namespace roomd {
+
+// One chat room: its members (connections), presence (users counted by connections), the
+// message seq, the history ring, and an append-only log of serialized broadcast events that
+// each member reads with its own cursor. Fan-out is an append plus a wake of the idle members
+// only; a member that is busy writing picks the new entries up when its write completes.
+//
+// Without a link (memory broker) the room is its own authority: it sequences messages and
+// decides presence itself. With a RoomLink (shared broker) it is this node's replica of a
+// shared room: members' actions go out through the link, and the seq, history and presence
+// change only when the broker's sequenced events come back (ApplySnapshot / ApplyEvent, on
+// the broker's thread). The welcome, built from the replica under the same lock that places
+// the member's cursor, stays consistent either way.
+//
+// Thread-safe. Lifetime: shared (shared_ptr) by the registry and the sessions in the room;
+// typing timers and broker callbacks hold weak_ptrs.
+class Room : public std::enable_shared_from_this<Room> {
+ public:
+  enum class CollectResult {
+    kEvents,        // entries were appended to `out`
+    kIdle,          // nothing new (and, if asked, the member was registered for a wake)
+    kGone,          // the connection is not a member (left or dropped)
+    kSlowConsumer,  // the member's backlog passed the limit: it was removed from the room
+  };
+
+  Room(std::string name, const ServerOptions& options, Timer* timer);
+  Room(const Room&) = delete;
+  Room& operator=(const Room&) = delete;
+
+  const std::string& name() const { return name_; }
+
+  // Links the room to a shared broker; called once, before the room is shared.
+  void AttachLink(std::unique_ptr<RoomLink> link);
+
+  // Adds connection `conn_id` of `user`. Fills `welcome` (a ServerEvent holding Welcome)
+  // from the same critical section that sets the member's cursor to the log's tail, so the
+  // history it carries and the live events that follow have no gap and no overlap.
+  // RESOURCE_EXHAUSTED when the room is full or the user has the maximum of connections in
+  // it; ABORTED when the room was closed (look it up again); UNAVAILABLE when the shared broker is unreachable. In a shared room the join
+  // may stay pending (OK with `welcome` left empty): the Welcome, or the failure, then
+  // reaches the subscriber through OnJoined.
+  absl::Status Join(uint64_t conn_id, Subscriber* subscriber, const chat::v1::User& user,
+                    uint64_t after_seq, chat::v1::ServerEvent* welcome, Notifications* notes);
+
+  // Removes the connection (no-op if it is not a member).
+  void Leave(uint64_t conn_id, Notifications* notes);
+
+  // The message path: accept -> Sequence -> DeliverSequenced (history + fan-out), or, in a
+  // shared room, accept -> the broker, which sequences it and sends it back to every node;
+  // the result then has seq 0 and a later failure reaches the origin member through
+  // OnSendFailed (while the replica resyncs, the message waits until it is live).
+  // `origin_conn` is 0 for unary Post. Text is validated by the caller.
+  absl::StatusOr<chat::v1::ChatMessage> Post(const chat::v1::User& from, const std::string& text,
+                                             const std::string& client_id, uint64_t origin_conn,
+                                             Notifications* notes);
+
+  // Typing state of a connection; notices go to the others, and expire by themselves.
+  void SetTyping(uint64_t conn_id, bool active, Notifications* notes);
+
+  // Moves the member's cursor over the entries it has not seen yet (skipping its own
+  // skip-origin entries), up to `max_events` / about `max_bytes`, appending their slices to
+  // `out`. If there is nothing and `register_if_idle`, the member is woken on the next append.
+  CollectResult Collect(uint64_t conn_id, size_t max_events, size_t max_bytes,
+                        bool register_if_idle, std::vector<grpc::Slice>* out,
+                        Notifications* notes);
+
+  // The replica side of a shared room, called on the broker's thread.
+  // Takes the shared room's state as of `snapshot` (members get the messages and presence
+  // changes they missed) and goes live: pending joins can complete.
+  void ApplySnapshot(const RoomSnapshot& snapshot);
+  // One event of the shared room. `order` is 0 for unordered events (typing); `bytes` is
+  // `event` serialized; `origin_conn` is the member of this node that caused it, else 0.
+  struct SharedEvent {
+    uint64_t order = 0;
+    chat::v1::ServerEvent event;
+    grpc::Slice bytes;
+    uint64_t origin_conn = 0;
+  };
+  // Applies events of the shared room, in the room's order, under one lock: members are
+  // woken once for the lot (the broker hands over what one read from Redis brought).
+  void ApplyEvents(const std::vector<SharedEvent>& events);
+  void ApplyEvent(uint64_t event_order, const chat::v1::ServerEvent& event,
+                  const grpc::Slice& bytes, uint64_t origin_conn);
+  // The link to the broker broke: pending joins fail, and the replica waits for a snapshot.
+  void OnLinkDown();
+  // The users with connections on this node (the broker re-announces them).
+  std::vector<chat::v1::User> LocalUsers() const;
+  uint64_t last_seq() const;
+
+  std::vector<chat::v1::User> Online() const;
+  // Messages with seq > after_seq, oldest first, at most `limit` (0: all the ring holds).
+  chat::v1::GetHistoryResponse History(uint64_t after_seq, uint32_t limit) const;
+  chat::v1::RoomInfo Info() const;
+
+  // For the registry's eviction: closes the room if no connection is in it. A closed room
+  // refuses Join and Post with ABORTED.
+  bool CloseIfEmpty();
+  size_t connection_count() const;
+  absl::Time last_activity() const;
+
+  // Test hooks.
+  size_t LogEntriesForTest() const;
+  uint64_t BacklogBytesForTest(uint64_t conn_id) const;
+
+ private:
+  struct LogEntry {
+    grpc::Slice bytes;     // one serialized ServerEvent, shared by every recipient
+    uint64_t end_offset;   // bytes appended to the log up to and including this entry
+    uint64_t origin;       // connection that caused it (0: none)
+    bool skip_origin;      // e.g. typing notices go to the others only
+  };
+  struct Member {
+    uint64_t conn_id = 0;
+    Subscriber* subscriber = nullptr;
+    chat::v1::User user;
+    uint64_t cursor = 0;  // absolute index of the next log entry to deliver
+    bool waiting = false;
+    size_t waiting_pos = 0;
+    bool typing = false;
+    bool typing_timer_pending = false;
+    absl::Time typing_deadline;
+    bool pending = false;    // shared room: waiting for its Welcome (no cursor yet)
+    uint64_t after_seq = 0;  // Join.after_seq, for a Welcome built later
+  };
+  // A user with connections on this node (shared room only).
+  struct LocalUser {
+    chat::v1::User user;
+    size_t connections = 0;
+    bool add_in_flight = false;   // this node's own announcement has not been answered yet
+    bool announced = false;       // the broker confirmed the user online...
+    uint64_t online_from = 0;     // ...from this point of the room's event order
+    uint64_t generation = 0;      // tells this entry's broker replies from older ones
+  };
+  static constexpr uint64_t kNoCursor = ~uint64_t{0};
+  struct OnlineUser {
+    chat::v1::User user;
+    size_t connections = 0;
+    uint64_t order = 0;  // first-join order, for a stable online list
+  };
+
+  // This user's connections counted against --max_connections_per_user.
+  size_t UserConnectionsLocked(const std::string& user_id) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  uint64_t TailLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return log_start_ + log_.size();
+  }
+  uint64_t BacklogLocked(const Member& member) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void AppendLocked(const chat::v1::ServerEvent& event, uint64_t origin, bool skip_origin,
+                    Notifications* notes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void AppendBytesLocked(grpc::Slice bytes, uint64_t origin, bool skip_origin,
+                         Notifications* notes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Welcome for `user` from the current state: online list, history after `after_seq`.
+  void FillWelcomeLocked(const chat::v1::User& user, uint64_t after_seq,
+                         chat::v1::ServerEvent* welcome) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::vector<const OnlineUser*> SortedOnlineLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void AddWaitingLocked(Member* member) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RemoveWaitingLocked(Member* member) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Removes a member: typing off, presence left on the user's last connection.
+  void RemoveMemberLocked(uint64_t conn_id, Notifications* notes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Drops the log entries every member has read and the members that fell out of the
+  // window. Runs only after trim_slack_ bytes were appended, so its O(members) scan is
+  // amortized over many appends.
+  void MaybeTrimLocked(Notifications* notes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SendTypingLocked(const Member& member, bool active, Notifications* notes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ScheduleTypingExpiryLocked(Member* member) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ExpireTyping(uint64_t conn_id);
+  // Seam: assigns the next seq. A broker-backed room takes it from the broker instead.
+  void SequenceLocked(chat::v1::ChatMessage* message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Seam: records a sequenced message in history and fans it out.
+  void DeliverSequencedLocked(const chat::v1::ChatMessage& message, uint64_t origin,
+                              Notifications* notes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PushHistoryLocked(const chat::v1::ChatMessage& message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Shared room (room_replica.cc).
+  absl::Status JoinSharedLocked(uint64_t conn_id, Subscriber* subscriber,
+                                const chat::v1::User& user, uint64_t after_seq,
+                                chat::v1::ServerEvent* welcome, Notifications* notes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status AnnounceLocked(const LocalUser& local, uint64_t conn_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Publishes now if the replica is live, else holds the message until it is.
+  absl::StatusOr<chat::v1::ChatMessage> PublishLocked(const chat::v1::ChatMessage& message,
+                                                      uint64_t origin_conn)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status PublishNowLocked(const chat::v1::ChatMessage& message, uint64_t origin_conn)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Publishes (live) or fails (`why`) the held messages.
+  void ReleaseHeldPostsLocked(const absl::Status& why, Notifications* notes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Leaves the shared presence when the user's last connection on this node goes.
+  void ReleaseLocalUserLocked(const Member& member) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool ReadyLocked(const LocalUser& local) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void CompleteJoinLocked(Member* member, chat::v1::ServerEvent* welcome)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void CompletePendingLocked(Notifications* notes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Fails the pending joins of `user_id` (every pending join if empty).
+  void FailPendingLocked(const std::string& user_id, const absl::Status& why,
+                         Notifications* notes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool HasLiveMembersLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void MergeHistoryLocked(const std::vector<chat::v1::ChatMessage>& messages)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void AppendPresenceLocked(const chat::v1::User& user, bool joined, uint32_t online_count,
+                            Notifications* notes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ApplyEventLocked(const SharedEvent& shared, Notifications* notes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void OnAnnounced(const std::string& user_id, uint64_t generation,
+                   absl::StatusOr<uint64_t> online_from);
+  void OnPublishFailed(uint64_t origin_conn, const std::string& client_id,
+                       const absl::Status& why);
+
+  const std::string name_;
+  const size_t history_size_;
+  const size_t max_connections_;
+  const size_t max_connections_per_user_;
+  const uint64_t max_outbound_bytes_;
+  const uint64_t trim_slack_;
+  const absl::Duration typing_timeout_;
+  Timer* const timer_;
+
+  mutable chat::Mutex mu_;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time last_activity_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<uint64_t, std::unique_ptr<Member>> members_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, OnlineUser> online_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_online_order_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<Member*> waiting_ ABSL_GUARDED_BY(mu_);
+  std::deque<LogEntry> log_ ABSL_GUARDED_BY(mu_);
+  uint64_t log_start_ ABSL_GUARDED_BY(mu_) = 0;    // absolute index of log_.front()
+  uint64_t log_bytes_ ABSL_GUARDED_BY(mu_) = 0;    // bytes currently in log_
+  uint64_t total_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // bytes ever appended
+  uint64_t trim_at_bytes_ ABSL_GUARDED_BY(mu_);
+  std::deque<chat::v1::ChatMessage> history_ ABSL_GUARDED_BY(mu_);
+  uint64_t last_seq_ ABSL_GUARDED_BY(mu_) = 0;
+
+  // Shared room only.
+  std::unique_ptr<RoomLink> link_ ABSL_GUARDED_BY(mu_);
+  bool live_ ABSL_GUARDED_BY(mu_) = false;  // holds a snapshot and follows the event stream
+  uint64_t applied_order_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::flat_hash_map<std::string, LocalUser> local_users_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_generation_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<uint64_t> pending_joins_ ABSL_GUARDED_BY(mu_);
+  // Messages sent while the replica resyncs: published once it knows the room's state (its
+  // seq above all), so a Redis that lost its data never hands out a seq twice.
+  struct HeldPost {
+    chat::v1::ChatMessage message;
+    uint64_t origin_conn;
+  };
+  std::vector<HeldPost> held_posts_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace roomd
