@@ -5,13 +5,13 @@
 
 #include <memory>
 
-#include "wsbridge/address_limiter.h"
 #include "wsbridge/bridge_options.h"
-#include "wsbridge/json_codec.h"
+#include "wsbridge/codec/json_codec.h"
+#include "wsbridge/http/address_limiter.h"
+#include "wsbridge/http/origin_policy.h"
+#include "wsbridge/http/static_files.h"
 #include "wsbridge/live_set.h"
-#include "wsbridge/origin_policy.h"
-#include "wsbridge/roomd_client.h"
-#include "wsbridge/static_files.h"
+#include "wsbridge/roomd_link/roomd_client.h"
 
 namespace wsbridge {
 

@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "wsbridge/log.h"
-#include "wsbridge/websocket_session.h"
+#include "wsbridge/websocket/websocket_session.h"
 
 namespace wsbridge {
 namespace {

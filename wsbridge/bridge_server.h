@@ -13,13 +13,13 @@
 #include "common/mutex.h"
 #include "wsbridge/bridge_context.h"
 #include "wsbridge/bridge_options.h"
+#include "wsbridge/codec/json_codec.h"
+#include "wsbridge/http/listener.h"
+#include "wsbridge/http/origin_policy.h"
+#include "wsbridge/http/static_files.h"
 #include "wsbridge/io_threads.h"
-#include "wsbridge/json_codec.h"
-#include "wsbridge/listener.h"
 #include "wsbridge/live_set.h"
-#include "wsbridge/origin_policy.h"
-#include "wsbridge/roomd_client.h"
-#include "wsbridge/static_files.h"
+#include "wsbridge/roomd_link/roomd_client.h"
 
 namespace wsbridge {
 

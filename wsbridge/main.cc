@@ -18,8 +18,8 @@
 #include "absl/synchronization/mutex.h"
 #include "wsbridge/bridge_options.h"
 #include "wsbridge/bridge_server.h"
+#include "wsbridge/http/web_root.h"
 #include "wsbridge/log.h"
-#include "wsbridge/web_root.h"
 
 namespace {
 const wsbridge::BridgeOptions kDefaults;

@@ -9,8 +9,8 @@
 
 #include "absl/strings/string_view.h"
 #include "chat/v1/chat.pb.h"
-#include "wsbridge/json_codec.h"
 #include "common/utf8.h"
+#include "wsbridge/codec/json_codec.h"
 
 namespace {
 

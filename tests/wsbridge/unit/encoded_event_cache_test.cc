@@ -1,4 +1,4 @@
-#include "wsbridge/encoded_event_cache.h"
+#include "wsbridge/codec/encoded_event_cache.h"
 
 #include <memory>
 #include <string>

@@ -1,4 +1,4 @@
-#include "wsbridge/event_splitter.h"
+#include "wsbridge/codec/event_splitter.h"
 
 #include <cstdint>
 #include <deque>
@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "chat/v1/chat.pb.h"
-#include "wsbridge/json_codec.h"
+#include "wsbridge/codec/json_codec.h"
 
 namespace wsbridge {
 namespace {

@@ -1,4 +1,4 @@
-#include "wsbridge/origin_policy.h"
+#include "wsbridge/http/origin_policy.h"
 
 #include <gtest/gtest.h>
 

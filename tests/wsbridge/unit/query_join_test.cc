@@ -1,4 +1,4 @@
-#include "wsbridge/query_join.h"
+#include "wsbridge/websocket/query_join.h"
 
 #include <gtest/gtest.h>
 

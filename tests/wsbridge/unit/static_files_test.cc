@@ -1,4 +1,4 @@
-#include "wsbridge/static_files.h"
+#include "wsbridge/http/static_files.h"
 
 #include <stdlib.h>
 

@@ -1,4 +1,4 @@
-#include "wsbridge/url.h"
+#include "wsbridge/http/url.h"
 
 #include <gtest/gtest.h>
 

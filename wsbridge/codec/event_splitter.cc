@@ -1,4 +1,4 @@
-#include "wsbridge/event_splitter.h"
+#include "wsbridge/codec/event_splitter.h"
 
 #include <cstdint>
 

@@ -1,4 +1,4 @@
-#include "wsbridge/roomd_relay.h"
+#include "wsbridge/roomd_link/roomd_relay.h"
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/wire_format_lite.h>
@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/relay_wire.h"
-#include "wsbridge/server_event_frames.h"
+#include "wsbridge/codec/server_event_frames.h"
 
 namespace wsbridge {
 namespace {

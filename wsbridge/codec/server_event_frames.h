@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
-#include "wsbridge/encoded_event_cache.h"
-#include "wsbridge/json_codec.h"
+#include "wsbridge/codec/encoded_event_cache.h"
+#include "wsbridge/codec/json_codec.h"
 
 namespace wsbridge {
 

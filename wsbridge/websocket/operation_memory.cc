@@ -1,4 +1,4 @@
-#include "wsbridge/operation_memory.h"
+#include "wsbridge/websocket/operation_memory.h"
 
 #include <vector>
 

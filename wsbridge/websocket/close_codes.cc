@@ -1,4 +1,4 @@
-#include "wsbridge/close_codes.h"
+#include "wsbridge/websocket/close_codes.h"
 
 #include <string>
 

@@ -23,11 +23,11 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "common/mutex.h"
-#include "wsbridge/encoded_event_cache.h"
-#include "wsbridge/json_codec.h"
+#include "wsbridge/codec/encoded_event_cache.h"
+#include "wsbridge/codec/json_codec.h"
 #include "wsbridge/live_set.h"
-#include "wsbridge/roomd_stream.h"
-#include "wsbridge/roomd_stream_observer.h"
+#include "wsbridge/roomd_link/roomd_stream.h"
+#include "wsbridge/roomd_link/roomd_stream_observer.h"
 
 namespace wsbridge {
 

@@ -1,4 +1,4 @@
-#include "wsbridge/static_files.h"
+#include "wsbridge/http/static_files.h"
 
 #include <string>
 #include <system_error>
@@ -6,7 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
-#include "wsbridge/url.h"
+#include "wsbridge/http/url.h"
 
 namespace wsbridge {
 namespace {

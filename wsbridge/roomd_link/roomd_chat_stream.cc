@@ -1,9 +1,9 @@
-#include "wsbridge/roomd_chat_stream.h"
+#include "wsbridge/roomd_link/roomd_chat_stream.h"
 
 #include <utility>
 #include <vector>
 
-#include "wsbridge/server_event_frames.h"
+#include "wsbridge/codec/server_event_frames.h"
 
 namespace wsbridge {
 

@@ -1,4 +1,4 @@
-#include "wsbridge/listener.h"
+#include "wsbridge/http/listener.h"
 
 #include <chrono>
 
@@ -7,7 +7,7 @@
 #include <boost/asio/strand.hpp>
 
 #include "absl/strings/str_cat.h"
-#include "wsbridge/http_session.h"
+#include "wsbridge/http/http_session.h"
 #include "wsbridge/log.h"
 
 namespace wsbridge {

@@ -1,4 +1,4 @@
-#include "wsbridge/websocket_session.h"
+#include "wsbridge/websocket/websocket_session.h"
 
 #include <algorithm>
 #include <atomic>
@@ -10,10 +10,10 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "wsbridge/close_codes.h"
+#include "wsbridge/http/url.h"
 #include "wsbridge/log.h"
-#include "wsbridge/query_join.h"
-#include "wsbridge/url.h"
+#include "wsbridge/websocket/close_codes.h"
+#include "wsbridge/websocket/query_join.h"
 
 namespace wsbridge {
 namespace {

@@ -1,4 +1,4 @@
-#include "wsbridge/json_codec.h"
+#include "wsbridge/codec/json_codec.h"
 
 #include <cstring>
 

@@ -1,8 +1,8 @@
-#include "wsbridge/server_event_frames.h"
+#include "wsbridge/codec/server_event_frames.h"
 
 #include <utility>
 
-#include "wsbridge/event_splitter.h"
+#include "wsbridge/codec/event_splitter.h"
 
 namespace wsbridge {
 namespace {

@@ -16,12 +16,12 @@
 #include <grpcpp/grpcpp.h>
 
 #include "wsbridge/bridge_options.h"
-#include "wsbridge/encoded_event_cache.h"
-#include "wsbridge/json_codec.h"
+#include "wsbridge/codec/encoded_event_cache.h"
+#include "wsbridge/codec/json_codec.h"
 #include "wsbridge/live_set.h"
-#include "wsbridge/roomd_chat_stream.h"
-#include "wsbridge/roomd_relay.h"
-#include "wsbridge/roomd_stream.h"
+#include "wsbridge/roomd_link/roomd_chat_stream.h"
+#include "wsbridge/roomd_link/roomd_relay.h"
+#include "wsbridge/roomd_link/roomd_stream.h"
 
 namespace wsbridge {
 

@@ -1,4 +1,4 @@
-#include "wsbridge/web_root.h"
+#include "wsbridge/http/web_root.h"
 
 #include <filesystem>
 #include <system_error>

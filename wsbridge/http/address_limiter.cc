@@ -1,4 +1,4 @@
-#include "wsbridge/address_limiter.h"
+#include "wsbridge/http/address_limiter.h"
 
 namespace wsbridge {
 

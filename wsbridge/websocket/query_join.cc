@@ -1,9 +1,9 @@
-#include "wsbridge/query_join.h"
+#include "wsbridge/websocket/query_join.h"
 
 #include <cstdint>
 
 #include "absl/strings/numbers.h"
-#include "wsbridge/url.h"
+#include "wsbridge/http/url.h"
 
 namespace wsbridge {
 

@@ -1,4 +1,4 @@
-#include "wsbridge/roomd_client.h"
+#include "wsbridge/roomd_link/roomd_client.h"
 
 #include <algorithm>
 #include <chrono>

@@ -1,4 +1,4 @@
-#include "wsbridge/write_pass.h"
+#include "wsbridge/websocket/write_pass.h"
 
 #include <algorithm>
 #include <utility>

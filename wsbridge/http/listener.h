@@ -13,8 +13,8 @@
 #include <boost/beast/core/error.hpp>
 
 #include "absl/status/status.h"
-#include "wsbridge/address_limiter.h"
 #include "wsbridge/bridge_context.h"
+#include "wsbridge/http/address_limiter.h"
 #include "wsbridge/io_threads.h"
 
 namespace wsbridge {

@@ -1,4 +1,4 @@
-#include "wsbridge/url.h"
+#include "wsbridge/http/url.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"

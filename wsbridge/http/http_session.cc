@@ -1,4 +1,4 @@
-#include "wsbridge/http_session.h"
+#include "wsbridge/http/http_session.h"
 
 #include <string>
 #include <utility>
@@ -9,9 +9,9 @@
 #include <boost/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "wsbridge/http/url.h"
 #include "wsbridge/log.h"
-#include "wsbridge/url.h"
-#include "wsbridge/websocket_session.h"
+#include "wsbridge/websocket/websocket_session.h"
 
 namespace wsbridge {
 namespace {

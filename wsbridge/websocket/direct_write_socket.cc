@@ -1,4 +1,4 @@
-#include "wsbridge/direct_write_socket.h"
+#include "wsbridge/websocket/direct_write_socket.h"
 
 #include <sys/socket.h>
 #include <sys/uio.h>

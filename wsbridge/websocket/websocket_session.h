@@ -24,11 +24,11 @@
 #include "chat/v1/chat.pb.h"
 #include "common/mutex.h"
 #include "wsbridge/bridge_context.h"
-#include "wsbridge/direct_write_socket.h"
-#include "wsbridge/roomd_stream.h"
-#include "wsbridge/roomd_stream_observer.h"
-#include "wsbridge/operation_memory.h"
-#include "wsbridge/write_pass.h"
+#include "wsbridge/roomd_link/roomd_stream.h"
+#include "wsbridge/roomd_link/roomd_stream_observer.h"
+#include "wsbridge/websocket/direct_write_socket.h"
+#include "wsbridge/websocket/operation_memory.h"
+#include "wsbridge/websocket/write_pass.h"
 
 namespace wsbridge {
 

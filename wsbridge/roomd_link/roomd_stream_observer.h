@@ -7,7 +7,7 @@
 
 #include <grpcpp/support/status.h>
 
-#include "wsbridge/json_codec.h"
+#include "wsbridge/codec/json_codec.h"
 #include "wsbridge/wake_batch.h"
 
 namespace wsbridge {

@@ -15,7 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/mutex.h"
-#include "wsbridge/json_codec.h"
+#include "wsbridge/codec/json_codec.h"
 
 namespace wsbridge {
 
