@@ -1,4 +1,4 @@
-#include "tests/redis/two_node_fixture.h"
+#include "tests/roomd/integration/redis/two_node_fixture.h"
 
 #include <optional>
 

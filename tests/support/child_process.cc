@@ -1,4 +1,4 @@
-#include "tests/redis/child_process.h"
+#include "tests/support/child_process.h"
 
 #include <fcntl.h>
 #include <netinet/in.h>

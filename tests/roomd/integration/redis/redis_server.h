@@ -3,7 +3,7 @@
 #include <memory>
 #include <string>
 
-#include "tests/redis/child_process.h"
+#include "tests/support/child_process.h"
 
 namespace roomd::testing {
 

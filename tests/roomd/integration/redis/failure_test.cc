@@ -7,7 +7,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "tests/redis/two_node_fixture.h"
+#include "tests/roomd/integration/redis/two_node_fixture.h"
 
 namespace roomd::testing {
 namespace {

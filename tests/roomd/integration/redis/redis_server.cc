@@ -1,4 +1,4 @@
-#include "tests/redis/redis_server.h"
+#include "tests/roomd/integration/redis/redis_server.h"
 
 #include <signal.h>
 

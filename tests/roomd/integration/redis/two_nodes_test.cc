@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "tests/redis/two_node_fixture.h"
+#include "tests/roomd/integration/redis/two_node_fixture.h"
 #include "tests/roomd/integration/relay_test_client.h"
 
 namespace roomd::testing {
