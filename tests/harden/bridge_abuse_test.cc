@@ -18,8 +18,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "tests/wsbridge/integration/bridge_fixture.h"
-#include "tests/wsbridge/integration/http_test_client.h"
+#include "tests/support/bridge_fixture.h"
+#include "tests/support/http_test_client.h"
 
 namespace wsbridge::testing {
 namespace {

@@ -14,14 +14,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "tests/harden/child_process.h"
-#include "tests/roomd/integration/chat_test_client.h"
-#include "tests/wsbridge/integration/bridge_fixture.h"
+#include "tests/support/bridge_fixture.h"
+#include "tests/support/chat_test_client.h"
+#include "tests/support/child_process.h"
 
 namespace wsbridge::testing {
 namespace {
 
-using chat::testing::ChildProcess;
+using chat::testing::ListeningChild;
 
 constexpr char kRoomdMarker[] = "roomd: listening on 127.0.0.1:";
 constexpr char kBridgeMarker[] = "listening on http://127.0.0.1:";
@@ -30,17 +30,18 @@ std::string ReasonOf(const boost::beast::websocket::close_reason& reason) {
   return std::string(reason.reason.data(), reason.reason.size());
 }
 
-int StartRoomdChild(ChildProcess* roomd, int port) {
-  EXPECT_TRUE(roomd->Start({ROOMD_BINARY, absl::StrCat("--listen=127.0.0.1:", port),
-                            "--shutdown_grace=1s"}).ok());
-  return roomd->WaitForPort(kRoomdMarker);
+// roomd as a child on `port` (0: any free port).
+absl::StatusOr<ListeningChild> StartRoomdChild(int port) {
+  return chat::testing::StartListening(
+      {ROOMD_BINARY, absl::StrCat("--listen=127.0.0.1:", port), "--shutdown_grace=1s"},
+      kRoomdMarker);
 }
 
-int StartBridgeChild(ChildProcess* bridge, int roomd_port, const std::string& web_root) {
-  EXPECT_TRUE(bridge->Start({WSBRIDGE_BINARY, "--listen=127.0.0.1:0",
-                             absl::StrCat("--roomd=127.0.0.1:", roomd_port),
-                             "--web_root=" + web_root, "--threads=2"}).ok());
-  return bridge->WaitForPort(kBridgeMarker);
+absl::StatusOr<ListeningChild> StartBridgeChild(int roomd_port, const std::string& web_root) {
+  return chat::testing::StartListening(
+      {WSBRIDGE_BINARY, "--listen=127.0.0.1:0", absl::StrCat("--roomd=127.0.0.1:", roomd_port),
+       "--web_root=" + web_root, "--threads=2"},
+      kBridgeMarker);
 }
 
 // The in-process roomd of BridgeFixture is not used here: each test runs its own daemons.
@@ -60,12 +61,11 @@ class FaultsTest : public BridgeFixture {
 };
 
 TEST_F(FaultsTest, RoomdKilledMidChatEveryBrowserIsToldAndServiceComesBack) {
-  ChildProcess roomd;
-  const int roomd_port = StartRoomdChild(&roomd, 0);
-  ASSERT_NE(roomd_port, 0) << roomd.output();
-  ChildProcess bridge;
-  const int port = StartBridgeChild(&bridge, roomd_port, web_root_.string());
-  ASSERT_NE(port, 0) << bridge.output();
+  absl::StatusOr<ListeningChild> roomd = StartRoomdChild(0);
+  ASSERT_TRUE(roomd.ok()) << roomd.status();
+  absl::StatusOr<ListeningChild> bridge = StartBridgeChild(roomd->port, web_root_.string());
+  ASSERT_TRUE(bridge.ok()) << bridge.status();
+  const int port = bridge->port;
 
   std::vector<std::unique_ptr<WsTestClient>> browsers;
   for (int i = 0; i < 5; ++i) {
@@ -76,7 +76,7 @@ TEST_F(FaultsTest, RoomdKilledMidChatEveryBrowserIsToldAndServiceComesBack) {
   for (auto& browser : browsers) {
     ASSERT_TRUE(browser->ReadEvent(IsMessage("before the crash")).ok());
   }
-  ASSERT_TRUE(roomd.Signal(SIGKILL).ok());
+  ASSERT_TRUE(roomd->process->Signal(SIGKILL).ok());
   for (auto& browser : browsers) {
     auto closed = browser->ReadClose();
     ASSERT_TRUE(closed.ok()) << closed.status();
@@ -93,8 +93,9 @@ TEST_F(FaultsTest, RoomdKilledMidChatEveryBrowserIsToldAndServiceComesBack) {
   EXPECT_TRUE(absl::StartsWith(ReasonOf(*refused), "roomd unavailable")) << ReasonOf(*refused);
 
   // roomd comes back on the same port: joins work again without restarting the bridge.
-  ChildProcess roomd_again;
-  ASSERT_EQ(StartRoomdChild(&roomd_again, roomd_port), roomd_port) << roomd_again.output();
+  absl::StatusOr<ListeningChild> roomd_again = StartRoomdChild(roomd->port);
+  ASSERT_TRUE(roomd_again.ok()) << roomd_again.status();
+  ASSERT_EQ(roomd_again->port, roomd->port);
   std::unique_ptr<WsTestClient> back;
   // Poll until the bridge's reconnect backoff (at most 1 s) has run out, bounded in time.
   const absl::Time give_up = absl::Now() + absl::Seconds(20);
@@ -110,19 +111,18 @@ TEST_F(FaultsTest, RoomdKilledMidChatEveryBrowserIsToldAndServiceComesBack) {
     }
   }
   ASSERT_NE(back, nullptr) << "no join after roomd came back";
-  ASSERT_TRUE(roomd_again.Signal(SIGTERM).ok());
-  auto exit_status = roomd_again.WaitForExit();
+  ASSERT_TRUE(roomd_again->process->Signal(SIGTERM).ok());
+  auto exit_status = roomd_again->process->WaitForExit();
   ASSERT_TRUE(exit_status.has_value());
   EXPECT_TRUE(WIFEXITED(*exit_status) && WEXITSTATUS(*exit_status) == 0) << *exit_status;
 }
 
 TEST_F(FaultsTest, SigtermUnderLoadClosesCleanlyAndBothExitZero) {
-  ChildProcess roomd;
-  const int roomd_port = StartRoomdChild(&roomd, 0);
-  ASSERT_NE(roomd_port, 0) << roomd.output();
-  ChildProcess bridge;
-  const int port = StartBridgeChild(&bridge, roomd_port, web_root_.string());
-  ASSERT_NE(port, 0) << bridge.output();
+  absl::StatusOr<ListeningChild> roomd = StartRoomdChild(0);
+  ASSERT_TRUE(roomd.ok()) << roomd.status();
+  absl::StatusOr<ListeningChild> bridge = StartBridgeChild(roomd->port, web_root_.string());
+  ASSERT_TRUE(bridge.ok()) << bridge.status();
+  const int port = bridge->port;
   std::vector<std::unique_ptr<WsTestClient>> browsers;
   for (int i = 0; i < 4; ++i) {
     browsers.push_back(JoinedAt(port, absl::StrCat("u", i, "@example.com")));
@@ -134,19 +134,19 @@ TEST_F(FaultsTest, SigtermUnderLoadClosesCleanlyAndBothExitZero) {
       ASSERT_TRUE(browser->Send(absl::StrCat("load ", i)).ok());
     }
   }
-  ASSERT_TRUE(bridge.Signal(SIGTERM).ok());
+  ASSERT_TRUE(bridge->process->Signal(SIGTERM).ok());
   for (auto& browser : browsers) {
     auto closed = browser->ReadClose();
     ASSERT_TRUE(closed.ok()) << closed.status();
     EXPECT_EQ(closed->code, 1001);
     EXPECT_EQ(ReasonOf(*closed), "going away");
   }
-  auto bridge_exit = bridge.WaitForExit();
+  auto bridge_exit = bridge->process->WaitForExit();
   ASSERT_TRUE(bridge_exit.has_value()) << "wsbridge did not exit";
   EXPECT_TRUE(WIFEXITED(*bridge_exit) && WEXITSTATUS(*bridge_exit) == 0) << *bridge_exit;
 
   // roomd under load from gRPC clients: they end UNAVAILABLE "server shutting down".
-  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", roomd_port),
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", roomd->port),
                                      grpc::InsecureChannelCredentials());
   std::vector<std::unique_ptr<roomd::testing::ChatTestClient>> clients;
   for (int i = 0; i < 4; ++i) {
@@ -159,13 +159,13 @@ TEST_F(FaultsTest, SigtermUnderLoadClosesCleanlyAndBothExitZero) {
       client->Send(absl::StrCat("load ", i));
     }
   }
-  ASSERT_TRUE(roomd.Signal(SIGTERM).ok());
+  ASSERT_TRUE(roomd->process->Signal(SIGTERM).ok());
   for (auto& client : clients) {
     const grpc::Status status = client->WaitForFinish();
     EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
     EXPECT_EQ(status.error_message(), "server shutting down");
   }
-  auto roomd_exit = roomd.WaitForExit();
+  auto roomd_exit = roomd->process->WaitForExit();
   ASSERT_TRUE(roomd_exit.has_value()) << "roomd did not exit";
   EXPECT_TRUE(WIFEXITED(*roomd_exit) && WEXITSTATUS(*roomd_exit) == 0) << *roomd_exit;
 }
@@ -174,9 +174,9 @@ TEST_F(FaultsTest, WsbridgeKilledRoomdDropsItsSessionsAndPresenceAtOnce) {
   // roomd in-process (the fixture's), wsbridge as a child.
   const std::string address = roomd_->address();
   const int roomd_port = std::stoi(address.substr(address.rfind(':') + 1));
-  ChildProcess bridge;
-  const int port = StartBridgeChild(&bridge, roomd_port, web_root_.string());
-  ASSERT_NE(port, 0) << bridge.output();
+  absl::StatusOr<ListeningChild> bridge = StartBridgeChild(roomd_port, web_root_.string());
+  ASSERT_TRUE(bridge.ok()) << bridge.status();
+  const int port = bridge->port;
 
   auto observer = std::make_unique<roomd::testing::ChatTestClient>(
       grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
@@ -188,7 +188,7 @@ TEST_F(FaultsTest, WsbridgeKilledRoomdDropsItsSessionsAndPresenceAtOnce) {
   ASSERT_NE(bob, nullptr);
   ASSERT_TRUE(observer->WaitFor(roomd::testing::IsJoined("bob")).has_value());
 
-  ASSERT_TRUE(bridge.Signal(SIGKILL).ok());
+  ASSERT_TRUE(bridge->process->Signal(SIGKILL).ok());
   // The bridge's HTTP/2 connection dies with it: roomd ends both streams and says so, in
   // no particular order.
   const auto ann_left = roomd::testing::IsLeft("ann");

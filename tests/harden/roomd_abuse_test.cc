@@ -10,7 +10,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "tests/roomd/integration/roomd_fixture.h"
+#include "tests/support/roomd_fixture.h"
 
 namespace roomd::testing {
 namespace {

@@ -9,7 +9,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/time/time.h"
-#include "tests/roomd/integration/chat_test_client.h"
+#include "tests/support/chat_test_client.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "roomd address");
 ABSL_FLAG(std::string, room, "interop", "room to join");

@@ -3,7 +3,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
-#include "tests/roomd/integration/roomd_fixture.h"
+#include "tests/support/roomd_fixture.h"
 
 namespace roomd::testing {
 namespace {

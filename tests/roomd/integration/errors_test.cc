@@ -1,6 +1,6 @@
 // Every error path of the stream and the unary RPCs, with its status or Error event.
 
-#include "tests/roomd/integration/roomd_fixture.h"
+#include "tests/support/roomd_fixture.h"
 
 namespace roomd::testing {
 namespace {

@@ -4,8 +4,8 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
-#include "tests/roomd/integration/relay_test_client.h"
-#include "tests/roomd/integration/roomd_fixture.h"
+#include "tests/support/relay_test_client.h"
+#include "tests/support/roomd_fixture.h"
 
 namespace roomd::testing {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <thread>
 
-#include "tests/roomd/integration/roomd_fixture.h"
+#include "tests/support/roomd_fixture.h"
 
 namespace roomd::testing {
 namespace {

@@ -2,7 +2,7 @@
 // others keep receiving every message in order.
 
 #include "absl/strings/str_cat.h"
-#include "tests/roomd/integration/roomd_fixture.h"
+#include "tests/support/roomd_fixture.h"
 
 namespace roomd::testing {
 namespace {

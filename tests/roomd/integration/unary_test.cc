@@ -1,7 +1,7 @@
 // Post, ListRooms, GetPresence and GetHistory agree with the Chat stream.
 
 #include "absl/strings/str_cat.h"
-#include "tests/roomd/integration/roomd_fixture.h"
+#include "tests/support/roomd_fixture.h"
 
 namespace roomd::testing {
 namespace {

@@ -10,7 +10,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "tests/wsbridge/integration/bridge_fixture.h"
+#include "tests/support/bridge_fixture.h"
 
 namespace wsbridge::testing {
 namespace {

@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
-#include "tests/wsbridge/integration/bridge_fixture.h"
-#include "tests/wsbridge/integration/http_test_client.h"
+#include "tests/support/bridge_fixture.h"
+#include "tests/support/http_test_client.h"
 
 namespace wsbridge::testing {
 namespace {

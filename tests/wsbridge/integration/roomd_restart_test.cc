@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
-#include "tests/wsbridge/integration/bridge_fixture.h"
+#include "tests/support/bridge_fixture.h"
 
 namespace wsbridge::testing {
 namespace {

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "tests/roomd/integration/redis/two_node_fixture.h"
 
@@ -20,28 +19,15 @@ ChatTestClient::Predicate IsErrorFor(const std::string& client_id) {
   };
 }
 
-// The port in a "listening on 127.0.0.1:PORT" line; 0 if there is none.
-int ListeningPort(const std::string& line) {
-  const std::string marker = "listening on 127.0.0.1:";
-  const size_t at = line.find(marker);
-  int port = 0;
-  if (at == std::string::npos || !absl::SimpleAtoi(line.substr(at + marker.size()), &port)) {
-    return 0;
-  }
-  return port;
-}
-
 TEST_F(TwoNodeTest, UsersOfAKilledNodeLeaveWithinThePresenceExpiry) {
   // Node C runs as its own process so it can die without any goodbye (SIGKILL).
-  std::optional<std::unique_ptr<ChildProcess>> started = ChildProcess::Start(
+  absl::StatusOr<std::unique_ptr<ChildProcess>> started = ChildProcess::Start(
       {ROOMD_BINARY, "--listen=127.0.0.1:0", "--broker=" + redis_->url(), "--node_id=node-c",
        "--presence_expiry=2s", "--heartbeat_interval=200ms"});
-  ASSERT_TRUE(started.has_value());
+  ASSERT_TRUE(started.ok()) << started.status();
   std::unique_ptr<ChildProcess> node_c = *std::move(started);
-  std::optional<std::string> listening = node_c->WaitForLine("listening on", absl::Seconds(20));
-  ASSERT_TRUE(listening) << node_c->Output();
-  const int port = ListeningPort(*listening);
-  ASSERT_NE(port, 0) << *listening;
+  const int port = node_c->WaitForPort("listening on 127.0.0.1:");
+  ASSERT_NE(port, 0) << node_c->Output();
 
   auto alice = JoinAs(*a_, "lobby", "alice@example.com");
   ChatTestClient bob(ChannelTo(absl::StrCat("127.0.0.1:", port)));

@@ -15,7 +15,7 @@ constexpr int kPortAttempts = 5;
 
 std::unique_ptr<RedisServer> RedisServer::Start(std::string* error) {
   for (int attempt = 0; attempt < kPortAttempts; ++attempt) {
-    std::unique_ptr<RedisServer> server(new RedisServer(PickFreePort()));
+    std::unique_ptr<RedisServer> server(new RedisServer(chat::testing::PickFreePort()));
     if (server->Launch(error)) {
       return server;
     }
@@ -25,16 +25,16 @@ std::unique_ptr<RedisServer> RedisServer::Start(std::string* error) {
 }
 
 bool RedisServer::Launch(std::string* error) {
-  const std::string binary = FindProgram("redis-server");
+  const std::string binary = chat::testing::FindProgram("redis-server");
   if (binary.empty()) {
     *error = "redis-server is not installed";
     return false;
   }
-  std::optional<std::unique_ptr<ChildProcess>> process = ChildProcess::Start(
+  absl::StatusOr<std::unique_ptr<ChildProcess>> process = ChildProcess::Start(
       {binary, "--port", std::to_string(port_), "--bind", "127.0.0.1", "--save", "",
        "--appendonly", "no"});
-  if (!process.has_value()) {
-    *error = "cannot start redis-server";
+  if (!process.ok()) {
+    *error = "cannot start redis-server: " + process.status().ToString();
     return false;
   }
   process_ = *std::move(process);

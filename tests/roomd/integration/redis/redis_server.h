@@ -7,6 +7,8 @@
 
 namespace roomd::testing {
 
+using chat::testing::ChildProcess;
+
 // A redis-server of the test's own on a free loopback port, without persistence (so a
 // restart loses everything, the harshest case for roomd). Lifetime: killed when destroyed.
 class RedisServer {

@@ -7,7 +7,7 @@
 namespace roomd::testing {
 
 void TwoNodeTest::SetUp() {
-  if (FindProgram("redis-server").empty()) {
+  if (chat::testing::FindProgram("redis-server").empty()) {
     GTEST_SKIP() << "redis-server is not installed (apt-get install redis-server; "
                     "scripts/test installs it)";
   }

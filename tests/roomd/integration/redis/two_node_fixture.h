@@ -9,8 +9,8 @@
 #include "chat/v1/chat.grpc.pb.h"
 #include "roomd/core/server_options.h"
 #include "roomd/grpc/server.h"
-#include "tests/roomd/integration/chat_test_client.h"
 #include "tests/roomd/integration/redis/redis_server.h"
+#include "tests/support/chat_test_client.h"
 #include "tests/support/child_process.h"
 
 namespace roomd::testing {

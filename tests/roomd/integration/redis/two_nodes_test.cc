@@ -9,7 +9,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "tests/roomd/integration/redis/two_node_fixture.h"
-#include "tests/roomd/integration/relay_test_client.h"
+#include "tests/support/relay_test_client.h"
 
 namespace roomd::testing {
 namespace {

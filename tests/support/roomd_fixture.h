@@ -10,7 +10,7 @@
 #include "roomd/core/logger.h"
 #include "roomd/core/server_options.h"
 #include "roomd/grpc/server.h"
-#include "tests/roomd/integration/chat_test_client.h"
+#include "tests/support/chat_test_client.h"
 
 namespace roomd::testing {
 

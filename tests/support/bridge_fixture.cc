@@ -1,4 +1,4 @@
-#include "tests/wsbridge/integration/bridge_fixture.h"
+#include "tests/support/bridge_fixture.h"
 
 #include <stdlib.h>
 

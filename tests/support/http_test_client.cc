@@ -1,4 +1,4 @@
-#include "tests/wsbridge/integration/http_test_client.h"
+#include "tests/support/http_test_client.h"
 
 #include <chrono>
 

@@ -1,4 +1,4 @@
-#include "tests/roomd/integration/chat_test_client.h"
+#include "tests/support/chat_test_client.h"
 
 #include "absl/time/clock.h"
 

@@ -10,7 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "roomd/grpc/server.h"
-#include "tests/wsbridge/integration/ws_test_client.h"
+#include "tests/support/ws_test_client.h"
 #include "wsbridge/bridge_options.h"
 #include "wsbridge/bridge_server.h"
 

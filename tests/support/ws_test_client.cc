@@ -1,4 +1,4 @@
-#include "tests/wsbridge/integration/ws_test_client.h"
+#include "tests/support/ws_test_client.h"
 
 #include <chrono>
 
