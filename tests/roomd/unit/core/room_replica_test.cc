@@ -14,6 +14,7 @@
 #include "roomd/core/server_options.h"
 #include "roomd/core/subscriber.h"
 #include "roomd/core/timer.h"
+#include "tests/roomd/unit/core/drain_events.h"
 
 namespace roomd {
 namespace {
@@ -102,19 +103,20 @@ class RoomReplicaTest : public ::testing::Test {
     message->set_text(text);
     room_->ApplyEvent(order, event, SerializeToSlice(event), 0);
   }
-  std::vector<ServerEvent> Drain(uint64_t conn) {
-    std::vector<grpc::Slice> slices;
+  // Makes the replica live (an empty snapshot) and joins `member` as connection 1 as
+  // `email`, the broker answering its announcement and sending its joined back: its
+  // Welcome is out.
+  void JoinFirstMember(RecordingSubscriber* member, const std::string& email) {
+    room_->ApplySnapshot(RoomSnapshot{});
+    ServerEvent welcome;
     Notifications notes;
-    while (room_->Collect(conn, 1000, 1 << 30, false, &slices, &notes) ==
-           Room::CollectResult::kEvents) {
-    }
-    std::vector<ServerEvent> events;
-    for (const grpc::Slice& slice : slices) {
-      ServerEvent event;
-      EXPECT_TRUE(event.ParseFromArray(slice.begin(), static_cast<int>(slice.size())));
-      events.push_back(event);
-    }
-    return events;
+    ASSERT_TRUE(room_->Join(1, member, UserFor(email), 0, &welcome, &notes).ok());
+    ASSERT_EQ(link_->added.size(), 1u);
+    link_->added[0].done(uint64_t{1});
+    ApplyJoined(1, UserFor(email), 1, /*origin=*/1);
+  }
+  std::vector<ServerEvent> Drain(uint64_t conn) {
+    return roomd::testing::DrainEvents(*room_, conn);
   }
 
   ServerOptions options_;
@@ -188,13 +190,10 @@ TEST_F(RoomReplicaTest, ASnapshotShowingTheUserThroughAnotherNodeDoesNotComplete
 }
 
 TEST_F(RoomReplicaTest, ASecondConnectionOfALiveUserJoinsAtOnce) {
-  room_->ApplySnapshot(RoomSnapshot{});
   RecordingSubscriber tab1, tab2;
+  ASSERT_NO_FATAL_FAILURE(JoinFirstMember(&tab1, "alice@example.com"));
   ServerEvent welcome;
   Notifications notes;
-  ASSERT_TRUE(room_->Join(1, &tab1, UserFor("alice@example.com"), 0, &welcome, &notes).ok());
-  link_->added[0].done(uint64_t{1});
-  ApplyJoined(1, UserFor("alice@example.com"), 1, /*origin=*/1);
   ASSERT_TRUE(tab1.joined.has_value());
   ASSERT_TRUE(room_->Join(2, &tab2, UserFor("alice@example.com"), 0, &welcome, &notes).ok());
   EXPECT_TRUE(welcome.has_welcome());
@@ -207,13 +206,8 @@ TEST_F(RoomReplicaTest, ASecondConnectionOfALiveUserJoinsAtOnce) {
 }
 
 TEST_F(RoomReplicaTest, PresenceEventsThatContradictTheReplicaAreDropped) {
-  room_->ApplySnapshot(RoomSnapshot{});
   RecordingSubscriber watcher;
-  ServerEvent welcome;
-  Notifications notes;
-  ASSERT_TRUE(room_->Join(1, &watcher, UserFor("olga@example.com"), 0, &welcome, &notes).ok());
-  link_->added[0].done(uint64_t{1});
-  ApplyJoined(1, UserFor("olga@example.com"), 1, /*origin=*/1);
+  ASSERT_NO_FATAL_FAILURE(JoinFirstMember(&watcher, "olga@example.com"));
   ApplyJoined(2, UserFor("bob@example.com"), 2);
   ApplyJoined(3, UserFor("bob@example.com"), 2);  // already online: not shown twice
   std::vector<ServerEvent> events = Drain(1);
@@ -222,13 +216,8 @@ TEST_F(RoomReplicaTest, PresenceEventsThatContradictTheReplicaAreDropped) {
 }
 
 TEST_F(RoomReplicaTest, ASnapshotTellsLiveMembersWhatTheyMissed) {
-  room_->ApplySnapshot(RoomSnapshot{});
   RecordingSubscriber watcher;
-  ServerEvent welcome;
-  Notifications notes;
-  ASSERT_TRUE(room_->Join(1, &watcher, UserFor("olga@example.com"), 0, &welcome, &notes).ok());
-  link_->added[0].done(uint64_t{1});
-  ApplyJoined(1, UserFor("olga@example.com"), 1, /*origin=*/1);
+  ASSERT_NO_FATAL_FAILURE(JoinFirstMember(&watcher, "olga@example.com"));
   ApplyJoined(2, UserFor("bob@example.com"), 2);
   ApplyMessage(3, 1, "one");
   Drain(1);
@@ -273,15 +262,8 @@ TEST_F(RoomReplicaTest, LinkLossFailsPendingJoinsAndRefusesSends) {
 }
 
 TEST_F(RoomReplicaTest, AFailedPublishReachesItsSender) {
-  room_->ApplySnapshot(RoomSnapshot{});
   RecordingSubscriber alice;
-  ServerEvent welcome;
-  {
-    Notifications notes;
-    ASSERT_TRUE(room_->Join(1, &alice, UserFor("alice@example.com"), 0, &welcome, &notes).ok());
-  }
-  link_->added[0].done(uint64_t{1});
-  ApplyJoined(1, UserFor("alice@example.com"), 1, /*origin=*/1);
+  ASSERT_NO_FATAL_FAILURE(JoinFirstMember(&alice, "alice@example.com"));
   {
     Notifications notes;
     absl::StatusOr<chat::v1::ChatMessage> accepted =
@@ -298,13 +280,9 @@ TEST_F(RoomReplicaTest, AFailedPublishReachesItsSender) {
 }
 
 TEST_F(RoomReplicaTest, MessagesSentWhileResyncingWaitForTheSnapshot) {
-  room_->ApplySnapshot(RoomSnapshot{});
   RecordingSubscriber alice;
-  ServerEvent welcome;
+  ASSERT_NO_FATAL_FAILURE(JoinFirstMember(&alice, "alice@example.com"));
   Notifications notes;
-  ASSERT_TRUE(room_->Join(1, &alice, UserFor("alice@example.com"), 0, &welcome, &notes).ok());
-  link_->added[0].done(uint64_t{1});
-  ApplyJoined(1, UserFor("alice@example.com"), 1, /*origin=*/1);
 
   room_->OnLinkDown();  // the link came back at once: the room resyncs
   ASSERT_TRUE(room_->Post(UserFor("alice@example.com"), "held", "c1", 1, &notes).ok());

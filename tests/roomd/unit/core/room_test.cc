@@ -13,6 +13,7 @@
 #include "roomd/core/server_options.h"
 #include "roomd/core/subscriber.h"
 #include "roomd/core/timer.h"
+#include "tests/roomd/unit/core/drain_events.h"
 
 namespace roomd {
 namespace {
@@ -97,20 +98,8 @@ class RoomTest : public ::testing::Test {
     return message.ok() ? message->seq() : 0;
   }
 
-  // Everything the member has not read yet, decoded.
   std::vector<ServerEvent> Drain(Room& room, uint64_t conn, bool register_if_idle = false) {
-    std::vector<grpc::Slice> slices;
-    Notifications notes;
-    while (room.Collect(conn, 1000, 1 << 30, register_if_idle, &slices, &notes) ==
-           Room::CollectResult::kEvents) {
-    }
-    std::vector<ServerEvent> events;
-    for (const grpc::Slice& slice : slices) {
-      ServerEvent event;
-      EXPECT_TRUE(event.ParseFromArray(slice.begin(), static_cast<int>(slice.size())));
-      events.push_back(event);
-    }
-    return events;
+    return roomd::testing::DrainEvents(room, conn, register_if_idle);
   }
 
   ServerOptions options_;
