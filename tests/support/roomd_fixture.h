@@ -3,9 +3,13 @@
 #include <gtest/gtest.h>
 #include <grpcpp/grpcpp.h>
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "chat/v1/chat.grpc.pb.h"
 #include "roomd/core/logger.h"
 #include "roomd/core/server_options.h"
@@ -14,8 +18,46 @@
 
 namespace roomd::testing {
 
-// Runs an in-process roomd on 127.0.0.1:0 and connects clients to it, each over its own
-// channel (its own TCP connection, like separate browsers).
+// Calls to the roomd at `address` for integration tests, each client over a channel of its
+// own (its own TCP connection, like separate browsers).
+
+inline std::shared_ptr<grpc::Channel> OwnChannel(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection of its own
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+// A client that joined `room` as `email` and got its Welcome (stored in *welcome if given);
+// a test failure is recorded if none comes.
+inline std::unique_ptr<ChatTestClient> JoinedClient(const std::string& address,
+                                                    const std::string& room,
+                                                    const std::string& email,
+                                                    chat::v1::ServerEvent* welcome = nullptr,
+                                                    uint64_t after_seq = 0) {
+  auto client = std::make_unique<ChatTestClient>(OwnChannel(address));
+  EXPECT_TRUE(client->Join(room, email, "", after_seq));
+  std::optional<chat::v1::ServerEvent> event = client->WaitForWelcome();
+  EXPECT_TRUE(event.has_value()) << "no welcome for " << email;
+  if (welcome != nullptr && event.has_value()) {
+    *welcome = *event;
+  }
+  return client;
+}
+
+// The Post RPC, bounded by a deadline.
+inline grpc::Status PostText(chat::v1::ChatService::Stub& stub, const std::string& room,
+                             const std::string& email, const std::string& text,
+                             chat::v1::PostResponse* response) {
+  chat::v1::PostRequest request;
+  request.set_room(room);
+  request.set_email(email);
+  request.set_text(text);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+  return stub.Post(&context, request, response);
+}
+
+// Runs an in-process roomd on 127.0.0.1:0 and connects clients to it.
 class RoomdTest : public ::testing::Test {
  protected:
   static ServerOptions TestOptions() {
@@ -40,40 +82,23 @@ class RoomdTest : public ::testing::Test {
     }
   }
 
-  std::shared_ptr<grpc::Channel> NewChannel() {
-    grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection of its own
-    return grpc::CreateCustomChannel(server_->address(), grpc::InsecureChannelCredentials(),
-                                     args);
-  }
+  std::shared_ptr<grpc::Channel> NewChannel() { return OwnChannel(server_->address()); }
 
   std::unique_ptr<ChatTestClient> Connect(bool read = true) {
     return std::make_unique<ChatTestClient>(NewChannel(), read);
   }
 
-  // Connects, joins and waits for the Welcome (stored in *welcome if given).
   std::unique_ptr<ChatTestClient> JoinAs(const std::string& room, const std::string& email,
                                          chat::v1::ServerEvent* welcome = nullptr,
                                          uint64_t after_seq = 0) {
-    auto client = Connect();
-    EXPECT_TRUE(client->Join(room, email, "", after_seq));
-    std::optional<chat::v1::ServerEvent> event = client->WaitForWelcome();
-    EXPECT_TRUE(event.has_value()) << "no welcome for " << email;
-    if (welcome != nullptr && event.has_value()) {
-      *welcome = *event;
-    }
-    return client;
+    return JoinedClient(server_->address(), room, email, welcome, after_seq);
   }
 
+  // Posts `text`; a failure is recorded unless the status goes to *status_out.
   chat::v1::PostResponse Post(const std::string& room, const std::string& email,
                               const std::string& text, grpc::Status* status_out = nullptr) {
-    chat::v1::PostRequest request;
-    request.set_room(room);
-    request.set_email(email);
-    request.set_text(text);
     chat::v1::PostResponse response;
-    grpc::ClientContext context;
-    grpc::Status status = stub_->Post(&context, request, &response);
+    grpc::Status status = PostText(*stub_, room, email, text, &response);
     if (status_out != nullptr) {
       *status_out = status;
     } else {

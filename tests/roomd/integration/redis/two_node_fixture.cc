@@ -53,41 +53,15 @@ std::unique_ptr<RoomServer> TwoNodeTest::StartNode(const ServerOptions& options)
   return *std::move(server);
 }
 
-std::shared_ptr<grpc::Channel> TwoNodeTest::ChannelTo(const std::string& address) {
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection of its own
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
-}
-
 std::unique_ptr<chat::v1::ChatService::Stub> TwoNodeTest::StubFor(RoomServer& node) {
-  return chat::v1::ChatService::NewStub(ChannelTo(node.address()));
-}
-
-std::unique_ptr<ChatTestClient> TwoNodeTest::JoinAs(RoomServer& node, const std::string& room,
-                                                    const std::string& email,
-                                                    chat::v1::ServerEvent* welcome,
-                                                    uint64_t after_seq) {
-  auto client = std::make_unique<ChatTestClient>(ChannelTo(node.address()));
-  EXPECT_TRUE(client->Join(room, email, "", after_seq));
-  std::optional<chat::v1::ServerEvent> event = client->WaitForWelcome();
-  EXPECT_TRUE(event.has_value()) << "no welcome for " << email;
-  if (welcome != nullptr && event.has_value()) {
-    *welcome = *event;
-  }
-  return client;
+  return chat::v1::ChatService::NewStub(OwnChannel(node.address()));
 }
 
 grpc::Status TwoNodeTest::Post(RoomServer& node, const std::string& room,
                                const std::string& email, const std::string& text,
                                chat::v1::PostResponse* response) {
-  chat::v1::PostRequest request;
-  request.set_room(room);
-  request.set_email(email);
-  request.set_text(text);
   chat::v1::PostResponse ignored;
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
-  return StubFor(node)->Post(&context, request, response != nullptr ? response : &ignored);
+  return PostText(*StubFor(node), room, email, text, response != nullptr ? response : &ignored);
 }
 
 std::vector<std::string> TwoNodeTest::OnlineNames(RoomServer& node, const std::string& room) {

@@ -12,6 +12,7 @@
 #include "tests/roomd/integration/redis/redis_server.h"
 #include "tests/support/chat_test_client.h"
 #include "tests/support/child_process.h"
+#include "tests/support/roomd_fixture.h"
 
 namespace roomd::testing {
 
@@ -28,13 +29,17 @@ class TwoNodeTest : public ::testing::Test {
   // Starts a node and waits until it reaches Redis.
   std::unique_ptr<RoomServer> StartNode(const ServerOptions& options);
 
-  std::shared_ptr<grpc::Channel> ChannelTo(const std::string& address);
+  std::shared_ptr<grpc::Channel> ChannelTo(const std::string& address) {
+    return OwnChannel(address);
+  }
   std::unique_ptr<chat::v1::ChatService::Stub> StubFor(RoomServer& node);
   // Connects to `node`, joins and waits for the Welcome (stored in *welcome if given).
   std::unique_ptr<ChatTestClient> JoinAs(RoomServer& node, const std::string& room,
                                          const std::string& email,
                                          chat::v1::ServerEvent* welcome = nullptr,
-                                         uint64_t after_seq = 0);
+                                         uint64_t after_seq = 0) {
+    return JoinedClient(node.address(), room, email, welcome, after_seq);
+  }
   grpc::Status Post(RoomServer& node, const std::string& room, const std::string& email,
                     const std::string& text, chat::v1::PostResponse* response = nullptr);
   std::vector<std::string> OnlineNames(RoomServer& node, const std::string& room);
