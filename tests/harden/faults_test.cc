@@ -58,14 +58,24 @@ class FaultsTest : public BridgeFixture {
     EXPECT_TRUE(welcome.ok()) << email << ": " << welcome.status();
     return welcome.ok() ? *std::move(client) : nullptr;
   }
+
+  // roomd and a wsbridge in front of it, both as child processes.
+  void StartDaemons() {
+    absl::StatusOr<ListeningChild> roomd = StartRoomdChild(0);
+    ASSERT_TRUE(roomd.ok()) << roomd.status();
+    roomd_child_ = *std::move(roomd);
+    absl::StatusOr<ListeningChild> bridge = StartBridgeChild(roomd_child_.port, web_root_.string());
+    ASSERT_TRUE(bridge.ok()) << bridge.status();
+    bridge_child_ = *std::move(bridge);
+  }
+
+  ListeningChild roomd_child_;
+  ListeningChild bridge_child_;
 };
 
 TEST_F(FaultsTest, RoomdKilledMidChatEveryBrowserIsToldAndServiceComesBack) {
-  absl::StatusOr<ListeningChild> roomd = StartRoomdChild(0);
-  ASSERT_TRUE(roomd.ok()) << roomd.status();
-  absl::StatusOr<ListeningChild> bridge = StartBridgeChild(roomd->port, web_root_.string());
-  ASSERT_TRUE(bridge.ok()) << bridge.status();
-  const int port = bridge->port;
+  ASSERT_NO_FATAL_FAILURE(StartDaemons());
+  const int port = bridge_child_.port;
 
   std::vector<std::unique_ptr<WsTestClient>> browsers;
   for (int i = 0; i < 5; ++i) {
@@ -76,7 +86,7 @@ TEST_F(FaultsTest, RoomdKilledMidChatEveryBrowserIsToldAndServiceComesBack) {
   for (auto& browser : browsers) {
     ASSERT_TRUE(browser->ReadEvent(IsMessage("before the crash")).ok());
   }
-  ASSERT_TRUE(roomd->process->Signal(SIGKILL).ok());
+  ASSERT_TRUE(roomd_child_.process->Signal(SIGKILL).ok());
   for (auto& browser : browsers) {
     auto closed = browser->ReadClose();
     ASSERT_TRUE(closed.ok()) << closed.status();
@@ -93,9 +103,9 @@ TEST_F(FaultsTest, RoomdKilledMidChatEveryBrowserIsToldAndServiceComesBack) {
   EXPECT_TRUE(absl::StartsWith(ReasonOf(*refused), "roomd unavailable")) << ReasonOf(*refused);
 
   // roomd comes back on the same port: joins work again without restarting the bridge.
-  absl::StatusOr<ListeningChild> roomd_again = StartRoomdChild(roomd->port);
+  absl::StatusOr<ListeningChild> roomd_again = StartRoomdChild(roomd_child_.port);
   ASSERT_TRUE(roomd_again.ok()) << roomd_again.status();
-  ASSERT_EQ(roomd_again->port, roomd->port);
+  ASSERT_EQ(roomd_again->port, roomd_child_.port);
   std::unique_ptr<WsTestClient> back;
   // Poll until the bridge's reconnect backoff (at most 1 s) has run out, bounded in time.
   const absl::Time give_up = absl::Now() + absl::Seconds(20);
@@ -118,11 +128,8 @@ TEST_F(FaultsTest, RoomdKilledMidChatEveryBrowserIsToldAndServiceComesBack) {
 }
 
 TEST_F(FaultsTest, SigtermUnderLoadClosesCleanlyAndBothExitZero) {
-  absl::StatusOr<ListeningChild> roomd = StartRoomdChild(0);
-  ASSERT_TRUE(roomd.ok()) << roomd.status();
-  absl::StatusOr<ListeningChild> bridge = StartBridgeChild(roomd->port, web_root_.string());
-  ASSERT_TRUE(bridge.ok()) << bridge.status();
-  const int port = bridge->port;
+  ASSERT_NO_FATAL_FAILURE(StartDaemons());
+  const int port = bridge_child_.port;
   std::vector<std::unique_ptr<WsTestClient>> browsers;
   for (int i = 0; i < 4; ++i) {
     browsers.push_back(JoinedAt(port, absl::StrCat("u", i, "@example.com")));
@@ -134,19 +141,19 @@ TEST_F(FaultsTest, SigtermUnderLoadClosesCleanlyAndBothExitZero) {
       ASSERT_TRUE(browser->Send(absl::StrCat("load ", i)).ok());
     }
   }
-  ASSERT_TRUE(bridge->process->Signal(SIGTERM).ok());
+  ASSERT_TRUE(bridge_child_.process->Signal(SIGTERM).ok());
   for (auto& browser : browsers) {
     auto closed = browser->ReadClose();
     ASSERT_TRUE(closed.ok()) << closed.status();
     EXPECT_EQ(closed->code, 1001);
     EXPECT_EQ(ReasonOf(*closed), "going away");
   }
-  auto bridge_exit = bridge->process->WaitForExit();
+  auto bridge_exit = bridge_child_.process->WaitForExit();
   ASSERT_TRUE(bridge_exit.has_value()) << "wsbridge did not exit";
   EXPECT_TRUE(WIFEXITED(*bridge_exit) && WEXITSTATUS(*bridge_exit) == 0) << *bridge_exit;
 
   // roomd under load from gRPC clients: they end UNAVAILABLE "server shutting down".
-  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", roomd->port),
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", roomd_child_.port),
                                      grpc::InsecureChannelCredentials());
   std::vector<std::unique_ptr<roomd::testing::ChatTestClient>> clients;
   for (int i = 0; i < 4; ++i) {
@@ -159,13 +166,13 @@ TEST_F(FaultsTest, SigtermUnderLoadClosesCleanlyAndBothExitZero) {
       client->Send(absl::StrCat("load ", i));
     }
   }
-  ASSERT_TRUE(roomd->process->Signal(SIGTERM).ok());
+  ASSERT_TRUE(roomd_child_.process->Signal(SIGTERM).ok());
   for (auto& client : clients) {
     const grpc::Status status = client->WaitForFinish();
     EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
     EXPECT_EQ(status.error_message(), "server shutting down");
   }
-  auto roomd_exit = roomd->process->WaitForExit();
+  auto roomd_exit = roomd_child_.process->WaitForExit();
   ASSERT_TRUE(roomd_exit.has_value()) << "roomd did not exit";
   EXPECT_TRUE(WIFEXITED(*roomd_exit) && WEXITSTATUS(*roomd_exit) == 0) << *roomd_exit;
 }
