@@ -2,6 +2,7 @@
 // composer, fed by a Connection to wsbridge. A module: nothing leaks into the global scope.
 // User text only ever reaches the DOM through textContent; HTML comes from fixed strings.
 import { avatar } from './avatar.js';
+import { el } from './dom.js';
 import { Connection } from './connection.js';
 import { MessageList } from './message_list.js';
 
@@ -49,15 +50,6 @@ let clientCounter = 0;
 
 function displayName(user) {
   return (user && user.name) || 'someone';
-}
-
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  node.className = className;
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
 }
 
 function readJson(storage, key) {

@@ -3,6 +3,7 @@
 // only when the reader is already there; otherwise it offers a "new messages" jump.
 // Everything a user wrote enters the DOM through textContent.
 import { avatar } from './avatar.js';
+import { el } from './dom.js';
 
 const GROUP_MS = 5 * 60 * 1000;  // a user's messages this close together share one header
 const STICK_PX = 48;             // "at the bottom", give or take
@@ -11,15 +12,6 @@ const timeFormat = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute:
 const dayTimeFormat = new Intl.DateTimeFormat(undefined,
   { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
 const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'medium' });
-
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  node.className = className;
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
-}
 
 function timeElement(date) {
   const today = new Date().toDateString() === date.toDateString();
