@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "bench/payload.h"
+#include "bench/tests/participant_fixture.h"
 
 namespace bench {
 namespace {
@@ -15,22 +16,7 @@ std::string Message(uint32_t sender, uint64_t seq, int64_t sent_ns) {
                       R"(","sentAt":"2024-01-01T00:00:00Z","clientId":")", seq, R"("}})");
 }
 
-class JsonFrameDecoderTest : public ::testing::Test {
- protected:
-  JsonFrameDecoderTest() : run_(1), acks_(2, 8) {
-    options_.senders = 2;
-    options_.ack = AckMode::kAll;
-    run_.senders().assign(2, nullptr);  // nothing is armed, so no sender is ever called
-    run_.SetMeasureStart(0);
-    run_.SetMeasureEnd(1'000'000'000);
-    participant_ = std::make_unique<Participant>(5, 0, options_, &run_, &acks_);
-  }
-
-  BenchOptions options_;
-  RunState run_;
-  AckTable acks_;
-  std::unique_ptr<Participant> participant_;
-};
+using JsonFrameDecoderTest = ParticipantFixture;
 
 TEST_F(JsonFrameDecoderTest, SingleMessageTakesTheFastPath) {
   const std::string frame = Message(1, 1, 100'000);

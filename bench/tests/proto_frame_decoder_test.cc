@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "bench/payload.h"
+#include "bench/tests/participant_fixture.h"
 #include "chat/v1/chat.pb.h"
 
 namespace bench {
@@ -21,25 +22,11 @@ chat::v1::ServerEvent Message(uint32_t sender, uint64_t seq, int64_t sent_ns) {
   return event;
 }
 
-class ProtoFrameDecoderTest : public ::testing::Test {
+class ProtoFrameDecoderTest : public ParticipantFixture {
  protected:
-  ProtoFrameDecoderTest() : run_(1), acks_(2, 8) {
-    options_.senders = 2;
-    options_.ack = AckMode::kAll;
-    run_.senders().assign(2, nullptr);  // nothing is armed, so no sender is ever called
-    run_.SetMeasureStart(0);
-    run_.SetMeasureEnd(1'000'000'000);
-    participant_ = std::make_unique<Participant>(5, 0, options_, &run_, &acks_);
-  }
-
   absl::Status Decode(const chat::v1::ServerEvent& event, int64_t now_ns = 10) {
     return ProtoFrameDecoder::Decode(event.SerializeAsString(), now_ns, participant_.get());
   }
-
-  BenchOptions options_;
-  RunState run_;
-  AckTable acks_;
-  std::unique_ptr<Participant> participant_;
 };
 
 TEST_F(ProtoFrameDecoderTest, SingleMessage) {
