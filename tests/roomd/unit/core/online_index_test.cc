@@ -1,0 +1,76 @@
+#include "roomd/core/online_index.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "roomd/core/identity.h"
+
+namespace roomd {
+namespace {
+
+chat::v1::User UserFor(const std::string& name) {
+  return *MakeUser(name + "@example.com", "");
+}
+
+std::vector<std::string> Names(const OnlinePage& page) {
+  std::vector<std::string> names;
+  for (const chat::v1::User& user : page.users) {
+    names.push_back(user.name());
+  }
+  return names;
+}
+
+TEST(OnlineIndexTest, PagesAreSortedByNameAndChainByToken) {
+  OnlineIndex index;
+  for (const char* name : {"eve", "bob", "dan", "ann", "cat"}) {
+    index.Add(UserFor(name));
+  }
+  EXPECT_EQ(index.size(), 5u);
+  absl::StatusOr<OnlinePage> first = index.Page("", 2);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(Names(*first), (std::vector<std::string>{"ann", "bob"}));
+  ASSERT_FALSE(first->next_page_token.empty());
+  absl::StatusOr<OnlinePage> second = index.Page(first->next_page_token, 2);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(Names(*second), (std::vector<std::string>{"cat", "dan"}));
+  absl::StatusOr<OnlinePage> last = index.Page(second->next_page_token, 2);
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(Names(*last), (std::vector<std::string>{"eve"}));
+  EXPECT_TRUE(last->next_page_token.empty());
+}
+
+TEST(OnlineIndexTest, ATokenStaysValidWhenItsUserLeaves) {
+  OnlineIndex index;
+  for (const char* name : {"ann", "bob", "cat", "dan"}) {
+    index.Add(UserFor(name));
+  }
+  absl::StatusOr<OnlinePage> first = index.Page("", 2);
+  ASSERT_TRUE(first.ok());
+  index.Remove(UserFor("bob"));  // the token's user
+  index.Add(UserFor("bea"));     // sorts before the token: belongs to the first page now
+  index.Add(UserFor("cal"));
+  absl::StatusOr<OnlinePage> second = index.Page(first->next_page_token, 10);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(Names(*second), (std::vector<std::string>{"cal", "cat", "dan"}));
+}
+
+TEST(OnlineIndexTest, AForeignTokenIsInvalidArgument) {
+  OnlineIndex index;
+  index.Add(UserFor("ann"));
+  EXPECT_TRUE(absl::IsInvalidArgument(index.Page("nonsense", 5).status()));
+}
+
+TEST(OnlineIndexTest, APlainListPagesTheSameWay) {
+  std::vector<chat::v1::User> users = {UserFor("cat"), UserFor("ann"), UserFor("bob")};
+  absl::StatusOr<OnlinePage> first = PageOfUsers(users, "", 2);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(Names(*first), (std::vector<std::string>{"ann", "bob"}));
+  absl::StatusOr<OnlinePage> rest = PageOfUsers(users, first->next_page_token, 2);
+  ASSERT_TRUE(rest.ok());
+  EXPECT_EQ(Names(*rest), (std::vector<std::string>{"cat"}));
+}
+
+}  // namespace
+}  // namespace roomd
