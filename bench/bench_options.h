@@ -33,6 +33,10 @@ struct BenchOptions {
   std::size_t text_bytes = 0;
   // Only hold the connections (no sending); report RSS per connection.
   bool idle = false;
+  // Idle, WebSocket, one room: halfway through --duration this many members leave and as
+  // many new ones join, spread over one second; the run then waits until every member's
+  // online count is exact again.
+  int churn = 0;
 
   absl::Duration warmup = absl::Seconds(2);
   absl::Duration duration = absl::Seconds(10);
@@ -58,6 +62,14 @@ struct BenchOptions {
   int source_addresses = kAutoSourceAddresses;
   // grpc: separate HTTP/2 connections the clients are spread over.
   int grpc_channels = 1;
+  // grpc: Join.accept_batches (else every ServerEvent carries one event, as bots get).
+  bool accept_batches = false;
+
+  // ws: connect over TLS (wss), trusting this CA's PEM file for the bridge's certificate.
+  std::string tls_ca_file;
+  // roomd --auth=jwt: the HS256 secret (bytes) each client's token is signed with; every
+  // client joins with its own token (sub "bench-<index>") instead of an email.
+  std::string jwt_secret;
 
   // Server processes to sample (CPU from /proc/PID/stat, RSS from /proc/PID/status).
   std::vector<int> server_pids;

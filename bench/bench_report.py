@@ -21,7 +21,9 @@ TARGETS_NOTE = (
     "40 ms; L2 p99 at most 20 ms; idle at most 20 KB per connection (roomd + wsbridge RSS "
     "together) with 10,000 connections held and no error. For scale, the same design of "
     "harness measured the gorilla/websocket Go hub at about 0.92 M deliveries/s in F "
-    "(1.66 M pinned), L10 p99 43 ms and 20.9 KB per idle connection.")
+    "(1.66 M pinned), L10 p99 43 ms and 20.9 KB per idle connection. Issue 20 (history "
+    "store): F with --store=sqlite at least 90% of F in the same run, without loss; W "
+    "(20,000 msg/s for 60 s) without loss, ack p99 at most 50 ms.")
 
 
 def read_manifest(path):
@@ -120,6 +122,8 @@ def load_table(cases):
         if not runs or runs[0].get("idle"):
             continue
         path = "gRPC → roomd" if runs[0]["mode"] == "grpc" else "JSON/WebSocket → wsbridge → roomd"
+        if "secure" in case["name"]:  # F-secure, quick-secure: TLS on both hops, jwt
+            path = "JSON/wss → wsbridge → TLS gRPC → roomd (jwt)"
         rss = [r.get("server_rss_kb", 0) for r in runs]
         rows.append("| " + " | ".join([
             f"**{case['name']}**",
@@ -169,6 +173,27 @@ def idle_table(cases):
     return rows
 
 
+def welcome_table(cases):
+    """Join storms (the big-room cases): how long each join waited for its Welcome."""
+    rows = []
+    for case in cases:
+        runs = case["runs"]
+        if not runs or not case["name"].startswith("big") or "welcome_p99_ms" not in runs[0]:
+            continue
+        if not rows:
+            rows.append("| case | joined | Welcome p50 ms | p99 ms | max ms | over 2 s |")
+            rows.append("|---|---|---|---|---|---|")
+        rows.append("| " + " | ".join([
+            f"**{case['name']}**",
+            f"{fmt_int(median(runs, 'connected'))} of {fmt_int(runs[0]['clients'])}",
+            fmt_ms(median(runs, "welcome_p50_ms")),
+            fmt_ms(median(runs, "welcome_p99_ms")),
+            fmt_ms(median(runs, "welcome_max_ms")),
+            fmt_int(median(runs, "welcome_over_2s")),
+        ]) + " |")
+    return rows
+
+
 def targets_table(cases):
     by_name = {c["name"]: c["runs"] for c in cases if c["runs"]}
     rows = ["| target | measured (median) | met |", "|---|---|---|"]
@@ -197,7 +222,69 @@ def targets_table(cases):
         add("idle ≤ 20 KB per connection, 10,000 held without error",
             f"{kb:.1f} KB, {fmt_int(held)} held, {fmt_int(errors)} errors",
             kb <= 20 and held >= 10000 and errors == 0)
+    for name in ("big5k", "big10k"):
+        if name in by_name:
+            runs = by_name[name]
+            over, held = median(runs, "welcome_over_2s"), median(runs, "connected")
+            p99, lost = median(runs, "p99_ms"), median(runs, "lost")
+            add(f"{name}: every join welcomed within 2 s; 2 senders p99 ≤ 250 ms, nothing lost",
+                f"{fmt_int(held)} of {fmt_int(runs[0]['clients'])} joined, {fmt_int(over)} over 2 s; "
+                f"p99 {fmt_ms(p99)} ms, {fmt_int(lost)} lost",
+                over == 0 and held >= runs[0]["clients"] and p99 <= 250 and lost == 0)
+    for name in ("big5k-churn", "big10k-churn"):
+        if name in by_name:
+            runs = by_name[name]
+            wrong, settle = median(runs, "churn_wrong"), median(runs, "churn_settle_s")
+            add(f"{name}: {runs[0].get('churn', 0)} leave + {runs[0].get('churn', 0)} join within 1 s: "
+                "every member's count exact afterwards",
+                f"{fmt_int(wrong)} wrong; exact {settle:.2f} s after the churn began", wrong == 0)
+    for name in ("big5k-idle", "big10k-idle"):
+        if name in by_name:
+            kb = median(by_name[name], "rss_per_conn_kb")
+            add(f"{name}: ≤ 20 KB per connection after 60 s", f"{kb:.1f} KB", kb <= 20)
+    if "F-sqlite" in by_name and "F" in by_name:
+        runs = by_name["F-sqlite"]
+        rate, base = median(runs, "deliveries_per_s"), median(by_name["F"], "deliveries_per_s")
+        lost, dropped = median(runs, "lost"), median(runs, "dropped")
+        share = rate / base if base else 0
+        add("F-sqlite ≥ 90% of F (same run), no loss, no drop",
+            f"{fmt_int(rate)}/s = {share:.0%} of F, {fmt_int(lost)} lost, {fmt_int(dropped)} dropped",
+            share >= 0.9 and lost == 0 and dropped == 0)
+    if "F-secure" in by_name and "F" in by_name:
+        runs = by_name["F-secure"]
+        rate, base = median(runs, "deliveries_per_s"), median(by_name["F"], "deliveries_per_s")
+        lost, dropped = median(runs, "lost"), median(runs, "dropped")
+        share = rate / base if base else 0
+        add("F-secure (TLS both hops, jwt) ≥ 60% of F (same run), no loss, no drop",
+            f"{fmt_int(rate)}/s = {share:.0%} of F, {fmt_int(lost)} lost, {fmt_int(dropped)} dropped",
+            share >= 0.6 and lost == 0 and dropped == 0)
+    if "W" in by_name:
+        runs = by_name["W"]
+        rate, p99 = median(runs, "deliveries_per_s"), median(runs, "p99_ms")
+        lost, dropped = median(runs, "lost"), median(runs, "dropped")
+        add("W: 20,000 msg/s sustained, no loss, ack p99 ≤ 50 ms",
+            f"{fmt_int(rate)}/s, p99 {fmt_ms(p99)} ms, {fmt_int(lost)} lost, {fmt_int(dropped)} dropped",
+            rate >= 19_000 and p99 <= 50 and lost == 0 and dropped == 0)
     return rows if len(rows) > 2 else []
+
+
+def store_table(cases):
+    rows = []
+    for case in cases:
+        runs = [r for r in case["runs"] if r.get("stored_messages")]
+        if not runs:
+            continue
+        if not rows:
+            rows.append("| case | messages stored | database + WAL | bytes per message |")
+            rows.append("|---|---|---|---|")
+        per = [r["store_bytes"] / r["stored_messages"] for r in runs]
+        rows.append("| " + " | ".join([
+            f"**{case['name']}**",
+            fmt_int(statistics.median(r["stored_messages"] for r in runs)),
+            fmt_mb(statistics.median(r["store_bytes"] for r in runs) / 1024),
+            f"{statistics.median(per):.0f}",
+        ]) + " |")
+    return rows
 
 
 def runs_section(cases):
@@ -247,10 +334,22 @@ def write_report(args, cases):
     out.append("## Results")
     out.append("")
     out.extend(load_table(cases))
+    welcome = welcome_table(cases)
+    if welcome:
+        out.append("")
+        out.extend(welcome)
     idle = idle_table(cases)
     if idle:
         out.append("")
         out.extend(idle)
+    store = store_table(cases)
+    if store:
+        out.append("")
+        out.append("History store (`--store=sqlite`): the database file and its WAL after roomd "
+                   "stopped, over the messages in it (every message of the run, warmup "
+                   "included); the text of a bench message is about 30 bytes.")
+        out.append("")
+        out.extend(store)
     targets = targets_table(cases)
     if targets:
         out.append("")

@@ -57,7 +57,7 @@ int64_t BenchResult::ServerRssKb() const {
 
 bool BenchResult::Clean() const {
   return lost == 0 && out_of_order == 0 && dropped == 0 && connect_errors == 0 && settled &&
-         ack_timeouts == 0 && rejected == 0 && connected == options.clients;
+         ack_timeouts == 0 && rejected == 0 && connected == options.clients && churn_wrong == 0;
 }
 
 std::string BenchResult::Summary() const {
@@ -75,8 +75,17 @@ std::string BenchResult::Summary() const {
   absl::StrAppendFormat(&out, "  connected   %d/%d in %.1f s (%d errors)%s\n", connected,
                         o.clients, connect_seconds, connect_errors,
                         settled ? "" : "; NOT every client saw its whole room");
+  absl::StrAppendFormat(&out, "  welcome     p50 %.1f ms, p99 %.1f ms, max %.1f ms after the join; %d over 2 s\n",
+                        Ms(welcome_p50_us), Ms(welcome_p99_us), Ms(welcome_max_us),
+                        welcome_over_2s);
   if (o.idle) {
     absl::StrAppendFormat(&out, "  held        %.1f s, %d dropped\n", measured_seconds, dropped);
+    if (o.churn > 0) {
+      absl::StrAppendFormat(&out,
+                            "  churn       %d left and %d joined within 1 s: every count exact "
+                            "after %.2f s; %d wrong at the end\n",
+                            o.churn, o.churn, churn_settle_seconds, churn_wrong);
+    }
     absl::StrAppendFormat(&out, "  memory      %.1f KB per connection (servers together)\n",
                           rss_per_connection_kb);
   } else {
@@ -162,6 +171,13 @@ std::string BenchResult::ToJson() const {
   num("p90_ms", Ms(p90_us));
   num("p99_ms", Ms(p99_us));
   num("max_ms", Ms(max_us));
+  num("welcome_p50_ms", Ms(welcome_p50_us));
+  num("welcome_p99_ms", Ms(welcome_p99_us));
+  num("welcome_max_ms", Ms(welcome_max_us));
+  num("welcome_over_2s", welcome_over_2s);
+  num("churn", o.churn);
+  num("churn_wrong", churn_wrong);
+  num("churn_settle_s", Round(churn_settle_seconds, 0.001));
   num("lost", static_cast<double>(lost));
   num("out_of_order", static_cast<double>(out_of_order));
   num("dropped", dropped);

@@ -35,6 +35,18 @@ struct BenchResult {
   int64_t p99_us = 0;
   int64_t max_us = 0;
 
+  // From each client's join to its Welcome (all clients welcomed), and how many took longer
+  // than 2 s.
+  int64_t welcome_p50_us = 0;
+  int64_t welcome_p99_us = 0;
+  int64_t welcome_max_us = 0;
+  int welcome_over_2s = 0;
+
+  // Churn (idle): members whose online count was not exact when the wait ended, and how
+  // long after the churn began every count was exact.
+  int churn_wrong = 0;
+  double churn_settle_seconds = 0;
+
   uint64_t lost = 0;
   uint64_t out_of_order = 0;
   int dropped = 0;  // clients whose connection the server ended
@@ -44,6 +56,7 @@ struct BenchResult {
   uint64_t foreign = 0;
   uint64_t rate_missed = 0;
   std::string first_drop;   // an example reason
+  std::vector<std::string> client_ends;  // why each client's connection ended, by index
   std::string first_error;  // an example Error event
 
   std::vector<ServerUsage> servers;

@@ -6,16 +6,21 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <optional>
+#include <vector>
+#include <map>
 
 #include <boost/asio/ip/tcp.hpp>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "bench/grpc_client.h"
 #include "bench/proc_sample.h"
 #include "bench/sender.h"
 #include "bench/ws_client.h"
+#include "tests/support/token_minter.h"
 
 namespace bench {
 namespace {
@@ -103,10 +108,11 @@ BenchRunner::BenchRunner(BenchOptions options)
 BenchRunner::~BenchRunner() { StopThreads(); }
 
 absl::StatusOr<BenchResult> BenchRunner::Run() {
-  RaiseFileLimit(options_.clients + 64);
+  RaiseFileLimit(options_.clients + options_.churn + 64);
   BenchResult result;
   result.options = options_;
   if (absl::Status status = CreateClients(); !status.ok()) {
+    SetPhase(Phase::kOver);
     return status;
   }
   StartThreads();
@@ -123,7 +129,27 @@ absl::StatusOr<BenchResult> BenchRunner::Run() {
   CloseAll();
   StopThreads();
   Collect(&result);
+  SetPhase(Phase::kOver);
   return result;
+}
+
+bool BenchRunner::WaitUntilMeasuring(absl::Duration timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(timeout);
+  chat::MutexLock lock(&phase_mu_);
+  while (phase_ == Phase::kStarting) {
+    const auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) {
+      break;
+    }
+    phase_changed_.WaitFor(&phase_mu_, left);
+  }
+  return phase_ == Phase::kMeasuring;
+}
+
+void BenchRunner::SetPhase(Phase phase) {
+  chat::MutexLock lock(&phase_mu_);
+  phase_ = phase;
+  phase_changed_.SignalAll();
 }
 
 absl::Status BenchRunner::CreateClients() {
@@ -177,7 +203,8 @@ absl::Status BenchRunner::CreateClients() {
       const int i = participant->index();
       const int stub = (i % target_count) * channels + (i / target_count) % channels;
       auto client = std::make_unique<GrpcClient>(stubs_[stub].get(), participant.get(),
-                                                 room_name(participant->room()));
+                                                 room_name(participant->room()),
+                                                 options_.accept_batches);
       if (Sender* sender = participant->sender()) {
         sender->set_transport(client.get());
       }
@@ -199,7 +226,9 @@ absl::Status BenchRunner::CreateClients() {
   if (endpoints[0].address().is_loopback() && endpoints[0].address().is_v4()) {
     int count = options_.source_addresses;
     if (count == BenchOptions::kAutoSourceAddresses) {
-      const int needed = (options_.clients + BenchOptions::kClientsPerSourceAddress - 1) /
+      // Churn's joiners connect before its leavers are gone: count them too.
+      const int needed = (options_.clients + options_.churn +
+                          BenchOptions::kClientsPerSourceAddress - 1) /
                          BenchOptions::kClientsPerSourceAddress;
       count = std::clamp(needed, 4, 250);
     }
@@ -208,20 +237,61 @@ absl::Status BenchRunner::CreateClients() {
           (127u << 24) | static_cast<unsigned>(2 + k % 250)));
     }
   }
+  if (absl::Status status = MakeTlsContext(); !status.ok()) {
+    return status;
+  }
   for (auto& participant : participants_) {
     const int i = participant->index();
     const net::ip::address source = sources.empty() ? net::ip::address() : sources[i % sources.size()];
-    auto client = std::make_unique<WsClient>(*iocs_[i % threads], participant.get(),
-                                             endpoints[i % target_count], source,
-                                             targets[i % target_count],
-                                             room_name(participant->room()),
-                                             absl::ToChronoNanoseconds(options_.connect_timeout));
+    auto client = std::make_unique<WsClient>(
+        *iocs_[i % threads], participant.get(), endpoints[i % target_count], source,
+        targets[i % target_count], room_name(participant->room()),
+        absl::ToChronoNanoseconds(options_.connect_timeout),
+        WsSecurity{tls_context_.get(), TokenFor(i)});
     if (Sender* sender = participant->sender()) {
       sender->set_transport(client.get());
     }
     ws_clients_.push_back(std::move(client));
   }
+  for (int k = 0; k < options_.churn; ++k) {
+    const int i = options_.clients + k;
+    late_participants_.push_back(std::make_unique<Participant>(i, 0, options_, &run_, &acks_));
+    const net::ip::address source = sources.empty() ? net::ip::address() : sources[i % sources.size()];
+    late_ws_clients_.push_back(std::make_unique<WsClient>(
+        *iocs_[i % threads], late_participants_.back().get(), endpoints[0], source, targets[0],
+        room_name(0), absl::ToChronoNanoseconds(options_.connect_timeout),
+        WsSecurity{tls_context_.get(), TokenFor(i)}));
+  }
   return absl::OkStatus();
+}
+
+absl::Status BenchRunner::MakeTlsContext() {
+  if (options_.tls_ca_file.empty()) {
+    return absl::OkStatus();
+  }
+  tls_context_ = std::make_unique<net::ssl::context>(net::ssl::context::tls_client);
+  boost::system::error_code ec;
+  tls_context_->load_verify_file(options_.tls_ca_file, ec);
+  if (ec) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--tls_ca_file ", options_.tls_ca_file, ": ", ec.message()));
+  }
+  tls_context_->set_verify_mode(net::ssl::verify_peer);
+  return absl::OkStatus();
+}
+
+std::string BenchRunner::TokenFor(int index) const {
+  if (options_.jwt_secret.empty()) {
+    return "";
+  }
+  roomd::testing::TokenSpec spec;
+  spec.key = options_.jwt_secret;
+  spec.sub = absl::StrCat("bench-", index);
+  spec.name = absl::StrCat("u", index);
+  // Long enough for any run: a session ends when its token expires.
+  spec.exp = absl::Now() + absl::Hours(2) + options_.connect_timeout + options_.warmup +
+             options_.duration + options_.drain_timeout;
+  return roomd::testing::MintToken(spec);
 }
 
 void BenchRunner::StartThreads() {
@@ -314,6 +384,7 @@ void BenchRunner::Measure(BenchResult* result) {
   measure_start_ns_ = NowNanos();
   run_.SetMeasureStart(measure_start_ns_);
   Note("measuring");  // profiling scripts key on these two lines
+  SetPhase(Phase::kMeasuring);
   run_.SetMeasureEnd(measure_start_ns_ + absl::ToInt64Nanoseconds(options_.duration));
   Pause(options_.duration);
   const int64_t end_ns = std::max(NowNanos(), measure_start_ns_ + 1);
@@ -349,12 +420,42 @@ void BenchRunner::Measure(BenchResult* result) {
       })) {
     Note(absl::StrCat(run_.outstanding().load(), " messages still unacknowledged after the drain"));
   }
+  // An acknowledgement can come before the other members have read the message (an echo
+  // reaches its sender first), and closing then would count their last messages as lost.
+  // Every member of a room sees every message of the room, its own included, so the room
+  // has caught up when its members that are still here have all received the same number.
+  if (!WaitUntil(drain_deadline, [&] { return RoomsCaughtUp(); })) {
+    Note("some members had not received every message of their room after the drain");
+  }
+}
+
+bool BenchRunner::RoomsCaughtUp() const {
+  std::vector<std::optional<uint64_t>> room_count(static_cast<std::size_t>(std::max(options_.rooms, 1)));
+  for (const auto& p : participants_) {
+    if (!p->welcomed() || p->ended()) {
+      continue;
+    }
+    std::optional<uint64_t>& count = room_count[static_cast<std::size_t>(p->room())];
+    if (!count.has_value()) {
+      count = p->received();
+    } else if (*count != p->received()) {
+      return false;
+    }
+  }
+  return true;
 }
 
 void BenchRunner::Hold(BenchResult* result) {
   const double self_start = SelfCpuSeconds();
   const auto start = std::chrono::steady_clock::now();
-  Pause(options_.duration);
+  if (options_.churn > 0) {
+    Pause(options_.duration / 2);
+    Churn(result);
+    const absl::Duration left = options_.duration - absl::FromChrono(std::chrono::steady_clock::now() - start);
+    Pause(std::max(left, absl::ZeroDuration()));
+  } else {
+    Pause(options_.duration);
+  }
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   result->measured_seconds = elapsed;
@@ -372,8 +473,70 @@ void BenchRunner::Hold(BenchResult* result) {
   for (const auto& p : participants_) {
     held += p->welcomed() && !p->ended() ? 1 : 0;
   }
+  for (const auto& p : late_participants_) {
+    held += p->welcomed() && !p->ended() ? 1 : 0;
+  }
   result->rss_per_connection_kb =
       held > 0 ? static_cast<double>(after - before) / static_cast<double>(held) : 0;
+}
+
+void BenchRunner::Churn(BenchResult* result) {
+  const int n = options_.churn;
+  int expected = 0;  // leavers and joiners balance: the count stays what it was
+  for (const auto& p : participants_) {
+    expected += p->welcomed() && !p->ended() ? 1 : 0;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  for (int k = 0; k < n; ++k) {
+    std::this_thread::sleep_until(start + std::chrono::nanoseconds(int64_t{1'000'000'000} * k / n));
+    const int leaver = options_.clients - 1 - k;
+    participants_[leaver]->set_leaving();
+    ws_clients_[leaver]->Close();
+    late_ws_clients_[k]->Start();
+  }
+  const auto exact = [&](const Participant& p) {
+    return p.welcomed() && !p.ended() && p.last_online() == static_cast<uint32_t>(expected);
+  };
+  const auto count_wrong = [&] {
+    int wrong = 0;
+    for (int i = 0; i < options_.clients - n; ++i) {
+      wrong += exact(*participants_[i]) ? 0 : 1;
+    }
+    for (const auto& p : late_participants_) {
+      wrong += exact(*p) ? 0 : 1;
+    }
+    return wrong;
+  };
+  const bool settled = WaitUntil(start + absl::ToChronoNanoseconds(options_.connect_timeout),
+                                 [&] { return count_wrong() == 0; });
+  result->churn_settle_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result->churn_wrong = settled ? 0 : count_wrong();
+  std::string detail;
+  if (!settled) {
+    // What went wrong: the counts members saw, and whether the churn itself completed.
+    std::map<uint32_t, int> seen;
+    for (int i = 0; i < options_.clients - n; ++i) {
+      ++seen[participants_[i]->last_online()];
+    }
+    int late_welcomed = 0;
+    for (const auto& p : late_participants_) {
+      late_welcomed += p->welcomed() && !p->ended() ? 1 : 0;
+    }
+    int leavers_ended = 0;
+    for (int k = 0; k < n; ++k) {
+      leavers_ended += participants_[options_.clients - 1 - k]->ended() ? 1 : 0;
+    }
+    detail = absl::StrCat(" (expected ", expected, "; seen ",
+                          absl::StrJoin(seen, ", ", absl::PairFormatter("x")), "; ",
+                          late_welcomed, "/", n, " joiners welcomed, ", leavers_ended, "/", n,
+                          " leavers closed)");
+  }
+  Note(absl::StrCat("churn: ", n, " left, ", n, " joined; ",
+                    settled ? "every count exact" : absl::StrCat(result->churn_wrong, " counts wrong"),
+                    " after ", absl::FormatDuration(absl::Trunc(
+                        absl::Seconds(result->churn_settle_seconds), absl::Milliseconds(1))),
+                    detail));
 }
 
 void BenchRunner::CloseAll() {
@@ -402,9 +565,14 @@ void BenchRunner::CloseAll() {
   for (auto& client : ws_clients_) {
     client->Close();
   }
+  for (auto& client : late_ws_clients_) {
+    client->Close();
+  }
   if (!WaitUntil(deadline, [&] {
         return std::all_of(participants_.begin(), participants_.end(),
-                           [](const auto& p) { return p->ended(); });
+                           [](const auto& p) { return p->ended(); }) &&
+               std::all_of(late_participants_.begin(), late_participants_.end(),
+                           [](const auto& p) { return p->ended() || !p->welcomed(); });
       })) {
     Note("some WebSockets did not finish their closing handshake in time");
   }
@@ -412,8 +580,10 @@ void BenchRunner::CloseAll() {
 
 void BenchRunner::Collect(BenchResult* result) {
   LatencyHistogram latency;
+  LatencyHistogram welcome;
   const int senders = static_cast<int>(run_.senders().size());
   for (const auto& p : participants_) {
+    result->client_ends.push_back(p->end_reason());
     const ReceiveStats& stats = p->stats();
     result->connected += p->welcomed() ? 1 : 0;
     result->connect_errors += !p->welcomed() ? 1 : 0;
@@ -424,6 +594,10 @@ void BenchRunner::Collect(BenchResult* result) {
       }
     } else if (!p->welcomed() && result->first_drop.empty() && !p->end_reason().empty()) {
       result->first_drop = absl::StrCat("client ", p->index(), " never joined: ", p->end_reason());
+    }
+    if (p->welcome_ns() >= 0) {
+      welcome.Record(p->welcome_ns());
+      result->welcome_over_2s += p->welcome_ns() > 2'000'000'000 ? 1 : 0;
     }
     result->deliveries += stats.deliveries_measured;
     result->out_of_order += stats.out_of_order;
@@ -467,6 +641,9 @@ void BenchRunner::Collect(BenchResult* result) {
   result->p90_us = latency.QuantileUs(0.90);
   result->p99_us = latency.QuantileUs(0.99);
   result->max_us = latency.max_us();
+  result->welcome_p50_us = welcome.QuantileUs(0.50);
+  result->welcome_p99_us = welcome.QuantileUs(0.99);
+  result->welcome_max_us = welcome.max_us();
 }
 
 std::vector<ServerUsage> BenchRunner::SampleServers() const {

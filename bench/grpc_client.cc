@@ -20,8 +20,9 @@ const std::string& ChatMethod() {
 }  // namespace
 
 GrpcClient::GrpcClient(ChatStub* stub, Participant* participant,
-                       std::string room)
-    : stub_(stub), participant_(participant), room_(std::move(room)) {}
+                       std::string room, bool accept_batches)
+    : stub_(stub), participant_(participant), room_(std::move(room)),
+      accept_batches_(accept_batches) {}
 
 void GrpcClient::Start() {
   stub_->PrepareBidiStreamingCall(&context_, ChatMethod(), grpc::StubOptions(), this);
@@ -33,6 +34,8 @@ void GrpcClient::Start() {
   chat::v1::ClientEvent join;
   join.mutable_join()->set_room(room_);
   join.mutable_join()->set_email(participant_->Email());
+  participant_->OnJoinSent(NowNanos());
+  join.mutable_join()->set_accept_batches(accept_batches_);
   Write(std::move(join));
   StartRead(&in_);
   StartCall();

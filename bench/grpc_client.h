@@ -28,7 +28,8 @@ using ChatStub = grpc::TemplatedGenericStub<chat::v1::ClientEvent, grpc::ByteBuf
 class GrpcClient final : public grpc::ClientBidiReactor<chat::v1::ClientEvent, grpc::ByteBuffer>,
                          public Transport {
  public:
-  GrpcClient(ChatStub* stub, Participant* participant, std::string room);
+  // `accept_batches`: the join's Join.accept_batches (else one event per ServerEvent).
+  GrpcClient(ChatStub* stub, Participant* participant, std::string room, bool accept_batches);
   GrpcClient(const GrpcClient&) = delete;
   GrpcClient& operator=(const GrpcClient&) = delete;
 
@@ -55,6 +56,7 @@ class GrpcClient final : public grpc::ClientBidiReactor<chat::v1::ClientEvent, g
   ChatStub* const stub_;
   Participant* const participant_;
   const std::string room_;
+  const bool accept_batches_;
   grpc::ClientContext context_;
   grpc::ByteBuffer in_;
   std::string contiguous_;  // in_'s bytes when they span several slices

@@ -83,8 +83,10 @@ absl::Status HandleEvent(const json::value& value, int64_t now_ns, Participant* 
           list != nullptr && list->is_array()) {
         online = list->get_array().size();
       }
+      // A big room's Welcome lists a first page only; the count is exact.
+      online = std::max<std::size_t>(online, UintOr(welcome->get_object(), "onlineCount"));
     }
-    participant->OnWelcome(online);
+    participant->OnWelcome(online, now_ns);
     return absl::OkStatus();
   }
   if (const json::value* error = event.if_contains("error")) {

@@ -18,6 +18,7 @@
 #include "bench/bench_options.h"
 #include "bench/bench_result.h"
 #include "bench/bench_runner.h"
+#include "common/secret_file.h"
 
 namespace {
 const bench::BenchOptions kDefaults;
@@ -39,6 +40,9 @@ ABSL_FLAG(std::string, ack, "all",
           "has it (fair saturation: senders never outrun readers)");
 ABSL_FLAG(std::size_t, text_bytes, kDefaults.text_bytes, "pad message texts to this many bytes");
 ABSL_FLAG(bool, idle, false, "only hold the connections for --duration; report RSS per connection");
+ABSL_FLAG(int, churn, 0,
+          "idle, ws, one room: halfway through, this many leave and as many join within 1 s; "
+          "then every member's online count must be exact");
 ABSL_FLAG(absl::Duration, warmup, kDefaults.warmup, "sending before the measured interval");
 ABSL_FLAG(absl::Duration, duration, kDefaults.duration, "measured interval (idle: holding time)");
 ABSL_FLAG(double, connect_rate, kDefaults.connect_rate, "new connections per second (0: all at once)");
@@ -54,6 +58,13 @@ ABSL_FLAG(int, source_addresses, kDefaults.source_addresses,
           "ws to a loopback target: connect from 127.0.0.2 .. 127.0.0.(1+N) in turn (0: kernel's "
           "choice; -1: enough that each address holds at most 250 clients, at least 4)");
 ABSL_FLAG(int, grpc_channels, kDefaults.grpc_channels, "grpc: HTTP/2 connections to spread clients over");
+ABSL_FLAG(bool, accept_batches, kDefaults.accept_batches,
+          "grpc: join with accept_batches (roomd may send batch events under load)");
+ABSL_FLAG(std::string, tls_ca_file, "",
+          "ws: connect with wss (TLS), verifying the bridge's certificate against this CA (PEM)");
+ABSL_FLAG(std::string, jwt_secret_file, "",
+          "ws: roomd runs --auth=jwt with this HS256 secret; each client joins with its own "
+          "token (sub bench-<i>)");
 ABSL_FLAG(std::vector<std::string>, server_pids, {},
           "comma-separated PIDs of the server processes to sample (CPU, RSS) from /proc");
 ABSL_FLAG(std::string, json_out, "", "also append the JSON result line to this file");
@@ -104,6 +115,7 @@ int main(int argc, char** argv) {
   options.window = absl::GetFlag(FLAGS_window);
   options.text_bytes = absl::GetFlag(FLAGS_text_bytes);
   options.idle = absl::GetFlag(FLAGS_idle);
+  options.churn = absl::GetFlag(FLAGS_churn);
   options.warmup = absl::GetFlag(FLAGS_warmup);
   options.duration = absl::GetFlag(FLAGS_duration);
   options.connect_rate = absl::GetFlag(FLAGS_connect_rate);
@@ -114,6 +126,19 @@ int main(int argc, char** argv) {
   options.threads = absl::GetFlag(FLAGS_threads);
   options.source_addresses = absl::GetFlag(FLAGS_source_addresses);
   options.grpc_channels = absl::GetFlag(FLAGS_grpc_channels);
+  options.accept_batches = absl::GetFlag(FLAGS_accept_batches);
+  options.tls_ca_file = absl::GetFlag(FLAGS_tls_ca_file);
+  if (const std::string path = absl::GetFlag(FLAGS_jwt_secret_file); !path.empty()) {
+    absl::StatusOr<std::string> secret = chat::ReadSecretFile(path, "--jwt_secret_file");
+    if (!secret.ok()) {
+      return Usage(std::string(secret.status().message()));
+    }
+    options.jwt_secret = *std::move(secret);
+  }
+  if (options.mode != bench::Mode::kWebSocket &&
+      (!options.tls_ca_file.empty() || !options.jwt_secret.empty())) {
+    return Usage("--tls_ca_file and --jwt_secret_file are for --mode=ws");
+  }
   options.json_out = absl::GetFlag(FLAGS_json_out);
   options.label = absl::GetFlag(FLAGS_label);
   for (const std::string& pid : absl::GetFlag(FLAGS_server_pids)) {
@@ -135,6 +160,11 @@ int main(int argc, char** argv) {
   }
   if (options.rooms < 1 || options.rooms > options.clients) {
     return Usage("--rooms must be 1..clients");
+  }
+  if (options.churn < 0 || options.churn > options.clients / 2 ||
+      (options.churn > 0 &&
+       (!options.idle || options.mode != bench::Mode::kWebSocket || options.rooms != 1))) {
+    return Usage("--churn needs --idle, --mode=ws, one room, and at most clients/2");
   }
   if (options.window < 1 || options.window > 100000) {
     return Usage("--window must be 1..100000");

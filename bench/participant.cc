@@ -17,9 +17,10 @@ Participant::Participant(int index, int room, const BenchOptions& options, RunSt
 
 std::string Participant::Email() const { return absl::StrCat("u", index_, "@example.com"); }
 
-void Participant::OnWelcome(std::size_t online) {
+void Participant::OnWelcome(std::size_t online, int64_t now_ns) {
   SeeOnline(static_cast<uint32_t>(online));
   if (!welcomed_.load(std::memory_order_relaxed)) {
+    welcome_ns_ = now_ns - join_sent_ns_;
     welcomed_.store(true, std::memory_order_release);
   }
 }
@@ -27,6 +28,7 @@ void Participant::OnWelcome(std::size_t online) {
 void Participant::OnPresence(uint32_t online_count) { SeeOnline(online_count); }
 
 void Participant::SeeOnline(uint32_t online) {
+  last_online_.store(online, std::memory_order_relaxed);
   if (online > max_online_.load(std::memory_order_relaxed)) {
     max_online_.store(online, std::memory_order_relaxed);
   }
@@ -40,6 +42,7 @@ void Participant::OnChatText(absl::string_view text, int64_t now_ns) {
   }
   const uint32_t from = payload->sender;
   ++stats_.received;
+  received_.store(stats_.received, std::memory_order_relaxed);  // one writer: this client
   ++stats_.from_sender[from];
   uint64_t& next = next_seq_[from];
   if (payload->seq >= next) {
@@ -84,7 +87,7 @@ void Participant::OnEnded(absl::string_view why) {
   if (sender_ && !run_->closing()) {
     sender_->Disconnected();  // nothing it sends can arrive any more
   }
-  if (welcomed() && !run_->closing()) {
+  if (welcomed() && !run_->closing() && !leaving_.load(std::memory_order_acquire)) {
     dropped_.store(true, std::memory_order_release);
     run_->room_live(room_).fetch_sub(1, std::memory_order_relaxed);
   }

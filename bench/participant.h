@@ -45,8 +45,11 @@ class Participant {
   Sender* sender() const { return sender_.get(); }
   void set_sender(std::unique_ptr<Sender> sender) { sender_ = std::move(sender); }
 
-  // Called by the transport, one at a time. `now_ns` is when the frame was read.
-  void OnWelcome(std::size_t online);
+  // Called by the transport, one at a time. `now_ns` is when the frame was read (or, for
+  // the join, written).
+  void OnJoinSent(int64_t now_ns) { join_sent_ns_ = now_ns; }
+  // `online`: the room's count (Welcome.online_count; the list's length from an older server).
+  void OnWelcome(std::size_t online, int64_t now_ns);
   void OnPresence(uint32_t online_count);
   void OnChatText(absl::string_view text, int64_t now_ns);
   void OnError(absl::string_view code, absl::string_view message, absl::string_view client_id);
@@ -59,12 +62,20 @@ class Participant {
   bool ended() const { return ended_.load(std::memory_order_acquire); }
   bool dropped() const { return dropped_.load(std::memory_order_acquire); }
   uint32_t max_online() const { return max_online_.load(std::memory_order_relaxed); }
+  // Benchmark messages received so far (stats().received, readable while the run goes on).
+  uint64_t received() const { return received_.load(std::memory_order_relaxed); }
+  // The room's count as the latest Welcome or Presence gave it.
+  uint32_t last_online() const { return last_online_.load(std::memory_order_relaxed); }
+  // The tool is closing this client on purpose (churn): its end is no drop.
+  void set_leaving() { leaving_.store(true, std::memory_order_release); }
 
   // Only after the transport stopped.
   const ReceiveStats& stats() const { return stats_; }
   const LatencyHistogram* latency() const { return latency_.get(); }
   const std::string& end_reason() const { return end_reason_; }
   const std::string& first_error() const { return first_error_; }
+  // From the join written to the Welcome read; -1 without a Welcome.
+  int64_t welcome_ns() const { return welcome_ns_; }
 
  private:
   void SeeOnline(uint32_t online);
@@ -80,12 +91,17 @@ class Participant {
   std::atomic<bool> ended_{false};
   std::atomic<bool> dropped_{false};
   std::atomic<uint32_t> max_online_{0};
+  std::atomic<uint64_t> received_{0};
+  std::atomic<uint32_t> last_online_{0};
+  std::atomic<bool> leaving_{false};
 
   ReceiveStats stats_;
   std::vector<uint64_t> next_seq_;  // per sender: the seq expected next
   std::unique_ptr<LatencyHistogram> latency_;  // allocated on the first timed delivery
   std::string end_reason_;
   std::string first_error_;
+  int64_t join_sent_ns_ = 0;
+  int64_t welcome_ns_ = -1;
 };
 
 }  // namespace bench

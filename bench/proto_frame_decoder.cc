@@ -12,6 +12,7 @@ constexpr uint32_t kEventPresence = 3;
 constexpr uint32_t kEventError = 5;
 constexpr uint32_t kEventBatch = 6;
 constexpr uint32_t kWelcomeOnline = 3;
+constexpr uint32_t kWelcomeOnlineCount = 6;
 constexpr uint32_t kMessageText = 4;
 constexpr uint32_t kPresenceOnlineCount = 4;
 constexpr uint32_t kErrorCode = 1;
@@ -147,13 +148,17 @@ absl::Status DecodeEvent(absl::string_view event, int64_t now_ns, Participant* p
         });
       case kEventWelcome: {
         std::size_t online = 0;
-        absl::Status status = ForEachField(bytes, "Welcome",
-                                           [&](uint32_t f, int wt, absl::string_view, uint64_t) {
-                                             online += f == kWelcomeOnline && wt == kLengthDelimited;
-                                             return absl::OkStatus();
-                                           });
+        uint64_t online_count = 0;  // a big room's Welcome lists a first page only
+        absl::Status status = ForEachField(
+            bytes, "Welcome", [&](uint32_t f, int wt, absl::string_view, uint64_t varint) {
+              online += f == kWelcomeOnline && wt == kLengthDelimited;
+              if (f == kWelcomeOnlineCount && wt == kVarint) {
+                online_count = varint;
+              }
+              return absl::OkStatus();
+            });
         if (status.ok()) {
-          participant->OnWelcome(online);
+          participant->OnWelcome(std::max<std::size_t>(online, online_count), now_ns);
         }
         return status;
       }

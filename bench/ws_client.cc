@@ -7,6 +7,7 @@
 #include <utility>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/write.hpp>
 
 #include "absl/status/status.h"
@@ -41,7 +42,7 @@ uint32_t NextMask(uint32_t* state) {
 
 WsClient::WsClient(net::io_context& ioc, Participant* participant, net::ip::tcp::endpoint target,
                    net::ip::address source, std::string host, std::string room,
-                   std::chrono::nanoseconds handshake_timeout)
+                   std::chrono::nanoseconds handshake_timeout, WsSecurity security)
     : ioc_(ioc),
       participant_(participant),
       target_(std::move(target)),
@@ -49,11 +50,33 @@ WsClient::WsClient(net::io_context& ioc, Participant* participant, net::ip::tcp:
       host_(std::move(host)),
       room_(std::move(room)),
       handshake_timeout_(handshake_timeout),
+      token_(std::move(security.token)),
       socket_(ioc),
       timer_(ioc),
       mask_state_(0x9e3779b9u ^ static_cast<uint32_t>(participant->index() * 2654435761u)) {
   if (mask_state_ == 0) {
     mask_state_ = 1;
+  }
+  if (security.tls != nullptr) {
+    tls_ = std::make_unique<net::ssl::stream<net::ip::tcp::socket&>>(socket_, *security.tls);
+  }
+}
+
+template <typename Buffers, typename Handler>
+void WsClient::AsyncReadSome(const Buffers& buffers, Handler&& handler) {
+  if (tls_) {
+    tls_->async_read_some(buffers, std::forward<Handler>(handler));
+  } else {
+    socket_.async_read_some(buffers, std::forward<Handler>(handler));
+  }
+}
+
+template <typename Buffers, typename Handler>
+void WsClient::AsyncWrite(const Buffers& buffers, Handler&& handler) {
+  if (tls_) {
+    net::async_write(*tls_, buffers, std::forward<Handler>(handler));
+  } else {
+    net::async_write(socket_, buffers, std::forward<Handler>(handler));
   }
 }
 
@@ -104,6 +127,35 @@ void WsClient::OnConnect(const boost::system::error_code& ec) {
   }
   boost::system::error_code ignored;
   socket_.set_option(net::ip::tcp::no_delay(true), ignored);
+  if (!tls_) {
+    WriteUpgradeRequest();
+    return;
+  }
+  // The certificate must name the host we dialled (an IP address or a DNS name), as a
+  // browser checks it; SNI only for names (RFC 6066 forbids addresses).
+  const std::string host = host_.substr(0, host_.rfind(':'));
+  tls_->set_verify_callback(net::ssl::host_name_verification(host));
+  boost::system::error_code address_error;
+  net::ip::make_address(host, address_error);
+  if (address_error) {
+    SSL_set_tlsext_host_name(tls_->native_handle(), host.c_str());
+  }
+  tls_->async_handshake(net::ssl::stream_base::client,
+                        [this](const boost::system::error_code& e) { OnTlsHandshake(e); });
+}
+
+void WsClient::OnTlsHandshake(const boost::system::error_code& ec) {
+  if (ended_) {
+    return;
+  }
+  if (ec) {
+    End(absl::StrCat("TLS handshake: ", ec.message()));
+    return;
+  }
+  WriteUpgradeRequest();
+}
+
+void WsClient::WriteUpgradeRequest() {
   char key[16];
   for (int i = 0; i < 16; i += 4) {
     const uint32_t word = NextMask(&mask_state_);
@@ -111,10 +163,9 @@ void WsClient::OnConnect(const boost::system::error_code& ec) {
   }
   in_flight_ = UpgradeRequest(host_, "/chat", absl::Base64Escape(absl::string_view(key, 16)));
   writing_ = true;
-  net::async_write(socket_, net::buffer(in_flight_),
-                   [this](const boost::system::error_code& e, std::size_t) {
-                     OnRequestWritten(e);
-                   });
+  AsyncWrite(net::buffer(in_flight_), [this](const boost::system::error_code& e, std::size_t) {
+    OnRequestWritten(e);
+  });
 }
 
 void WsClient::OnRequestWritten(const boost::system::error_code& ec) {
@@ -131,10 +182,10 @@ void WsClient::OnRequestWritten(const boost::system::error_code& ec) {
 }
 
 void WsClient::ReadResponse() {
-  socket_.async_read_some(net::buffer(in_.data() + in_end_, in_.size() - in_end_),
-                          [this](const boost::system::error_code& e, std::size_t bytes) {
-                            OnResponseRead(e, bytes);
-                          });
+  AsyncReadSome(net::buffer(in_.data() + in_end_, in_.size() - in_end_),
+                [this](const boost::system::error_code& e, std::size_t bytes) {
+                  OnResponseRead(e, bytes);
+                });
 }
 
 void WsClient::OnResponseRead(const boost::system::error_code& ec, std::size_t bytes) {
@@ -163,8 +214,14 @@ void WsClient::OnResponseRead(const boost::system::error_code& ec, std::size_t b
   in_begin_ = head;  // frames may follow the head in the same read
   open_ = true;
   timer_.cancel();
-  SendFrame(WsOpcode::kText, absl::StrCat(R"({"join":{"room":")", room_, R"(","email":")",
-                                          participant_->Email(), R"("}})"));
+  participant_->OnJoinSent(NowNanos());
+  // As the page does: it unpacks batch frames, so it lets the bridge send them. A token
+  // (base64url and dots) and an email need no JSON escaping.
+  const absl::string_view who = token_.empty() ? R"(","email":")" : R"(","token":")";
+  SendFrame(WsOpcode::kText,
+            absl::StrCat(R"({"join":{"room":")", room_, who,
+                         token_.empty() ? participant_->Email() : token_,
+                         R"(","acceptBatches":true}})"));
   if (close_wanted_) {
     DoClose();
   }
@@ -196,8 +253,8 @@ void WsClient::DoWrite() {
   in_flight_ = std::move(queue_.front());
   queue_.pop_front();
   writing_ = true;
-  net::async_write(socket_, net::buffer(in_flight_),
-                   [this](const boost::system::error_code& e, std::size_t) { OnWrite(e); });
+  AsyncWrite(net::buffer(in_flight_),
+             [this](const boost::system::error_code& e, std::size_t) { OnWrite(e); });
 }
 
 void WsClient::OnWrite(const boost::system::error_code& ec) {
@@ -229,10 +286,10 @@ void WsClient::DoRead() {
       in_.resize(in_end_ + std::max(kMinReadSpace, in_.size()));
     }
   }
-  socket_.async_read_some(net::buffer(in_.data() + in_end_, in_.size() - in_end_),
-                          [this](const boost::system::error_code& e, std::size_t bytes) {
-                            OnRead(e, bytes);
-                          });
+  AsyncReadSome(net::buffer(in_.data() + in_end_, in_.size() - in_end_),
+                [this](const boost::system::error_code& e, std::size_t bytes) {
+                  OnRead(e, bytes);
+                });
 }
 
 void WsClient::OnRead(const boost::system::error_code& ec, std::size_t bytes) {
@@ -308,7 +365,7 @@ bool WsClient::HandleFrame(const WsFrame& frame) {
     case WsOpcode::kClose: {
       std::string why = absl::StrCat("closed by the server: ", DescribeClose(frame.payload));
       if (close_started_) {
-        End(std::move(why));  // the answer to ours
+        End(absl::StrCat(why, ", answering our close"));
         return false;
       }
       // Echo its code (RFC 6455 §5.5.1), then end once that is written; read no more.

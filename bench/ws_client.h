@@ -4,17 +4,21 @@
 // frames (handing them to its Participant) and writes its Sender's messages with exactly one
 // write in flight. It speaks WebSocket itself (ws_frame_codec.h) on a plain TCP socket:
 // frames are decoded where they were received, with no copy and no operation per frame.
+// With WsSecurity::tls the same bytes go through a TLS stream over that socket (wss).
 // Everything runs on one single-threaded io_context, so no locks.
 // Lifetime: owned by the runner; destroyed only after its io_context stopped running.
 
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "absl/strings/string_view.h"
@@ -24,13 +28,24 @@
 
 namespace bench {
 
+// What a client needs against a secure bridge (roomd --auth=jwt, wsbridge with a
+// certificate); the defaults are the plaintext open-mode client.
+struct WsSecurity {
+  // wss when set: shared by every client, outlives them (SSL_CTX is thread-safe).
+  boost::asio::ssl::context* tls = nullptr;
+  // The join carries this token instead of an email.
+  std::string token;
+};
+
 class WsClient final : public Transport {
  public:
   // `source` is the local address to connect from (unspecified: the kernel picks).
-  // `handshake_timeout` bounds the connect and upgrade, and the closing handshake.
+  // `handshake_timeout` bounds the connect, TLS handshake and upgrade, and the closing
+  // handshake.
   WsClient(boost::asio::io_context& ioc, Participant* participant,
            boost::asio::ip::tcp::endpoint target, boost::asio::ip::address source,
-           std::string host, std::string room, std::chrono::nanoseconds handshake_timeout);
+           std::string host, std::string room, std::chrono::nanoseconds handshake_timeout,
+           WsSecurity security = {});
   WsClient(const WsClient&) = delete;
   WsClient& operator=(const WsClient&) = delete;
 
@@ -44,6 +59,13 @@ class WsClient final : public Transport {
  private:
   void DoStart();
   void OnConnect(const boost::system::error_code& ec);
+  void OnTlsHandshake(const boost::system::error_code& ec);
+  void WriteUpgradeRequest();
+  // Reads into / writes from the socket, or through TLS when there is TLS.
+  template <typename Buffers, typename Handler>
+  void AsyncReadSome(const Buffers& buffers, Handler&& handler);
+  template <typename Buffers, typename Handler>
+  void AsyncWrite(const Buffers& buffers, Handler&& handler);
   void OnRequestWritten(const boost::system::error_code& ec);
   void ReadResponse();
   void OnResponseRead(const boost::system::error_code& ec, std::size_t bytes);
@@ -66,7 +88,10 @@ class WsClient final : public Transport {
   const std::string host_;
   const std::string room_;
   const std::chrono::nanoseconds handshake_timeout_;
+  const std::string token_;
   boost::asio::ip::tcp::socket socket_;
+  // wss: TLS over socket_ (which it only borrows: closing socket_ still ends everything).
+  std::unique_ptr<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls_;
   boost::asio::steady_timer timer_;  // the handshake's, then the closing handshake's limit
   uint32_t mask_state_;              // xorshift state for the frames' masks
 

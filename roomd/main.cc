@@ -13,8 +13,12 @@
 #include "absl/strings/match.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/log.h"
+#include "common/metrics/metrics_server.h"
 #include "roomd/core/logger.h"
+#include "roomd/core/roomd_metrics.h"
 #include "roomd/core/server_options.h"
+#include "roomd/grpc/grpc_log.h"
 #include "roomd/grpc/server.h"
 
 namespace {
@@ -34,6 +38,17 @@ ABSL_FLAG(size_t, max_connections, kDefaults.max_connections,
           "Chat streams the server accepts at once (RESOURCE_EXHAUSTED beyond)");
 ABSL_FLAG(size_t, max_connections_per_room, kDefaults.max_connections_per_room,
           "connections one room accepts (RESOURCE_EXHAUSTED beyond)");
+ABSL_FLAG(size_t, presence_coalesce_above, kDefaults.presence_coalesce_above,
+          "above this many connections a room sends one Presence per --presence_interval "
+          "and Welcome carries the first page of the online list only");
+ABSL_FLAG(absl::Duration, presence_interval, kDefaults.presence_interval,
+          "a big room's presence tick");
+ABSL_FLAG(size_t, presence_max_users, kDefaults.presence_max_users,
+          "users one coalesced Presence lists; more make it `truncated` (count only)");
+ABSL_FLAG(size_t, presence_page_size, kDefaults.presence_page_size,
+          "users in Welcome's first page and in a page asked with page_size 0");
+ABSL_FLAG(size_t, presence_max_page_size, kDefaults.presence_max_page_size,
+          "the largest page_size a request gets");
 ABSL_FLAG(size_t, max_connections_per_user, kDefaults.max_connections_per_user,
           "connections one user (email) may have in one room (RESOURCE_EXHAUSTED beyond; "
           "0: no limit)");
@@ -68,15 +83,65 @@ ABSL_FLAG(absl::Duration, presence_expiry, kDefaults.presence_expiry,
 ABSL_FLAG(absl::Duration, heartbeat_interval, kDefaults.heartbeat_interval,
           "shared broker: how often this node says it is alive (and clears out dead nodes); "
           "at most half of --presence_expiry");
+ABSL_FLAG(std::string, log_format, "text",
+          "log lines as \"text\" (time, daemon, message) or \"json\" (one object per line)");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "host:port serving Prometheus metrics at /metrics (empty: none; port 0 picks one)");
 ABSL_FLAG(absl::Duration, broker_timeout, kDefaults.broker_timeout,
           "shared broker: a Redis reply this late means the link is broken (sends fail "
           "UNAVAILABLE until it is re-established)");
+
+ABSL_FLAG(std::string, auth, kDefaults.auth,
+          "who participants are: \"open\" (the email a client claims) or \"jwt\" (a signed "
+          "token on every session and call: docs/security.md)");
+ABSL_FLAG(std::string, jwt_secret_file, "",
+          "--auth=jwt with HS256: the secret is this file's bytes (one trailing newline "
+          "dropped; at least 32 bytes)");
+ABSL_FLAG(std::string, jwt_public_key_file, "",
+          "--auth=jwt with RS256 or ES256: a PEM public key (RSA, or EC P-256)");
+ABSL_FLAG(std::string, jwt_issuer, "", "--auth=jwt: tokens must have this iss (when set)");
+ABSL_FLAG(std::string, jwt_audience, "", "--auth=jwt: tokens' aud must hold this (when set)");
+ABSL_FLAG(absl::Duration, jwt_leeway, kDefaults.jwt_leeway,
+          "--auth=jwt: clock skew allowed on exp and nbf");
+ABSL_FLAG(std::string, relay_secret_file, "",
+          "a Relay call must send this file's secret in metadata chat-relay-secret "
+          "(required with --auth=jwt)");
+
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "TLS on --listen: the server's PEM certificate chain (re-read every 10 s when it "
+          "changes)");
+ABSL_FLAG(std::string, tls_key_file, "", "TLS on --listen: the certificate's PEM private key");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "mutual TLS: every client must present a certificate signed by this PEM CA; such "
+          "a certificate also admits Relay calls");
+ABSL_FLAG(std::string, store, kDefaults.store,
+          "where history is kept: \"memory\" (each room's last --history_size messages, lost "
+          "on restart) or \"sqlite:PATH\" (every message in a SQLite file in WAL mode; a "
+          "message is acknowledged once committed; PATH.lock keeps a second roomd out)");
+ABSL_FLAG(std::string, fsync, kDefaults.fsync,
+          "sqlite store: always (each group commit is fsynced before its messages are "
+          "acknowledged: survives power loss), interval (fsynced every --fsync_interval: a "
+          "power loss may lose that much), off (never: a power loss may lose more and damage "
+          "the file); every mode survives a crash or kill -9 of roomd");
+ABSL_FLAG(absl::Duration, fsync_interval, kDefaults.fsync_interval,
+          "sqlite store, --fsync=interval: the longest time between fsyncs");
+ABSL_FLAG(absl::Duration, retention_age, kDefaults.retention_age,
+          "sqlite store: delete messages older than this, e.g. 720h (0: keep forever)");
+ABSL_FLAG(size_t, retention_messages, kDefaults.retention_messages,
+          "sqlite store: keep only each room's latest N messages (0: no limit)");
+ABSL_FLAG(absl::Duration, retention_sweep, kDefaults.retention_sweep,
+          "sqlite store: how often expired messages are looked for (deleted in batches of "
+          "500 between commits)");
+ABSL_FLAG(int64_t, store_max_pages, kDefaults.store_max_pages,
+          "sqlite store: SQLite's max_page_count (0: its default), e.g. to rehearse a full "
+          "disk: sends then fail UNAVAILABLE \"history store full\"");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "the chat daemon: gRPC service chat.v1.ChatService, with server reflection and "
       "grpc.health.v1.\nUsage: roomd [--listen=127.0.0.1:50051] [flags]\n"
-      "SIGINT/SIGTERM end every stream UNAVAILABLE and exit 0. "
+      "SIGINT/SIGTERM end every stream UNAVAILABLE and exit 0; SIGHUP reloads the JWT key "
+      "and the relay secret. "
       "One log line per connect, disconnect and error goes to stderr.");
   // --help lists this file's flags (absl would otherwise look for roomd.cc or roomd_main.cc).
   absl::FlagsUsageConfig usage_config;
@@ -86,6 +151,13 @@ int main(int argc, char** argv) {
   usage_config.contains_helpshort_flags = usage_config.contains_help_flags;
   absl::SetFlagsUsageConfig(usage_config);
   absl::ParseCommandLine(argc, argv);
+  chat::LogFormat log_format = chat::LogFormat::kText;
+  if (!chat::ParseLogFormat(absl::GetFlag(FLAGS_log_format), &log_format)) {
+    std::fprintf(stderr, "roomd: --log_format must be text or json\n");
+    return 2;
+  }
+  chat::SetLogFormat(log_format);
+  roomd::RouteGrpcLogsThroughOurs();
   // Debian's libabsl is built without NDEBUG, so each absl::Mutex lock (gRPC takes many)
   // would also update a process-wide lock-order graph under a global lock: a debugging
   // aid the tests keep, off in the daemons.
@@ -100,6 +172,11 @@ int main(int argc, char** argv) {
   options.rate_burst = absl::GetFlag(FLAGS_rate_burst);
   options.max_connections = absl::GetFlag(FLAGS_max_connections);
   options.max_connections_per_room = absl::GetFlag(FLAGS_max_connections_per_room);
+  options.presence_coalesce_above = absl::GetFlag(FLAGS_presence_coalesce_above);
+  options.presence_interval = absl::GetFlag(FLAGS_presence_interval);
+  options.presence_max_users = absl::GetFlag(FLAGS_presence_max_users);
+  options.presence_page_size = absl::GetFlag(FLAGS_presence_page_size);
+  options.presence_max_page_size = absl::GetFlag(FLAGS_presence_max_page_size);
   options.max_connections_per_user = absl::GetFlag(FLAGS_max_connections_per_user);
   options.max_rooms = absl::GetFlag(FLAGS_max_rooms);
   options.max_outbound_bytes = absl::GetFlag(FLAGS_max_outbound_bytes);
@@ -115,6 +192,23 @@ int main(int argc, char** argv) {
   options.presence_expiry = absl::GetFlag(FLAGS_presence_expiry);
   options.heartbeat_interval = absl::GetFlag(FLAGS_heartbeat_interval);
   options.broker_timeout = absl::GetFlag(FLAGS_broker_timeout);
+  options.auth = absl::GetFlag(FLAGS_auth);
+  options.jwt_secret_file = absl::GetFlag(FLAGS_jwt_secret_file);
+  options.jwt_public_key_file = absl::GetFlag(FLAGS_jwt_public_key_file);
+  options.jwt_issuer = absl::GetFlag(FLAGS_jwt_issuer);
+  options.jwt_audience = absl::GetFlag(FLAGS_jwt_audience);
+  options.jwt_leeway = absl::GetFlag(FLAGS_jwt_leeway);
+  options.relay_secret_file = absl::GetFlag(FLAGS_relay_secret_file);
+  options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  options.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
+  options.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
+  options.store = absl::GetFlag(FLAGS_store);
+  options.fsync = absl::GetFlag(FLAGS_fsync);
+  options.fsync_interval = absl::GetFlag(FLAGS_fsync_interval);
+  options.retention_age = absl::GetFlag(FLAGS_retention_age);
+  options.retention_messages = absl::GetFlag(FLAGS_retention_messages);
+  options.retention_sweep = absl::GetFlag(FLAGS_retention_sweep);
+  options.store_max_pages = absl::GetFlag(FLAGS_store_max_pages);
 
   // Block the stop signals in every thread (gRPC's included) and take them with sigwait:
   // no code runs in signal context.
@@ -122,6 +216,7 @@ int main(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);  // reload (docs/operations.md, "Signals")
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   absl::StatusOr<std::unique_ptr<roomd::RoomServer>> server = roomd::RoomServer::Start(options);
@@ -130,9 +225,29 @@ int main(int argc, char** argv) {
     return absl::IsInvalidArgument(server.status()) ? 2 : 1;
   }
   roomd::Log("listening on %s", (*server)->address());
+  roomd::RoomdMetrics::Get();  // every series exists from the first scrape
+  std::unique_ptr<chat::metrics::MetricsServer> metrics;
+  if (const std::string address = absl::GetFlag(FLAGS_metrics_listen); !address.empty()) {
+    absl::StatusOr<std::unique_ptr<chat::metrics::MetricsServer>> started =
+        chat::metrics::MetricsServer::Start(address, &chat::metrics::DefaultRegistry());
+    if (!started.ok()) {
+      std::fprintf(stderr, "roomd: %s\n", std::string(started.status().message()).c_str());
+      return 1;
+    }
+    metrics = *std::move(started);
+    roomd::Log("metrics on %s:%d/metrics", address.substr(0, address.rfind(':')),
+               metrics->port());
+  }
 
   int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  while (sigwait(&stop_signals, &signal_number) == 0 && signal_number == SIGHUP) {
+    roomd::Log("SIGHUP: %s", chat::ReloadLogFormat(argc, argv));
+    if (absl::Status status = (*server)->ReloadKeys(); status.ok()) {
+      roomd::Log("keys reloaded (SIGHUP)");
+    } else {
+      roomd::Log("error keys not reloaded, the old ones stay: %s", status.ToString());
+    }
+  }
   roomd::Log("shutting down (signal %d)", signal_number);
   (*server)->Shutdown();
   roomd::Log("stopped");

@@ -11,7 +11,9 @@ if(CHAT_SANITIZE MATCHES "thread")
   file(GLOB _chat_uninstrumented_libs
     /usr/lib/*/libabsl_*.so.* /usr/lib/*/libgrpc*.so.* /usr/lib/*/libgpr.so.*
     /usr/lib/*/libprotobuf.so.* /usr/lib/*/libupb.so.* /usr/lib/*/libaddress_sorting.so.*
-    /usr/lib/*/libre2.so.* /usr/lib/*/libcares.so.*)
+    /usr/lib/*/libre2.so.* /usr/lib/*/libcares.so.*
+    # OpenSSL, under gRPC's TLS (its locks are inside libcrypto too).
+    /usr/lib/*/libssl.so.* /usr/lib/*/libcrypto.so.*)
   set(_chat_names "")
   foreach(lib ${_chat_uninstrumented_libs})
     get_filename_component(name ${lib} NAME)

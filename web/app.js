@@ -5,6 +5,9 @@ import { avatar } from './avatar.js';
 import { el } from './dom.js';
 import { Connection } from './connection.js';
 import { MessageList } from './message_list.js';
+import { TokenSource } from './token.js';
+import { OnlineList } from './online_list.js';
+import { Scrollback } from './scrollback.js';
 
 const STORE_KEY = 'chat.join';      // localStorage: the last email, room and name
 const ACTIVE_KEY = 'chat.active';   // sessionStorage: this tab is in a room (a reload rejoins)
@@ -14,6 +17,7 @@ const TYPING_IDLE_MS = 3000;        // we stop "typing" after this long without 
 const TYPING_REFRESH_MS = 2500;     // and say it again this often, as notices expire in roomd;
 const TYPING_EXPIRE_MS = 7000;      // others' typing is forgotten if not refreshed in time
 const RETURNING_MS = 30000;         // after a reconnect, others reconnecting are not "joined"
+const MORE_USERS_PX = 300;          // fetch the next page of people this close to the list's end
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -27,12 +31,18 @@ const ui = {
   usersPanel: $('users-panel'), users: $('users'), usersCount: $('users-count'),
 };
 const messages = new MessageList($('messages'), $('jump'));
+const tokens = new TokenSource();  // roomd --auth=jwt: who we are, proven
+let refreshTimer = 0;
+const scrollback = new Scrollback($('messages'), messages,
+  (beforeSeq, limit) => !!state.conn && state.conn.send({ historyPage: { beforeSeq, limit } }),
+  (m) => entryOf(m));
 
 const state = {
   identity: null,      // {email, room, name}
   conn: null,          // the Connection of the current session
   self: null,          // our User, from Welcome
-  users: new Map(),    // id -> User online
+  online: new OnlineList((pageToken, pageSize) =>
+    !!state.conn && state.conn.send({ presencePage: { pageToken: pageToken, pageSize: pageSize } })),
   typers: new Map(),   // id -> {user, timer}
   returning: new Set(), // ids online before a drop: their rejoin right after ours is no news
   returningUntil: 0,
@@ -117,19 +127,37 @@ function setConnection(kind, label) {
 
 function renderUsers() {
   const selfId = state.self && state.self.id;
-  const list = Array.from(state.users.values()).sort((a, b) =>
+  const users = new Map(state.online.users);
+  if (selfId) {
+    users.set(selfId, state.self);  // always first, whatever page we are on
+  }
+  const list = Array.from(users.values()).sort((a, b) =>
     (b.id === selfId) - (a.id === selfId) || displayName(a).localeCompare(displayName(b)));
   ui.users.replaceChildren(...list.map((user) => {
     const li = el('li', 'user');
     li.append(avatar(user), el('span', 'user-name', displayName(user)));
+    if (user.bot) {
+      li.append(el('span', 'bot-badge', 'bot'));
+    }
     if (user.id === selfId) {
       li.append(el('span', 'user-you', '(you)'));
     }
     li.append(el('span', 'user-status'));
     return li;
   }));
-  ui.usersCount.textContent = String(list.length);
-  ui.usersToggleCount.textContent = String(list.length);
+  const count = String(Math.max(state.online.count, list.length));
+  ui.usersCount.textContent = count;
+  ui.usersToggleCount.textContent = count;
+  maybeMoreUsers();
+}
+
+// A big room's list comes a page at a time: the next one when the reader nears the end
+// (or when the list does not fill the panel yet).
+function maybeMoreUsers() {
+  const panel = ui.usersPanel;
+  if (panel.scrollTop + panel.clientHeight + MORE_USERS_PX >= panel.scrollHeight) {
+    state.online.more();
+  }
 }
 
 function renderTyping() {
@@ -159,22 +187,33 @@ function clearTypers() {
 
 const handlers = {
   welcome(w) {
+    scheduleRefresh();
     state.self = w.self;
-    state.users = new Map(w.online.filter((u) => u && u.id).map((u) => [u.id, u]));
-    if (w.self.id) {
-      state.users.set(w.self.id, w.self);
+    state.online.welcome(w.online, w.onlineCount, w.nextPageToken);
+    if (w.self.id && state.online.complete) {
+      state.online.users.set(w.self.id, w.self);
     }
     renderUsers();
     ui.me.replaceChildren(avatar(w.self), el('span', 'me-name', displayName(w.self)));
     ui.usersPanel.classList.remove('stale');
     state.returningUntil = Date.now() + RETURNING_MS;
     messages.update(() => {
-      if (w.gap === 'restarted') {
+      if (w.gap === 'reset') {
+        // What is shown belongs to an earlier numbering of the room: start again from what
+        // the room holds now; messages still waiting to be sent stay, after it.
+        messages.clear();
+        messages.addNotice('The chat server restarted: this is what the room holds now.', 'warn');
+      } else if (w.gap === 'restarted') {
         messages.addNotice('The chat server restarted without its history: the messages above are only in this window.', 'warn');
       } else if (w.gap === 'missed') {
         messages.addNotice('Some messages from while you were away are not shown.', 'warn');
       }
       w.history.forEach(showMessage);
+      if (w.gap === 'reset') {
+        for (const p of state.pending.values()) {
+          messages.moveToEnd(p.li);
+        }
+      }
       if (w.reconnect) {
         messages.addNotice('Reconnected.', 'ok');
       } else {
@@ -191,28 +230,50 @@ const handlers = {
     setConnection('online', 'Connected');
     ui.input.disabled = false;
     ui.send.disabled = false;
-    resendPending(w.reconnect && w.gap !== '');
+    resendPending();
+    if (w.reconnect) {
+      scrollback.resume();
+    } else {
+      scrollback.reset(w.room);
+    }
+    scrollback.maybeLoad();
+  },
+
+  historyPage(page) {
+    scrollback.onPage(page);
   },
 
   message(m) {
     messages.update(() => showMessage(m));
   },
 
+  // roomd's answer to a resend it had posted before: the original, shown if still pending.
+  echo(m) {
+    if (m.clientId && state.pending.has(m.clientId)) {
+      messages.update(() => showMessage(m));
+    }
+  },
+
   presence(p) {
-    if (p.joined && p.joined.id) {
-      const known = state.users.has(p.joined.id);
-      const returning = state.returning.delete(p.joined.id) && Date.now() < state.returningUntil;
-      state.users.set(p.joined.id, p.joined);
-      if (!known && !returning) {
-        notice(displayName(p.joined) + ' joined.');
+    // A big room's ticks (joinedUsers, leftUsers) change the list quietly: no notices.
+    const news = state.online.presence(p);
+    if (news.joined) {
+      const returning = state.returning.delete(news.joined.id) && Date.now() < state.returningUntil;
+      if (!returning) {
+        notice(displayName(news.joined) + ' joined.');
       }
     }
-    if (p.left && p.left.id) {
-      if (state.users.delete(p.left.id)) {
-        notice(displayName(p.left) + ' left.');
-      }
-      forgetTyper(p.left.id);
+    if (news.left) {
+      notice(displayName(news.left) + ' left.');
     }
+    for (const user of (p.left ? [p.left] : []).concat(p.leftUsers || [])) {
+      forgetTyper(user.id);
+    }
+    renderUsers();
+  },
+
+  presencePage(page) {
+    state.online.page(page);
     renderUsers();
   },
 
@@ -244,7 +305,7 @@ const handlers = {
     stopTyping(false);
     clearTypers();
     ui.usersPanel.classList.add('stale');  // who is online is unknown until the next Welcome
-    state.returning = new Set(state.users.keys());
+    state.returning = new Set(state.online.users.keys());
     for (const p of state.pending.values()) {
       if (!p.failed) {
         messages.update(() => messages.setPending(p.li, 'Waiting for the connection…'), { quiet: true });
@@ -287,6 +348,15 @@ const handlers = {
 };
 
 // Shows a confirmed message; our own replaces its pending copy.
+// What MessageList shows of a ChatMessage.
+function entryOf(m) {
+  const from = m.from || {};
+  const own = !!state.self && !!from.id && from.id === state.self.id;
+  const sentAt = new Date(m.sentAt || Date.now());
+  return { user: from, text: m.text || '', own: own, seq: m.seq,
+    date: isNaN(sentAt.getTime()) ? new Date() : sentAt };
+}
+
 function showMessage(m) {
   const from = m.from || {};
   const own = !!state.self && !!from.id && from.id === state.self.id;
@@ -295,9 +365,7 @@ function showMessage(m) {
     state.pending.delete(p.clientId);
     messages.remove(p.li);
   }
-  const sentAt = new Date(m.sentAt || Date.now());
-  messages.addMessage({ user: from, text: m.text || '', own: own, seq: m.seq,
-    date: isNaN(sentAt.getTime()) ? new Date() : sentAt });
+  messages.addMessage(entryOf(m));
   forgetTyper(from.id);
   if (!own && document.hidden) {
     state.unread++;
@@ -331,17 +399,11 @@ function retryPending(p) {
   ui.input.focus();
 }
 
-// After a (re)join the history has confirmed what roomd got. Unsent messages go now; ones
-// sent on the lost connection go again only if that history was complete (so roomd surely
-// never got them); otherwise the writer decides, to never post anything twice.
-function resendPending(historyIncomplete) {
+// After a (re)join every pending message goes (again): roomd remembers each clientId it
+// posted, so one it already has comes back as its original echo and is never posted twice.
+function resendPending() {
   for (const p of state.pending.values()) {
-    if (p.failed) {
-      continue;
-    }
-    if (p.sent && historyIncomplete) {
-      failPending(p, 'The connection dropped; this message may not have been sent.');
-    } else {
+    if (!p.failed) {
       transmit(p);
     }
   }
@@ -400,7 +462,7 @@ function autosize() {
 function startSession(identity) {
   state.identity = identity;
   state.self = null;
-  state.users.clear();
+  state.online.welcome([], 0, '');
   state.returning.clear();
   state.pending.clear();
   state.unread = 0;
@@ -423,7 +485,29 @@ function startSession(identity) {
   state.conn.start();
 }
 
+// Fetches a new token ahead of expiry and hands it to roomd (ClientEvent.refresh), so the
+// session outlives its first token; reconnects join with the newest one.
+function scheduleRefresh() {
+  clearTimeout(refreshTimer);
+  const delay = tokens.refreshDelayMs();
+  if (delay === null) {
+    return;
+  }
+  refreshTimer = setTimeout(async () => {
+    try {
+      const token = await tokens.fetch();
+      if (state.conn) {
+        state.conn.send({ refresh: { token: token } });
+      }
+    } catch (e) {
+      notice('Could not renew your sign-in: ' + e.message, 'warn');
+    }
+    scheduleRefresh();
+  }, delay);
+}
+
 function endSession() {
+  clearTimeout(refreshTimer);
   stopTyping(true);
   clearStatus();
   if (state.conn) {
@@ -444,10 +528,19 @@ function showJoin(error) {
   ui.joinView.hidden = false;
   closeUsersPanel(false);
   ui.joinError.textContent = error;
-  ([ui.email, ui.room].find((input) => !input.value) || ui.email).focus();
+  ((tokens.enabled ? [ui.room] : [ui.email, ui.room]).find((input) => !input.value) ||
+    (tokens.enabled ? ui.room : ui.email)).focus();
 }
 
 function validate() {
+  if (tokens.enabled) {
+    const room = ui.room.value.trim();
+    const roomError = !room ? 'Please enter a room name.'
+      : ROOM_RE.test(room) ? '' : 'Use 1–64 letters, digits, dots, dashes or underscores.';
+    ui.roomError.textContent = roomError;
+    ui.room.setAttribute('aria-invalid', String(!!roomError));
+    return roomError ? null : { room: room, token: () => tokens.token };
+  }
   const email = ui.email.value.trim();
   const room = ui.room.value.trim();
   let emailError = '';
@@ -492,7 +585,11 @@ function wire() {
     ev.preventDefault();
     ui.joinError.textContent = '';
     const identity = validate();
-    if (identity) {
+    if (identity && tokens.enabled) {
+      // A fresh token for each join (the endpoint's; a #token= link's is kept).
+      tokens.fetch().then(() => startSession(identity),
+        (e) => { ui.joinError.textContent = 'Could not get your sign-in: ' + e.message; });
+    } else if (identity) {
       writeJson(localStorage, STORE_KEY, identity);
       startSession(identity);
     }
@@ -514,7 +611,9 @@ function wire() {
   ui.usersToggle.addEventListener('click', () => {
     const open = ui.usersPanel.classList.toggle('open');
     ui.usersToggle.setAttribute('aria-expanded', String(open));
+    maybeMoreUsers();
   });
+  ui.usersPanel.addEventListener('scroll', maybeMoreUsers, { passive: true });
   document.addEventListener('keydown', (ev) => {
     if (ev.key === 'Escape') {
       closeUsersPanel(true);
@@ -538,10 +637,23 @@ function wire() {
   });
 }
 
-function init() {
+// Token mode: the form says who the token says we are, instead of asking for an email.
+function showTokenIdentity() {
+  const claims = tokens.claims;
+  const who = claims.name || (claims.email || '').split('@')[0] || claims.sub || 'you';
+  $('join-who').textContent = 'Signed in as ' + who + (claims.bot ? ' (bot)' : '') + '.';
+  $('join-who').hidden = false;
+  $('join-email-field').hidden = true;
+  $('join-name-field').hidden = true;
+}
+
+async function init() {
   if (!('WebSocket' in window)) {
     $('no-websocket').hidden = false;
     return;
+  }
+  if (await tokens.init()) {
+    showTokenIdentity();
   }
   wire();
   const saved = readJson(localStorage, STORE_KEY) || {};
@@ -549,7 +661,9 @@ function init() {
   ui.email.value = params.get('email') || saved.email || '';
   ui.room.value = params.get('room') || saved.room || 'lobby';
   ui.name.value = saved.name || '';
-  if (readJson(sessionStorage, ACTIVE_KEY) && saved.email) {
+  if (tokens.enabled && readJson(sessionStorage, ACTIVE_KEY)) {
+    startSession({ room: ui.room.value, token: () => tokens.token });
+  } else if (readJson(sessionStorage, ACTIVE_KEY) && saved.email) {
     startSession({ email: saved.email, room: ui.room.value, name: saved.name || '' });
   } else {
     showJoin('');

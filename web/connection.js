@@ -1,13 +1,18 @@
 // Connection: one chat session's WebSocket to wsbridge's /chat, kept up across drops.
 // Frames are the proto3 JSON mapping of chat.v1 ClientEvent / ServerEvent (docs/protocol.md).
-// It joins, resumes after the last seq seen (Join.afterSeq), drops events already seen,
+// It joins, resumes after the last seq seen (Join.afterSeq, with the Welcome.epoch those
+// seqs belong to), drops events already seen,
 // waits with capped, jittered exponential backoff between attempts, and tells final
 // refusals (close 4000 + a gRPC code that would fail again) from passing trouble.
 // Lifetime: from start() until close() or a refusal; after either it reports nothing more.
 //
 // Handlers (`on`): welcome({self, room, online, history, reconnect, gap}) where gap is ''
-// (history complete), 'restarted' (the room's seqs started over) or 'missed' (history did
-// not reach back far enough); message(m); presence(p); typing(t); error(e); lost(reason);
+// (history complete), 'reset' (roomd says the seqs kept are from an earlier numbering:
+// drop every message shown, history is what the room holds now), 'restarted' (the room's
+// seqs started over, found without an epoch) or 'missed' (history did not reach back far
+// enough), onlineCount, nextPageToken (big rooms: more pages to fetch); message(m);
+// echo(m) (a message with a clientId and a seq already passed: the original of a resend);
+// presence(p); presencePage(page); typing(t); error(e); lost(reason);
 // retrying(reason, delayMs); refused(reason).
 
 const BACKOFF_BASE_MS = 500;
@@ -45,6 +50,7 @@ export class Connection {
   #resync = false;     // rejoining from seq 0 because the room's seqs started over
   #closed = false;
   #lastSeq = 0n;       // highest seq delivered: the resume point and the de-duplication mark
+  #epoch = '';         // the Welcome.epoch #lastSeq belongs to
   #attempt = 0;
   #retryTimer = 0;
   #lastError = '';     // an Error that came before the close that explains it
@@ -130,12 +136,21 @@ export class Connection {
 
   #sendJoin(ws) {
     const id = this.#identity;
-    const join = { room: id.room, email: id.email };
-    if (id.name) {
-      join.name = id.name;
+    // The page unpacks batch frames (#dispatch), so it lets the bridge send them.
+    const join = { room: id.room, acceptBatches: true };
+    if (id.token) {
+      join.token = id.token();  // the token proves who we are (roomd --auth=jwt)
+    } else {
+      join.email = id.email;
+      if (id.name) {
+        join.name = id.name;
+      }
     }
     if (this.#lastSeq > 0n) {
       join.afterSeq = this.#lastSeq.toString();
+    }
+    if (this.#epoch) {
+      join.epoch = this.#epoch;
     }
     ws.send(JSON.stringify({ join: join }));
   }
@@ -163,11 +178,19 @@ export class Connection {
     } else if (event.message) {
       if (this.#isNew(event.message)) {
         this.#on.message(event.message);
+      } else if (event.message.clientId) {
+        // An old seq with a clientId: roomd's answer to a resend it had already posted
+        // (the original echo), or a repeat of one already shown.
+        this.#on.echo(event.message);
       }
     } else if (event.presence) {
       this.#on.presence(event.presence);
+    } else if (event.presencePage) {
+      this.#on.presencePage(event.presencePage);
     } else if (event.typing) {
       this.#on.typing(event.typing);
+    } else if (event.historyPage) {
+      this.#on.historyPage(event.historyPage);
     } else if (event.error) {
       if (!this.#welcomed) {
         this.#lastError = event.error.message || event.error.code || '';
@@ -191,7 +214,12 @@ export class Connection {
     const serverLast = toSeq(w.lastSeq);
     const prevLast = this.#lastSeq;
     let gap = '';
-    if (serverLast < prevLast) {
+    this.#epoch = w.epoch || '';
+    if (w.historyReset) {
+      // roomd says our seqs are from an earlier numbering: history is the room's latest.
+      this.#lastSeq = 0n;
+      gap = 'reset';
+    } else if (serverLast < prevLast) {
       // The room's seqs started over: roomd restarted and its history is gone. Messages
       // already shown stay; if the new history has some we lack, rejoin from seq 0.
       this.#lastSeq = 0n;
@@ -218,6 +246,7 @@ export class Connection {
     }
     this.#on.welcome({
       self: w.self || {}, room: w.room || this.#identity.room, online: w.online || [],
+      onlineCount: w.onlineCount || 0, nextPageToken: w.onlineNextPageToken || '',
       history: fresh, reconnect: reconnect, gap: reconnect ? gap : '',
     });
   }

@@ -79,6 +79,31 @@ export class MessageList {
     return li;
   }
 
+  // The seq (a BigInt) of the oldest confirmed message shown, or null.
+  oldestSeq() {
+    const li = this.list.querySelector('li[data-seq]');
+    return li ? BigInt(li.dataset.seq) : null;
+  }
+
+  // Older confirmed messages, oldest first, above everything shown (scrollback).
+  prepend(messages) {
+    const first = this.list.firstElementChild;
+    for (const message of messages) {
+      const li = this.#render(message);
+      li.dataset.seq = String(message.seq);
+      this.list.insertBefore(li, first);
+      this.#regroup(li);
+    }
+    this.#regroup(first);
+  }
+
+  // The "beginning of #room" marker, at the very top (once).
+  addBeginning(text) {
+    if (!this.list.querySelector('.notice.beginning')) {
+      this.list.insertBefore(el('li', 'notice beginning', text), this.list.firstElementChild);
+    }
+  }
+
   addNotice(text, kind) {
     const li = el('li', 'notice' + (kind ? ' ' + kind : ''), text);
     this.#insertConfirmed(li);
@@ -135,6 +160,9 @@ export class MessageList {
     li.appendChild(avatar(user));
     const head = el('div', 'msg-head');
     head.appendChild(el('span', 'msg-name', user.name || 'someone'));
+    if (user.bot) {
+      head.appendChild(el('span', 'bot-badge', 'bot'));
+    }
     if (own) {
       head.appendChild(el('span', 'msg-you', 'you'));
     }

@@ -15,6 +15,10 @@ struct BridgeOptions {
   std::string listen = "127.0.0.1:8080";
   // roomd's gRPC address, host:port.
   std::string roomd = "127.0.0.1:50051";
+  // https and wss on `listen`: PEM files of the certificate (chain) and its key, read again
+  // by BridgeServer::ReloadTls (SIGHUP). Both empty: plain http and ws.
+  std::string tls_cert_file;
+  std::string tls_key_file;
   // Folder served over HTTP; must exist.
   std::string web_root;
   // io threads, each running its own event loop (IoThreads).
@@ -24,6 +28,9 @@ struct BridgeOptions {
   std::size_t max_frame_bytes = 64 * 1024;
   // Frames above max_frame_bytes * kDiscardFactor are not even read: Beast closes with 1009.
   static constexpr std::size_t kDiscardFactor = 16;
+
+  // Serve /metrics on the public port too: only when --metrics_listen is that very address.
+  bool metrics_on_public_port = false;
 
   // Origins allowed to open /chat ("http://host:port", or "*" for any). Empty: only pages
   // served by the bridge itself (the Origin's host:port equals the request's Host).
@@ -38,6 +45,18 @@ struct BridgeOptions {
   // Relay calls to roomd that carry the browsers' sessions (round robin); 0: one Chat call
   // per browser instead.
   int roomd_relays = 4;
+  // Where the page fetches its token (with credentials) before each join and refresh, for
+  // roomd --auth=jwt; published in /config.json as tokenEndpoint. Empty: none.
+  std::string token_endpoint;
+  // Sent in metadata chat-relay-secret on every Relay call (roomd --relay_secret_file);
+  // main.cc reads it from --relay_secret_file. Empty: none sent.
+  std::string relay_secret;
+  // TLS to roomd (PEM text; main.cc reads --roomd_ca_file, --roomd_cert_file,
+  // --roomd_key_file): the CA that signed roomd's certificate, and this bridge's client
+  // certificate and key for roomd's mutual TLS. All empty: plaintext.
+  std::string roomd_ca_pem;
+  std::string roomd_cert_pem;
+  std::string roomd_key_pem;
   // Events queued towards roomd for one browser before the bridge stops reading it.
   std::size_t roomd_queue_events = 64;
   // Kernel send buffer per browser socket (SO_SNDBUF); 0 keeps the kernel's default.

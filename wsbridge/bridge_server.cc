@@ -49,7 +49,10 @@ BridgeServer::BridgeServer(BridgeOptions options)
       origins_(options_.allowed_origins),
       files_(options_.web_root),
       roomd_(options_, &codec_),
-      context_{&options_, &codec_, &origins_, &files_, &roomd_, &sessions_, nullptr},
+      tls_(options_.tls_cert_file.empty()
+               ? nullptr
+               : std::make_unique<ServerTls>(options_.tls_cert_file, options_.tls_key_file)),
+      context_{&options_, &codec_, &origins_, &files_, &roomd_, &sessions_, tls_.get()},
       io_(options_.threads) {}
 
 BridgeServer::~BridgeServer() { Shutdown(); }
@@ -59,6 +62,14 @@ absl::Status BridgeServer::Start() {
   if (!endpoint.ok()) {
     return endpoint.status();
   }
+  if (options_.tls_cert_file.empty() != options_.tls_key_file.empty()) {
+    return absl::InvalidArgumentError("--tls_cert_file and --tls_key_file go together");
+  }
+  if (tls_ != nullptr) {
+    if (absl::Status status = tls_->Reload(); !status.ok()) {
+      return status;
+    }
+  }
   listener_ = std::make_shared<Listener>(&io_, context_);
   if (absl::Status status = listener_->Bind(*endpoint); !status.ok()) {
     return status;
@@ -67,6 +78,13 @@ absl::Status BridgeServer::Start() {
   listener_->Run();
   io_.Start();
   return absl::OkStatus();
+}
+
+absl::Status BridgeServer::ReloadTls() {
+  if (tls_ == nullptr) {
+    return absl::OkStatus();
+  }
+  return tls_->Reload();
 }
 
 void BridgeServer::BeginShutdown() {

@@ -20,6 +20,7 @@
 #include "wsbridge/io_threads.h"
 #include "wsbridge/live_set.h"
 #include "wsbridge/roomd_link/roomd_client.h"
+#include "wsbridge/tls/server_tls.h"
 
 namespace wsbridge {
 
@@ -37,6 +38,11 @@ class BridgeServer {
 
   // The bound port (useful with port 0).
   int port() const { return port_; }
+
+  // Any thread (SIGHUP): reads --tls_cert_file and --tls_key_file again for the
+  // connections accepted from now on; open ones keep theirs. On error the old ones stay.
+  absl::Status ReloadTls();
+  bool tls() const { return tls_ != nullptr; }
 
   // Any thread, never blocks: stops accepting and closes every browser with 1001.
   void BeginShutdown();
@@ -58,6 +64,7 @@ class BridgeServer {
   const StaticFiles files_;
   RoomdClient roomd_;
   LiveSet<WebSocketSession> sessions_;
+  const std::unique_ptr<ServerTls> tls_;  // null: plain http
   const BridgeContext context_;
 
   // Declared after everything sessions use, so queued handlers die first.

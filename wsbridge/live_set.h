@@ -2,7 +2,8 @@
 
 // The live objects of one kind (browser sessions, roomd streams), so shutdown can reach
 // each of them and wait until all are gone. Holds weak references: it never extends a
-// lifetime, and members remove themselves when they end.
+// lifetime. A member joins with Add() and leaves when it is destroyed, through the
+// Membership it holds as its first field (see there).
 
 #include <chrono>
 #include <cstddef>
@@ -19,17 +20,29 @@ namespace wsbridge {
 template <typename T>
 class LiveSet {
  public:
+  // A member's tie to its set. Declared as the member's first field, it is destroyed last,
+  // so the set counts the member until everything it owns is gone. That matters for gRPC
+  // calls: a ClientContext holds the channel, and if a context outlived its RoomdClient
+  // and died on one of gRPC's callback threads, that thread would drop the channel's last
+  // reference and gRPC 1.51 would free its callback queue under its own feet (a double
+  // free at shutdown). Waiting for full destruction keeps the last release on the
+  // shutting-down thread.
+  class Membership {
+   public:
+    Membership(LiveSet* set, const T* member) : set_(set), member_(member) {}
+    ~Membership() { set_->Remove(member_); }
+    Membership(const Membership&) = delete;
+    Membership& operator=(const Membership&) = delete;
+
+   private:
+    LiveSet* const set_;
+    const T* const member_;
+  };
+
+  // Counts `item` until its Membership is destroyed (Add without one never ends).
   void Add(const std::shared_ptr<T>& item) {
     chat::MutexLock lock(&mu_);
     items_[item.get()] = item;
-  }
-
-  void Remove(const T* item) {
-    chat::MutexLock lock(&mu_);
-    items_.erase(item);
-    if (items_.empty()) {
-      empty_.SignalAll();
-    }
   }
 
   // The members still alive; act on them after this returns, outside the lock.
@@ -65,6 +78,14 @@ class LiveSet {
   }
 
  private:
+  void Remove(const T* item) {
+    chat::MutexLock lock(&mu_);
+    items_.erase(item);
+    if (items_.empty()) {
+      empty_.SignalAll();
+    }
+  }
+
   mutable chat::Mutex mu_;
   chat::CondVar empty_;
   absl::flat_hash_map<const T*, std::weak_ptr<T>> items_ ABSL_GUARDED_BY(mu_);

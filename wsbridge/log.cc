@@ -1,19 +1,11 @@
 #include "wsbridge/log.h"
 
-#include <cstdio>
-#include <string>
-
-#include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
-#include "absl/time/time.h"
-
 namespace wsbridge {
 
-void LogLine(absl::string_view line) {
-  const std::string text = absl::StrCat(
-      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),
-      " wsbridge: ", line, "\n");
-  std::fwrite(text.data(), 1, text.size(), stderr);
+void LogLine(absl::string_view line) { chat::WriteLogLine("wsbridge", line); }
+
+void LogEvent(absl::string_view event, chat::LogFields fields) {
+  chat::WriteLogEvent("wsbridge", event, fields);
 }
 
 }  // namespace wsbridge

@@ -61,6 +61,17 @@ TEST_F(JsonFrameDecoderTest, WelcomeCountsTheOnlineListAndIgnoresHistory) {
   EXPECT_EQ(participant_->stats().received, 0u);
 }
 
+TEST_F(JsonFrameDecoderTest, ABigRoomsWelcomeCountsByOnlineCount) {
+  participant_->OnJoinSent(1000);
+  ASSERT_TRUE(JsonFrameDecoder::Decode(
+                  R"({"welcome":{"self":{"id":"a"},"room":"bench","online":[{"id":"a"}],)"
+                  R"("onlineCount":5000,"onlineNextPageToken":"a:u"}})",
+                  3000, participant_.get())
+                  .ok());
+  EXPECT_EQ(participant_->max_online(), 5000u);  // not the first page's length
+  EXPECT_EQ(participant_->welcome_ns(), 2000);
+}
+
 TEST_F(JsonFrameDecoderTest, ErrorIsCounted) {
   ASSERT_TRUE(JsonFrameDecoder::Decode(
                   R"({"error":{"code":"RESOURCE_EXHAUSTED","message":"rate limit","clientId":"4"}})",

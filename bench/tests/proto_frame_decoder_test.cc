@@ -73,6 +73,16 @@ TEST_F(ProtoFrameDecoderTest, WelcomeCountsOnlineUsers) {
   EXPECT_EQ(participant_->stats().received, 0u);  // history is not a delivery
 }
 
+TEST_F(ProtoFrameDecoderTest, ABigRoomsWelcomeCountsByOnlineCount) {
+  chat::v1::ServerEvent event;
+  chat::v1::Welcome* welcome = event.mutable_welcome();
+  welcome->add_online()->set_name("u");
+  welcome->set_online_count(5000);
+  welcome->set_online_next_page_token("a:u");
+  ASSERT_TRUE(Decode(event).ok());
+  EXPECT_EQ(participant_->max_online(), 5000u);
+}
+
 TEST_F(ProtoFrameDecoderTest, MalformedBytesAreAnError) {
   const std::string bytes = Message(0, 1, 1).SerializeAsString();
   EXPECT_FALSE(ProtoFrameDecoder::Decode(bytes.substr(0, bytes.size() - 3), 10,

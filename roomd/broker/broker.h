@@ -28,12 +28,20 @@ class RoomRegistry;
 // The message every broker failure carries to clients.
 inline constexpr char kBrokerUnavailable[] = "message broker unavailable";
 
+// What a post became: a message sequenced now, or (duplicate) the one the same user's
+// client_id already got, which nothing posted again.
+struct PostResult {
+  chat::v1::ChatMessage message;
+  bool duplicate = false;
+};
+
 // A room's state as the shared broker holds it at one point of the room's event order.
 struct RoomSnapshot {
   uint64_t event_order = 0;  // the room's last event (internal order, not a message seq)
   uint64_t last_seq = 0;
   std::vector<chat::v1::ChatMessage> history;  // oldest first
   std::vector<chat::v1::User> online;          // in join order
+  std::string epoch;  // names the room's seq numbering (Welcome.epoch)
 };
 
 // One room's connection to the shared room. Methods never block: they queue the work for
@@ -48,9 +56,11 @@ class RoomLink {
   virtual bool available() const = 0;
 
   // Sequences `message` (its seq unset) and delivers it to every node. `done` gets the
-  // outcome; on success the message itself comes back through the room's event stream.
+  // outcome; on success the message itself comes back through the room's event stream,
+  // unless the result is a duplicate (the user's client_id was sequenced already): then
+  // nothing was posted and the result holds the original.
   virtual absl::Status PublishMessage(const chat::v1::ChatMessage& message, uint64_t origin_conn,
-                                      std::function<void(absl::Status)> done) = 0;
+                                      std::function<void(absl::StatusOr<PostResult>)> done) = 0;
 
   // This node holds its first connection of `user`: `done` gets the room's event order at
   // which the user is online everywhere.
@@ -71,7 +81,7 @@ class RoomLink {
 // started before it serves and shut down after every stream and call has ended.
 class Broker {
  public:
-  using MessageCallback = std::function<void(absl::StatusOr<chat::v1::ChatMessage>)>;
+  using MessageCallback = std::function<void(absl::StatusOr<PostResult>)>;
   using HistoryCallback = std::function<void(absl::StatusOr<chat::v1::GetHistoryResponse>)>;
   using PresenceCallback = std::function<void(absl::StatusOr<std::vector<chat::v1::User>>)>;
   using RoomsCallback = std::function<void(absl::StatusOr<std::vector<chat::v1::RoomInfo>>)>;
@@ -90,8 +100,10 @@ class Broker {
   // Unary RPCs; arguments are validated by the caller.
   virtual void Post(const std::string& room, const chat::v1::User& from, const std::string& text,
                     const std::string& client_id, MessageCallback done) = 0;
-  virtual void History(const std::string& room, uint64_t after_seq, uint32_t limit,
-                       HistoryCallback done) = 0;
+  // Messages after_seq < seq < before_seq (0: no bound); `limit` > 0 (the caller applies
+  // the default); with before_seq the newest `limit` of them. Oldest first.
+  virtual void History(const std::string& room, uint64_t after_seq, uint64_t before_seq,
+                       uint32_t limit, HistoryCallback done) = 0;
   virtual void Presence(const std::string& room, PresenceCallback done) = 0;
   virtual void ListRooms(RoomsCallback done) = 0;
 

@@ -119,13 +119,14 @@ absl::Status ValidateBrokerOptions(const ServerOptions& options) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<Broker>> MakeBroker(const ServerOptions& options) {
+absl::StatusOr<std::unique_ptr<Broker>> MakeBroker(const ServerOptions& options,
+                                                   MessageStore* store) {
   absl::StatusOr<BrokerAddress> address = ParseBrokerAddress(options.broker);
   if (!address.ok()) {
     return address.status();
   }
   if (!address->redis) {
-    return std::make_unique<MemoryBroker>();
+    return std::make_unique<MemoryBroker>(store);
   }
   RedisBroker::Config config;
   config.host = address->host;

@@ -10,6 +10,7 @@
 #include "absl/strings/string_view.h"
 #include "roomd/broker/broker.h"
 #include "roomd/core/server_options.h"
+#include "roomd/store/message_store.h"
 
 namespace roomd {
 
@@ -31,7 +32,9 @@ std::string DefaultNodeId();
 // Checks the broker options (address, node id, presence timing).
 absl::Status ValidateBrokerOptions(const ServerOptions& options);
 
-// The broker for `options` (validated): MemoryBroker or RedisBroker, not started.
-absl::StatusOr<std::unique_ptr<Broker>> MakeBroker(const ServerOptions& options);
+// The broker for `options` (validated): MemoryBroker (answering history from `store` when
+// there is one) or RedisBroker, not started.
+absl::StatusOr<std::unique_ptr<Broker>> MakeBroker(const ServerOptions& options,
+                                                   MessageStore* store = nullptr);
 
 }  // namespace roomd

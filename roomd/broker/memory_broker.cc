@@ -4,6 +4,7 @@
 
 #include "roomd/core/room.h"
 #include "roomd/core/room_registry.h"
+#include "roomd/core/roomd_metrics.h"
 #include "roomd/core/subscriber.h"
 
 namespace roomd {
@@ -15,6 +16,7 @@ constexpr int kPostAttempts = 3;
 }  // namespace
 
 absl::Status MemoryBroker::Start(RoomRegistry* rooms) {
+  RoomdMetrics::Get().broker_up->Set(1);  // one process: always reachable
   rooms_ = rooms;
   return absl::OkStatus();
 }
@@ -29,23 +31,45 @@ void MemoryBroker::Post(const std::string& room_name, const chat::v1::User& from
       return;
     }
     absl::StatusOr<chat::v1::ChatMessage> message;
+    bool duplicate = false;
+    // With a store the answer waits for the commit: an acknowledged seq is a kept message.
+    auto committed = std::make_shared<MessageCallback>(std::move(done));
     {
       Notifications notes;
-      message = (*room)->Post(from, text, client_id, /*origin_conn=*/0, &notes);
+      message = (*room)->Post(from, text, client_id, /*origin_conn=*/0, &notes, &duplicate,
+                              [committed](absl::StatusOr<chat::v1::ChatMessage> result) {
+                                if (result.ok()) {
+                                  (*committed)(PostResult{*std::move(result), false});
+                                } else {
+                                  (*committed)(result.status());
+                                }
+                              });
     }
-    if (message.ok() || !absl::IsAborted(message.status())) {
-      done(std::move(message));
+    if (message.ok() && message->seq() == 0) {
+      return;  // `committed` answers
+    }
+    done = std::move(*committed);
+    if (message.ok()) {
+      done(PostResult{*std::move(message), duplicate});
+      return;
+    }
+    if (!absl::IsAborted(message.status())) {
+      done(message.status());
       return;
     }
   }
   done(absl::UnavailableError("the room was being recycled; post again"));
 }
 
-void MemoryBroker::History(const std::string& room_name, uint64_t after_seq, uint32_t limit,
-                           HistoryCallback done) {
+void MemoryBroker::History(const std::string& room_name, uint64_t after_seq,
+                           uint64_t before_seq, uint32_t limit, HistoryCallback done) {
+  if (store_ != nullptr) {
+    done(store_->History(room_name, after_seq, before_seq, limit));
+    return;
+  }
   chat::v1::GetHistoryResponse response;
   if (std::shared_ptr<Room> room = rooms_->Find(room_name)) {
-    response = room->History(after_seq, limit);
+    response = room->History(after_seq, limit, before_seq);
   } else {
     response.set_room(room_name);  // no room yet: no history
   }

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "roomd/broker/broker.h"
+#include "roomd/store/message_store.h"
 
 namespace roomd {
 
@@ -13,7 +14,8 @@ namespace roomd {
 // registry given to Start outlives it.
 class MemoryBroker final : public Broker {
  public:
-  MemoryBroker() = default;
+  // `store` may be null (history is each room's ring).
+  explicit MemoryBroker(MessageStore* store = nullptr) : store_(store) {}
 
   absl::Status Start(RoomRegistry* rooms) override;
   void Shutdown() override {}
@@ -22,13 +24,14 @@ class MemoryBroker final : public Broker {
   }
   void Post(const std::string& room, const chat::v1::User& from, const std::string& text,
             const std::string& client_id, MessageCallback done) override;
-  void History(const std::string& room, uint64_t after_seq, uint32_t limit,
-               HistoryCallback done) override;
+  void History(const std::string& room, uint64_t after_seq, uint64_t before_seq,
+               uint32_t limit, HistoryCallback done) override;
   void Presence(const std::string& room, PresenceCallback done) override;
   void ListRooms(RoomsCallback done) override;
   bool WaitUntilAvailable(absl::Duration /*timeout*/) override { return true; }
 
  private:
+  MessageStore* const store_;
   RoomRegistry* rooms_ = nullptr;
 };
 

@@ -12,6 +12,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "roomd/core/logger.h"
 #include "roomd/core/room.h"
+#include "roomd/core/roomd_metrics.h"
 
 namespace roomd {
 namespace {
@@ -86,6 +87,45 @@ absl::Status MalformedReply(absl::string_view what) {
   return absl::InternalError(absl::StrCat("malformed reply from the message broker (", what, ")"));
 }
 
+// kPost's reply {seq, duplicate, original}: `posted` (what was sent, seq unset) sequenced,
+// or the original of a duplicate (from the log, else `posted` with the original seq).
+absl::StatusOr<PostResult> ParsePostReply(const redisReply* reply,
+                                          const chat::v1::ChatMessage& posted) {
+  if (absl::Status status = ReplyStatus(reply); !status.ok()) {
+    return status;
+  }
+  uint64_t seq = 0;
+  uint64_t duplicate = 0;
+  if (!IsArray(reply, 3) || !ReplyUint(reply->element[0], &seq) ||
+      !ReplyUint(reply->element[1], &duplicate)) {
+    return MalformedReply("post");
+  }
+  PostResult result{posted, duplicate != 0};
+  result.message.set_seq(seq);
+  const absl::string_view original = ReplyString(reply->element[2]);
+  if (result.duplicate && !original.empty() &&
+      !result.message.ParseFromArray(original.data(), static_cast<int>(original.size()))) {
+    return MalformedReply("post original");
+  }
+  return result;
+}
+
+// kPost's arguments for `message` (seq unset).
+std::vector<std::string> PostArgs(const std::string& room, const std::string& node,
+                                  uint64_t origin_conn, const chat::v1::ChatMessage& message,
+                                  size_t history_size) {
+  return {room,
+          node,
+          absl::StrCat(origin_conn),
+          message.SerializeAsString(),
+          absl::StrCat(history_size),
+          message.from().id(),
+          message.client_id(),
+          absl::StrCat(MemorySentLedger::kKeepSends),
+          absl::StrCat(absl::ToInt64Milliseconds(MemorySentLedger::kKeepFor)),
+          absl::StrCat(MemorySentLedger::kMaxSends)};
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- the room link
@@ -103,17 +143,17 @@ class RedisBroker::RedisRoomLink final : public RoomLink {
   bool available() const override { return broker_->available(); }
 
   absl::Status PublishMessage(const chat::v1::ChatMessage& message, uint64_t origin_conn,
-                              std::function<void(absl::Status)> done) override {
-    std::vector<std::string> args = {room_, broker_->config_.node_id, absl::StrCat(origin_conn),
-                                     message.SerializeAsString(),
-                                     absl::StrCat(broker_->config_.history_size)};
-    return Submit([broker = broker_, args = std::move(args), done = std::move(done)] {
+                              std::function<void(absl::StatusOr<PostResult>)> done) override {
+    std::vector<std::string> args = PostArgs(room_, broker_->config_.node_id, origin_conn,
+                                             message, broker_->config_.history_size);
+    return Submit([broker = broker_, args = std::move(args), message, done = std::move(done)] {
       if (broker->state_ != LinkState::kUp) {
         done(absl::UnavailableError(kBrokerUnavailable));
         return;
       }
-      broker->RunScript(RedisScript::kPost, args,
-                        [done](redisReply* reply) { done(ReplyStatus(reply)); });
+      broker->RunScript(RedisScript::kPost, args, [message, done](redisReply* reply) {
+        done(ParsePostReply(reply, message));
+      });
     });
   }
 
@@ -267,8 +307,8 @@ void RedisBroker::Post(const std::string& room, const chat::v1::User& from,
   message.set_client_id(client_id);
   *message.mutable_sent_at() = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
       absl::ToUnixNanos(absl::Now()));
-  std::vector<std::string> args = {room, config_.node_id, "0", message.SerializeAsString(),
-                                   absl::StrCat(config_.history_size)};
+  std::vector<std::string> args =
+      PostArgs(room, config_.node_id, /*origin_conn=*/0, message, config_.history_size);
   const bool queued = Queue(
       [this, args = std::move(args), message, done] {
         if (state_ != LinkState::kUp) {
@@ -276,16 +316,7 @@ void RedisBroker::Post(const std::string& room, const chat::v1::User& from,
           return;
         }
         RunScript(RedisScript::kPost, args, [message, done](redisReply* reply) {
-          uint64_t seq = 0;
-          if (absl::Status status = ReplyStatus(reply); !status.ok()) {
-            done(status);
-          } else if (!ReplyUint(reply, &seq)) {
-            done(MalformedReply("post"));
-          } else {
-            chat::v1::ChatMessage sequenced = message;
-            sequenced.set_seq(seq);
-            done(std::move(sequenced));
-          }
+          done(ParsePostReply(reply, message));
         });
       },
       /*bounded=*/true);
@@ -294,17 +325,19 @@ void RedisBroker::Post(const std::string& room, const chat::v1::User& from,
   }
 }
 
-void RedisBroker::History(const std::string& room, uint64_t after_seq, uint32_t limit,
-                          HistoryCallback done) {
+void RedisBroker::History(const std::string& room, uint64_t after_seq, uint64_t before_seq,
+                          uint32_t limit, HistoryCallback done) {
+  // A backward page reads the whole (capped) stream after after_seq and keeps the newest
+  // `limit` below before_seq.
   std::vector<std::string> args = {room, absl::StrCat(std::min(after_seq, kMaxSeq) + 1, "-0"),
-                                   absl::StrCat(limit)};
+                                   absl::StrCat(before_seq != 0 ? 0 : limit)};
   const bool queued = Queue(
-      [this, room, args = std::move(args), done] {
+      [this, room, before_seq, limit, args = std::move(args), done] {
         if (state_ != LinkState::kUp) {
           done(absl::UnavailableError(kBrokerUnavailable));
           return;
         }
-        RunScript(RedisScript::kHistory, args, [room, done](redisReply* reply) {
+        RunScript(RedisScript::kHistory, args, [room, before_seq, limit, done](redisReply* reply) {
           if (absl::Status status = ReplyStatus(reply); !status.ok()) {
             done(status);
             return;
@@ -319,6 +352,14 @@ void RedisBroker::History(const std::string& room, uint64_t after_seq, uint32_t 
             return;
           }
           response.set_last_seq(last_seq);
+          if (before_seq != 0) {
+            std::erase_if(messages, [before_seq](const chat::v1::ChatMessage& message) {
+              return message.seq() >= before_seq;
+            });
+            if (limit != 0 && messages.size() > limit) {
+              messages.erase(messages.begin(), messages.end() - limit);
+            }
+          }
           for (chat::v1::ChatMessage& message : messages) {
             *response.add_messages() = std::move(message);
           }
@@ -474,6 +515,7 @@ void RedisBroker::LinkLost(const std::string& why) {
   state_ = LinkState::kDown;
   ++link_generation_;
   SetAvailable(false);
+  RoomdMetrics::Get().LinkDown();
   // Once per outage (and now and then while it lasts), not once per attempt.
   if (healthy_ || failed_attempts_ % 100 == 0) {
     Log("broker: redis %s:%d unavailable: %s; reconnecting", config_.host, config_.port, why);
@@ -544,6 +586,7 @@ void RedisBroker::Heartbeat() {
                 healthy_ = true;
                 failed_attempts_ = 0;
                 backoff_ = kMinBackoff;
+                RoomdMetrics::Get().broker_up->Set(1);
                 Log("broker: connected to redis %s:%d as node %s", config_.host, config_.port,
                     config_.node_id);
               }
@@ -733,7 +776,10 @@ void RedisBroker::Resync(const std::string& room, Followed& followed, bool annou
     AnnounceLocalUsers(room, *local);
   }
   RunScript(RedisScript::kSnapshot,
-            {room, absl::StrCat(local->last_seq()), absl::StrCat(config_.history_size)},
+            // The epoch this replica holds names the numbering if Redis has none: a Redis
+            // that lost its data while the node kept the seqs keeps the epoch too.
+            {room, absl::StrCat(local->last_seq()), absl::StrCat(config_.history_size),
+             local->epoch()},
             [this, room, sync_id = followed.sync_id](redisReply* reply) {
               OnSnapshot(room, sync_id, reply);
             });
@@ -758,14 +804,16 @@ void RedisBroker::OnSnapshot(const std::string& room, uint64_t sync_id, redisRep
     return;  // superseded, or the link is gone (its loss resyncs every room)
   }
   RoomSnapshot snapshot;
-  if (!ReplyStatus(reply).ok() || !IsArray(reply, 4) ||
+  if (!ReplyStatus(reply).ok() || !IsArray(reply, 5) ||
       !ReplyUint(reply->element[0], &snapshot.event_order) ||
       !ReplyUint(reply->element[1], &snapshot.last_seq) ||
       !ParseAll(reply->element[2], &snapshot.history) ||
-      !ParseAll(reply->element[3], &snapshot.online)) {
+      !ParseAll(reply->element[3], &snapshot.online) ||
+      reply->element[4]->type != REDIS_REPLY_STRING) {
     LinkLost(absl::StrCat("bad snapshot of room ", room, ": ", ReplyString(reply)));
     return;
   }
+  snapshot.epoch = std::string(ReplyString(reply->element[4]));
   Followed& followed = it->second;
   std::shared_ptr<Room> local = followed.room.lock();
   if (local == nullptr) {
@@ -799,6 +847,7 @@ void RedisBroker::OnEnvelope(const std::string& room, Followed& followed,
     if (envelope.order != followed.order + 1) {
       Log("broker: room %s missed events %d to %d; resyncing", room, followed.order + 1,
           envelope.order - 1);
+      RoomdMetrics::Get().broker_resyncs->Inc();
       Resync(room, followed, /*announce=*/false);
       followed.buffered.push_back(std::move(envelope));
       return;

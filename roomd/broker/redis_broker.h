@@ -56,8 +56,8 @@ class RedisBroker final : public Broker {
   std::unique_ptr<RoomLink> Link(const std::shared_ptr<Room>& room) override;
   void Post(const std::string& room, const chat::v1::User& from, const std::string& text,
             const std::string& client_id, MessageCallback done) override;
-  void History(const std::string& room, uint64_t after_seq, uint32_t limit,
-               HistoryCallback done) override;
+  void History(const std::string& room, uint64_t after_seq, uint64_t before_seq,
+               uint32_t limit, HistoryCallback done) override;
   void Presence(const std::string& room, PresenceCallback done) override;
   void ListRooms(RoomsCallback done) override;
   bool WaitUntilAvailable(absl::Duration timeout) override;

@@ -73,9 +73,24 @@ end
 )lua";
 
 // Sequences one message: seq from the room's counter (never at or below the stream's last
-// id, should the counter have been lost), appended to the capped stream, published.
+// id, should the counter have been lost), appended to the capped stream, published. A
+// client_id its user already had sequenced posts nothing: the reply is the original's seq
+// and, if the log still holds it, the original. The ledger of a user's sends (a hash
+// client_id -> seq, and a zset client_id -> Redis time in ms) keeps each send while it is
+// among the user's last ARGV[8] or younger than ARGV[9] ms, never more than ARGV[10].
 constexpr char kPost[] = R"lua(
-local room = ARGV[1]
+local room, uid, cid = ARGV[1], ARGV[6], ARGV[7]
+local sent, sent_at
+if cid ~= '' then
+  sent, sent_at = key(room, 'sent:' .. uid), key(room, 'sent_at:' .. uid)
+  local seen = redis.call('HGET', sent, cid)
+  if seen then
+    local entry = redis.call('XRANGE', key(room, 'log'), seen .. '-0', seen .. '-0')
+    local original = ''
+    if #entry > 0 then original = entry[1][2][2] end
+    return {tonumber(seen), 1, original}
+  end
+end
 local seq = redis.call('INCR', key(room, 'seq'))
 local top = redis.call('XREVRANGE', key(room, 'log'), '+', '-', 'COUNT', 1)
 if #top > 0 then
@@ -90,7 +105,25 @@ redis.call('XADD', key(room, 'log'), 'MAXLEN', ARGV[5], int(seq) .. '-0', 'm', m
 redis.call('SADD', 'chat:rooms', room)
 local order = redis.call('INCR', key(room, 'order'))
 publish(room, order, ARGV[2], ARGV[3], bytes_field(18, message))
-return seq
+if sent then
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  redis.call('HSET', sent, cid, int(seq))
+  redis.call('ZADD', sent_at, int(now), cid)
+  local keep, keep_ms, most = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
+  while true do
+    local n = redis.call('ZCARD', sent_at)
+    if n <= keep then break end
+    local oldest = redis.call('ZRANGE', sent_at, 0, 0, 'WITHSCORES')
+    if n <= most and tonumber(oldest[2]) >= now - keep_ms then break end
+    redis.call('ZREM', sent_at, oldest[1])
+    redis.call('HDEL', sent, oldest[1])
+  end
+  -- A user who stops sending is forgotten once the newest send is older than keep_ms.
+  redis.call('PEXPIRE', sent, keep_ms)
+  redis.call('PEXPIRE', sent_at, keep_ms)
+end
+return {seq, 0, ''}
 )lua";
 
 constexpr char kPresenceAdd[] = R"lua(
@@ -116,8 +149,10 @@ return 0
 
 // A room's state at one event order. A node that knows a later seq than Redis (Redis lost
 // its data) raises the counter, so seqs never go back for the clients already connected.
+// The room's epoch is set once, from the first node that asks (ARGV[4]).
 constexpr char kSnapshot[] = R"lua(
 local room = ARGV[1]
+redis.call('SET', key(room, 'epoch'), ARGV[4], 'NX')
 local seq = tonumber(redis.call('GET', key(room, 'seq')) or '0')
 if tonumber(ARGV[2]) > seq then
   seq = tonumber(ARGV[2])
@@ -132,7 +167,7 @@ for _, uid in ipairs(redis.call('ZRANGE', key(room, 'online'), 0, -1)) do
   local user = redis.call('HGET', key(room, 'users'), uid)
   if user then online[#online + 1] = user end
 end
-return {order, int(seq), history, online}
+return {order, int(seq), history, online, redis.call('GET', key(room, 'epoch'))}
 )lua";
 
 constexpr char kHistory[] = R"lua(

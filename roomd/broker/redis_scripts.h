@@ -5,12 +5,15 @@
 //
 // Keys (a room's keys share the hash tag {room}):
 //   chat:{R}:seq          last message seq (INCR)
+//   chat:{R}:epoch        names the seq numbering (Welcome.epoch), set once
 //   chat:{R}:log          stream of ChatMessages, id "<seq>-0", capped at the history size
 //   chat:{R}:order        last event order: every message and presence change of the room
 //                         bumps it, so a node can tell a missed event and resync
 //   chat:{R}:online       zset user id -> order of its join
 //   chat:{R}:users        hash user id -> serialized chat.v1.User
 //   chat:{R}:count        hash user id -> nodes holding the user
+//   chat:{R}:sent:U       hash client_id -> seq: user U's sends already sequenced
+//   chat:{R}:sent_at:U    zset client_id -> when (Redis clock, ms), to forget old sends
 //   chat:{R}:node:N       set of user ids node N holds in the room
 //   chat:node:N:rooms     set of rooms where node N holds users
 //   chat:nodes            zset node -> heartbeat deadline (Redis clock, ms)
@@ -23,11 +26,13 @@
 namespace roomd {
 
 enum class RedisScript {
-  kPost,            // ARGV room node conn message maxlen -> seq
+  kPost,            // ARGV room node conn message maxlen user_id client_id keep keep_ms most
+                    //   -> {seq, duplicate (0/1), original message or ""}
   kPresenceAdd,     // ARGV room node conn user_id user -> order from which the user is online
   kPresenceRemove,  // ARGV room node conn user_id -> 0
   kPresenceSync,    // ARGV room node [user_id user]... -> 0 (node's users become exactly those)
-  kSnapshot,        // ARGV room known_last_seq count -> {order, last_seq, {message}, {user}}
+  kSnapshot,        // ARGV room known_last_seq count epoch
+                    //   -> {order, last_seq, {message}, {user}, epoch}
   kHistory,         // ARGV room start_id limit -> {last_seq, {message}}
   kOnline,          // ARGV room -> {user}
   kRooms,           // ARGV limit -> {name, online_count, last_seq}...

@@ -1,10 +1,6 @@
 #include "roomd/core/logger.h"
 
 #include <atomic>
-#include <cstdio>
-
-#include "absl/time/clock.h"
-#include "absl/time/time.h"
 
 namespace roomd {
 namespace {
@@ -16,13 +12,15 @@ std::atomic<bool> g_enabled{true};
 void SetLoggingEnabled(bool enabled) { g_enabled.store(enabled, std::memory_order_relaxed); }
 
 void LogLine(absl::string_view line) {
-  if (!g_enabled.load(std::memory_order_relaxed)) {
-    return;
+  if (g_enabled.load(std::memory_order_relaxed)) {
+    chat::WriteLogLine("roomd", line);
   }
-  std::string out = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ roomd: ", absl::Now(), absl::UTCTimeZone());
-  out.append(line.data(), line.size());
-  out.push_back('\n');
-  std::fwrite(out.data(), 1, out.size(), stderr);
+}
+
+void LogEvent(absl::string_view event, chat::LogFields fields) {
+  if (g_enabled.load(std::memory_order_relaxed)) {
+    chat::WriteLogEvent("roomd", event, fields);
+  }
 }
 
 }  // namespace roomd

@@ -6,7 +6,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/util/time_util.h"
+#include "roomd/core/epoch.h"
 #include "roomd/core/event_codec.h"
+#include "roomd/core/roomd_metrics.h"
 
 namespace roomd {
 namespace {
@@ -18,7 +20,7 @@ absl::Status SlowConsumerStatus() { return absl::ResourceExhaustedError("slow co
 
 }  // namespace
 
-Room::Room(std::string name, const ServerOptions& options, Timer* timer)
+Room::Room(std::string name, const ServerOptions& options, Timer* timer, MessageStore* store)
     : name_(std::move(name)),
       history_size_(options.history_size),
       max_connections_(options.max_connections_per_room),
@@ -27,9 +29,29 @@ Room::Room(std::string name, const ServerOptions& options, Timer* timer)
       trim_slack_(std::clamp<uint64_t>(options.max_outbound_bytes / 8, kMinTrimSlack,
                                        kMaxTrimSlack)),
       typing_timeout_(options.typing_timeout),
+      coalesce_above_(options.presence_coalesce_above),
+      presence_interval_(options.presence_interval),
+      page_size_(std::max<size_t>(options.presence_page_size, 1)),
+      max_page_size_(std::max(options.presence_max_page_size, page_size_)),
       timer_(timer),
+      store_(store),
       last_activity_(absl::Now()),
-      trim_at_bytes_(trim_slack_) {}
+      coalescer_(options.presence_max_users),
+      trim_at_bytes_(trim_slack_),
+      epoch_(NewEpoch()) {}
+
+void Room::LoadStored(const StoredRoom& stored) {
+  chat::MutexLock lock(&mu_);
+  last_seq_ = stored.last_seq;
+  assigned_seq_ = stored.last_seq;
+  loaded_seq_ = stored.last_seq;
+  if (!stored.epoch.empty()) {
+    epoch_ = stored.epoch;  // the numbering goes on, so its name stays
+  }
+  for (const chat::v1::ChatMessage& message : stored.recent) {
+    PushHistoryLocked(message);
+  }
+}
 
 size_t Room::UserConnectionsLocked(const std::string& user_id) const {
   // A shared room knows only this node's connections (other nodes enforce their own).
@@ -43,7 +65,7 @@ size_t Room::UserConnectionsLocked(const std::string& user_id) const {
 
 absl::Status Room::Join(uint64_t conn_id, Subscriber* subscriber, const chat::v1::User& user,
                         uint64_t after_seq, chat::v1::ServerEvent* welcome,
-                        Notifications* notes) {
+                        Notifications* notes, const std::string& epoch) {
   chat::MutexLock lock(&mu_);
   if (closed_) {
     return absl::AbortedError("room was closed");
@@ -63,19 +85,15 @@ absl::Status Room::Join(uint64_t conn_id, Subscriber* subscriber, const chat::v1
                      link_ != nullptr ? " on this node" : "", "; close one first"));
   }
   if (link_ != nullptr) {
-    return JoinSharedLocked(conn_id, subscriber, user, after_seq, welcome, notes);
+    return JoinSharedLocked(conn_id, subscriber, user, after_seq, epoch, welcome, notes);
   }
   last_activity_ = absl::Now();
   OnlineUser& online = online_[user.id()];
   if (online.connections++ == 0) {
     online.user = user;
     online.order = next_online_order_++;
-    chat::v1::ServerEvent presence;
-    chat::v1::Presence* p = presence.mutable_presence();
-    p->set_room(name_);
-    *p->mutable_joined() = user;
-    p->set_online_count(static_cast<uint32_t>(online_.size()));
-    AppendLocked(presence, conn_id, /*skip_origin=*/true, notes);
+    IndexOnlineLocked(user);
+    PresenceChangedLocked(user, /*joined=*/true, grpc::Slice(), conn_id, notes);
   }
   auto member = std::make_unique<Member>();
   member->conn_id = conn_id;
@@ -83,21 +101,36 @@ absl::Status Room::Join(uint64_t conn_id, Subscriber* subscriber, const chat::v1
   member->user = user;
   member->cursor = TailLocked();
   members_.emplace(conn_id, std::move(member));
-  FillWelcomeLocked(user, after_seq, welcome);
+  FillWelcomeLocked(user, after_seq, epoch, welcome);
   MaybeTrimLocked(notes);
   return absl::OkStatus();
 }
 
 void Room::FillWelcomeLocked(const chat::v1::User& user, uint64_t after_seq,
-                             chat::v1::ServerEvent* welcome) const {
+                             const std::string& epoch, chat::v1::ServerEvent* welcome) const {
   chat::v1::Welcome* w = welcome->mutable_welcome();
   *w->mutable_self() = user;
   w->set_room(name_);
-  for (const OnlineUser* entry : SortedOnlineLocked()) {
-    *w->add_online() = entry->user;
+  w->set_online_count(static_cast<uint32_t>(online_.size()));
+  if (BigLocked()) {
+    // Everyone would make each Welcome O(N), a join storm O(N^2): the first page only.
+    absl::StatusOr<OnlinePage> page = by_name_.Page("", page_size_);
+    for (chat::v1::User& entry : page->users) {
+      *w->add_online() = std::move(entry);
+    }
+    w->set_online_next_page_token(page->next_page_token);
+  } else {
+    for (const OnlineUser* entry : SortedOnlineLocked()) {
+      *w->add_online() = entry->user;
+    }
   }
-  // A client resuming with a seq from before a server restart gets the whole ring.
-  const uint64_t from = after_seq > last_seq_ ? 0 : after_seq;
+  // A client whose seqs are from another numbering gets the whole ring, and is told so when
+  // it said which numbering it knew (a client that did not gets the ring if its seq is
+  // beyond the room's).
+  const bool reset = !epoch.empty() && epoch != epoch_;
+  w->set_epoch(epoch_);
+  w->set_history_reset(reset);
+  const uint64_t from = reset || after_seq > last_seq_ ? 0 : after_seq;
   for (const chat::v1::ChatMessage& message : history_) {
     if (message.seq() > from) {
       *w->add_history() = message;
@@ -128,7 +161,8 @@ void Room::Leave(uint64_t conn_id, Notifications* notes) {
 absl::StatusOr<chat::v1::ChatMessage> Room::Post(const chat::v1::User& from,
                                                  const std::string& text,
                                                  const std::string& client_id,
-                                                 uint64_t origin_conn, Notifications* notes) {
+                                                 uint64_t origin_conn, Notifications* notes,
+                                                 bool* duplicate, CommitCallback committed) {
   chat::v1::ChatMessage message;
   message.set_room(name_);
   *message.mutable_from() = from;
@@ -151,16 +185,117 @@ absl::StatusOr<chat::v1::ChatMessage> Room::Post(const chat::v1::User& from,
     it->second->typing = false;
     SendTypingLocked(*it->second, /*active=*/false, notes);
   }
+  RoomdMetrics::Get().messages->Inc();
   if (link_ != nullptr) {
     return PublishLocked(message, origin_conn);
   }
+  if (!client_id.empty()) {
+    absl::StatusOr<std::optional<chat::v1::ChatMessage>> original = FindSentLocked(message);
+    if (!original.ok()) {
+      return original.status();  // UNAVAILABLE: posting could make a duplicate
+    }
+    if (original->has_value()) {
+      if (duplicate != nullptr) {
+        *duplicate = true;
+      }
+      return **std::move(original);
+    }
+  }
   SequenceLocked(&message);
+  if (store_ != nullptr) {
+    // Appended under the room lock: the store commits (and answers) in seq order.
+    absl::Status queued = store_->Append(
+        message, [self = shared_from_this(), message, origin_conn,
+                  committed = std::move(committed)](absl::Status status) {
+          self->OnCommitted(message, origin_conn, status, committed);
+        });
+    if (!queued.ok()) {
+      --assigned_seq_;  // nothing after it was sequenced: we hold the lock
+      return queued;
+    }
+    ++uncommitted_;
+    message.set_seq(0);
+    return message;
+  }
   DeliverSequencedLocked(message, origin_conn, notes);
   MaybeTrimLocked(notes);
+  if (!client_id.empty()) {
+    sent_->Record(from.id(), client_id, SentLedger::Entry{message.seq(), now});
+  }
   return message;
 }
 
-void Room::SequenceLocked(chat::v1::ChatMessage* message) { message->set_seq(++last_seq_); }
+chat::v1::ChatMessage Room::OriginalLocked(const SentLedger::Entry& sent,
+                                           const chat::v1::ChatMessage& resent) const {
+  if (!history_.empty() && sent.seq >= history_.front().seq() &&
+      sent.seq <= history_.back().seq()) {
+    // History holds consecutive seqs.
+    const chat::v1::ChatMessage& original = history_[sent.seq - history_.front().seq()];
+    if (original.seq() == sent.seq) {
+      return original;
+    }
+  }
+  chat::v1::ChatMessage original = resent;
+  original.set_seq(sent.seq);
+  *original.mutable_sent_at() =
+      google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(sent.sent_at));
+  return original;
+}
+
+absl::StatusOr<std::optional<chat::v1::ChatMessage>> Room::FindSentLocked(
+    const chat::v1::ChatMessage& resent) {
+  const std::string& user_id = resent.from().id();
+  if (std::optional<SentLedger::Entry> sent = sent_->Find(user_id, resent.client_id())) {
+    return OriginalLocked(*sent, resent);
+  }
+  if (store_ == nullptr || loaded_seq_ == 0) {
+    return std::nullopt;  // every send of this room went through the ledger
+  }
+  // An indexed read under the room lock, for each send the ledger does not know in a room
+  // that had messages before it was loaded: the price of never posting a resend twice.
+  absl::StatusOr<std::optional<chat::v1::ChatMessage>> stored =
+      store_->FindByClientId(name_, user_id, resent.client_id());
+  if (stored.ok() && stored->has_value()) {
+    const chat::v1::ChatMessage& original = **stored;
+    sent_->Record(user_id, resent.client_id(),
+                  SentLedger::Entry{original.seq(), absl::FromUnixNanos(
+                                        google::protobuf::util::TimeUtil::TimestampToNanoseconds(
+                                            original.sent_at()))});
+  }
+  return stored;
+}
+
+void Room::OnCommitted(const chat::v1::ChatMessage& message, uint64_t origin_conn,
+                       const absl::Status& status, const CommitCallback& committed) {
+  {
+    Notifications notes;
+    chat::MutexLock lock(&mu_);
+    --uncommitted_;
+    if (status.ok()) {
+      DeliverSequencedLocked(message, origin_conn, &notes);
+      MaybeTrimLocked(&notes);
+      if (!message.client_id().empty()) {
+        // Recorded once kept: a failed commit gives its seq back to the next message.
+        sent_->Record(message.from().id(), message.client_id(),
+                      SentLedger::Entry{message.seq(), absl::Now()});
+      }
+    } else {
+      // The store fails this message and every later one it holds: the seqs come back.
+      assigned_seq_ = std::min(assigned_seq_, message.seq() - 1);
+      if (auto it = members_.find(origin_conn); it != members_.end()) {
+        notes.SendFailed(it->second->subscriber, status, message.client_id());
+      }
+    }
+  }
+  if (committed) {
+    committed(status.ok() ? absl::StatusOr<chat::v1::ChatMessage>(message)
+                          : absl::StatusOr<chat::v1::ChatMessage>(status));
+  }
+}
+
+void Room::SequenceLocked(chat::v1::ChatMessage* message) {
+  message->set_seq(++assigned_seq_);
+}
 
 void Room::DeliverSequencedLocked(const chat::v1::ChatMessage& message, uint64_t origin,
                                   Notifications* notes) {
@@ -168,6 +303,7 @@ void Room::DeliverSequencedLocked(const chat::v1::ChatMessage& message, uint64_t
   *event.mutable_message() = message;
   AppendLocked(event, origin, /*skip_origin=*/false, notes);
   PushHistoryLocked(message);
+  last_seq_ = std::max(last_seq_, message.seq());
 }
 
 void Room::PushHistoryLocked(const chat::v1::ChatMessage& message) {
@@ -269,6 +405,7 @@ Room::CollectResult Room::Collect(uint64_t conn_id, size_t max_events, size_t ma
                                                 max_events));
   size_t events = 0;
   size_t bytes = 0;
+  const int64_t oldest_ns = member->cursor < tail ? log_[member->cursor - log_start_].appended_ns : 0;
   while (member->cursor < tail && events < max_events && bytes < max_bytes) {
     const LogEntry& entry = log_[member->cursor - log_start_];
     ++member->cursor;
@@ -280,6 +417,8 @@ Room::CollectResult Room::Collect(uint64_t conn_id, size_t max_events, size_t ma
     ++events;
   }
   if (events > 0) {
+    RoomdMetrics::Get().fanout_latency->Observe(
+        static_cast<double>(absl::GetCurrentTimeNanos() - oldest_ns) * 1e-9);
     return CollectResult::kEvents;
   }
   if (register_if_idle && !member->waiting) {
@@ -352,13 +491,10 @@ void Room::RemoveMemberLocked(uint64_t conn_id, Notifications* notes) {
     ReleaseLocalUserLocked(*member);
   } else if (auto user = online_.find(member->user.id());
              user != online_.end() && --user->second.connections == 0) {
-    chat::v1::ServerEvent presence;
-    chat::v1::Presence* p = presence.mutable_presence();
-    p->set_room(name_);
-    *p->mutable_left() = user->second.user;
+    const chat::v1::User left = std::move(user->second.user);
     online_.erase(user);
-    p->set_online_count(static_cast<uint32_t>(online_.size()));
-    AppendLocked(presence, conn_id, /*skip_origin=*/true, notes);
+    UnindexOnlineLocked(left);
+    PresenceChangedLocked(left, /*joined=*/false, grpc::Slice(), conn_id, notes);
   }
   if (members_.empty()) {
     // Nobody reads the log any more.
@@ -366,6 +502,7 @@ void Room::RemoveMemberLocked(uint64_t conn_id, Notifications* notes) {
     log_.clear();
     log_bytes_ = 0;
     trim_at_bytes_ = trim_slack_;
+    coalescer_.Take(name_, 0);  // nobody to tell
   }
 }
 
@@ -415,21 +552,40 @@ std::vector<chat::v1::User> Room::Online() const {
   return result;
 }
 
-chat::v1::GetHistoryResponse Room::History(uint64_t after_seq, uint32_t limit) const {
+chat::v1::GetHistoryResponse Room::History(uint64_t after_seq, uint32_t limit,
+                                           uint64_t before_seq) const {
   chat::v1::GetHistoryResponse response;
   response.set_room(name_);
   chat::MutexLock lock(&mu_);
+  auto by_seq = [](const chat::v1::ChatMessage& message, uint64_t seq) {
+    return message.seq() < seq;
+  };
   auto first = std::upper_bound(
       history_.begin(), history_.end(), after_seq,
       [](uint64_t seq, const chat::v1::ChatMessage& message) { return seq < message.seq(); });
-  for (auto it = first; it != history_.end(); ++it) {
-    if (limit != 0 && static_cast<uint32_t>(response.messages_size()) >= limit) {
-      break;
+  auto last = before_seq == 0 ? history_.end()
+                              : std::lower_bound(first, history_.end(), before_seq, by_seq);
+  if (limit != 0 && static_cast<uint64_t>(last - first) > limit) {
+    // Forward reads keep the oldest, backward pages (before_seq) the newest.
+    if (before_seq == 0) {
+      last = first + limit;
+    } else {
+      first = last - limit;
     }
+  }
+  for (auto it = first; it != last; ++it) {
     *response.add_messages() = *it;
   }
   response.set_last_seq(last_seq_);
   return response;
+}
+
+absl::StatusOr<chat::v1::GetHistoryResponse> Room::Page(uint64_t after_seq, uint64_t before_seq,
+                                                        uint32_t limit) const {
+  if (store_ != nullptr) {
+    return store_->History(name_, after_seq, before_seq, limit);
+  }
+  return History(after_seq, limit, before_seq);
 }
 
 chat::v1::RoomInfo Room::Info() const {
@@ -443,7 +599,7 @@ chat::v1::RoomInfo Room::Info() const {
 
 bool Room::CloseIfEmpty() {
   chat::MutexLock lock(&mu_);
-  if (!members_.empty()) {
+  if (!members_.empty() || uncommitted_ != 0) {
     return false;
   }
   closed_ = true;

@@ -3,7 +3,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,13 +14,18 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "chat/v1/chat.pb.h"
 #include "common/mutex.h"
 #include "roomd/broker/broker.h"
+#include "roomd/core/online_index.h"
+#include "roomd/core/presence_coalescer.h"
+#include "roomd/core/sent_ledger.h"
 #include "roomd/core/server_options.h"
 #include "roomd/core/subscriber.h"
 #include "roomd/core/timer.h"
+#include "roomd/store/message_store.h"
 
 namespace roomd {
 
@@ -34,6 +41,12 @@ namespace roomd {
 // the broker's thread). The welcome, built from the replica under the same lock that places
 // the member's cursor, stays consistent either way.
 //
+// With a MessageStore (--store=sqlite:...) the room is still its own authority, but a
+// sequenced message goes to the store first and is delivered (history ring, fan-out) only
+// once its group commit is done: whoever sees a seq can count on the message surviving a
+// crash. The room's last_seq is then the last delivered seq; seqs the store has not
+// confirmed yet are `assigned_seq_`, and a failed commit hands them back.
+//
 // Thread-safe. Lifetime: shared (shared_ptr) by the registry and the sessions in the room;
 // typing timers and broker callbacks hold weak_ptrs.
 class Room : public std::enable_shared_from_this<Room> {
@@ -45,11 +58,17 @@ class Room : public std::enable_shared_from_this<Room> {
     kSlowConsumer,  // the member's backlog passed the limit: it was removed from the room
   };
 
-  Room(std::string name, const ServerOptions& options, Timer* timer);
+  // `store` may be null (history only in the ring); else it outlives the room.
+  Room(std::string name, const ServerOptions& options, Timer* timer,
+       MessageStore* store = nullptr);
   Room(const Room&) = delete;
   Room& operator=(const Room&) = delete;
 
   const std::string& name() const { return name_; }
+
+  // Takes the seq and latest messages the store holds; called once, before the room is
+  // shared.
+  void LoadStored(const StoredRoom& stored);
 
   // Links the room to a shared broker; called once, before the room is shared.
   void AttachLink(std::unique_ptr<RoomLink> link);
@@ -61,8 +80,11 @@ class Room : public std::enable_shared_from_this<Room> {
   // it; ABORTED when the room was closed (look it up again); UNAVAILABLE when the shared broker is unreachable. In a shared room the join
   // may stay pending (OK with `welcome` left empty): the Welcome, or the failure, then
   // reaches the subscriber through OnJoined.
+  // `epoch` is Join.epoch: when set and not the room's, the seqs the client kept are from an
+  // earlier numbering, so after_seq is ignored and the Welcome says history_reset.
   absl::Status Join(uint64_t conn_id, Subscriber* subscriber, const chat::v1::User& user,
-                    uint64_t after_seq, chat::v1::ServerEvent* welcome, Notifications* notes);
+                    uint64_t after_seq, chat::v1::ServerEvent* welcome, Notifications* notes,
+                    const std::string& epoch = "");
 
   // Removes the connection (no-op if it is not a member).
   void Leave(uint64_t conn_id, Notifications* notes);
@@ -71,10 +93,20 @@ class Room : public std::enable_shared_from_this<Room> {
   // shared room, accept -> the broker, which sequences it and sends it back to every node;
   // the result then has seq 0 and a later failure reaches the origin member through
   // OnSendFailed (while the replica resyncs, the message waits until it is live).
+  // With a store the result also has seq 0: the message is delivered once committed, and
+  // `committed` (if set) then gets it, or the failure (which the origin member also gets
+  // through OnSendFailed). Without a store `committed` is never called.
   // `origin_conn` is 0 for unary Post. Text is validated by the caller.
+  // Idempotent per user and client_id (SentLedger): a client_id the room already sequenced
+  // for `from` posts nothing and returns the original with *duplicate set (in a shared room
+  // the broker finds that out; the origin member then gets OnSendDuplicate). With a store,
+  // the message returned has seq 0 and `committed` answers once the store has kept it; a
+  // client_id sent before a restart is found in the store (FindSentLocked).
+  using CommitCallback = std::function<void(absl::StatusOr<chat::v1::ChatMessage>)>;
   absl::StatusOr<chat::v1::ChatMessage> Post(const chat::v1::User& from, const std::string& text,
                                              const std::string& client_id, uint64_t origin_conn,
-                                             Notifications* notes);
+                                             Notifications* notes, bool* duplicate = nullptr,
+                                             CommitCallback committed = nullptr);
 
   // Typing state of a connection; notices go to the others, and expire by themselves.
   void SetTyping(uint64_t conn_id, bool active, Notifications* notes);
@@ -108,13 +140,24 @@ class Room : public std::enable_shared_from_this<Room> {
   // The users with connections on this node (the broker re-announces them).
   std::vector<chat::v1::User> LocalUsers() const;
   uint64_t last_seq() const;
+  std::string epoch() const;
 
   std::vector<chat::v1::User> Online() const;
-  // Messages with seq > after_seq, oldest first, at most `limit` (0: all the ring holds).
-  chat::v1::GetHistoryResponse History(uint64_t after_seq, uint32_t limit) const;
+  // A page of the online list sorted by name, with the exact count: `page_size` 0 means the
+  // default, and it is capped. INVALID_ARGUMENT for a token this server did not give.
+  absl::StatusOr<chat::v1::GetPresenceResponse> PresencePage(uint32_t page_size,
+                                                             const std::string& page_token) const;
+  // Messages of the ring with after_seq < seq < before_seq (0: no bound), oldest first, at
+  // most `limit` (0: all the ring holds): the newest of them when before_seq is set.
+  chat::v1::GetHistoryResponse History(uint64_t after_seq, uint32_t limit,
+                                       uint64_t before_seq = 0) const;
+  // The same page from the store when there is one (any depth), else from the ring.
+  absl::StatusOr<chat::v1::GetHistoryResponse> Page(uint64_t after_seq, uint64_t before_seq,
+                                                    uint32_t limit) const;
   chat::v1::RoomInfo Info() const;
 
-  // For the registry's eviction: closes the room if no connection is in it. A closed room
+  // For the registry's eviction: closes the room if no connection is in it and no message
+  // waits for its commit (a room made again from the store must not reuse its seqs). A closed room
   // refuses Join and Post with ABORTED.
   bool CloseIfEmpty();
   size_t connection_count() const;
@@ -130,6 +173,7 @@ class Room : public std::enable_shared_from_this<Room> {
     uint64_t end_offset;   // bytes appended to the log up to and including this entry
     uint64_t origin;       // connection that caused it (0: none)
     bool skip_origin;      // e.g. typing notices go to the others only
+    int64_t appended_ns = absl::GetCurrentTimeNanos();  // for the fan-out latency metric
   };
   struct Member {
     uint64_t conn_id = 0;
@@ -143,6 +187,7 @@ class Room : public std::enable_shared_from_this<Room> {
     absl::Time typing_deadline;
     bool pending = false;    // shared room: waiting for its Welcome (no cursor yet)
     uint64_t after_seq = 0;  // Join.after_seq, for a Welcome built later
+    std::string epoch;       // Join.epoch, likewise
   };
   // A user with connections on this node (shared room only).
   struct LocalUser {
@@ -173,7 +218,8 @@ class Room : public std::enable_shared_from_this<Room> {
                          Notifications* notes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Welcome for `user` from the current state: online list, history after `after_seq`.
   void FillWelcomeLocked(const chat::v1::User& user, uint64_t after_seq,
-                         chat::v1::ServerEvent* welcome) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                         const std::string& epoch, chat::v1::ServerEvent* welcome) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::vector<const OnlineUser*> SortedOnlineLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void AddWaitingLocked(Member* member) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RemoveWaitingLocked(Member* member) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -194,12 +240,22 @@ class Room : public std::enable_shared_from_this<Room> {
   void DeliverSequencedLocked(const chat::v1::ChatMessage& message, uint64_t origin,
                               Notifications* notes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PushHistoryLocked(const chat::v1::ChatMessage& message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The message `sent` names: from history if it is still there, else rebuilt from `resent`
+  // (the same user's same client_id) with the original seq and time.
+  chat::v1::ChatMessage OriginalLocked(const SentLedger::Entry& sent,
+                                       const chat::v1::ChatMessage& resent) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The message `resent`'s sender already sent here with its client_id (not empty), if any:
+  // the ledger's, else, in a room that had stored messages when it was loaded, the store's
+  // (only it knows the sends of an earlier process, or of this room before an eviction).
+  absl::StatusOr<std::optional<chat::v1::ChatMessage>> FindSentLocked(
+      const chat::v1::ChatMessage& resent) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Shared room (room_replica.cc).
   absl::Status JoinSharedLocked(uint64_t conn_id, Subscriber* subscriber,
                                 const chat::v1::User& user, uint64_t after_seq,
-                                chat::v1::ServerEvent* welcome, Notifications* notes)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                                const std::string& epoch, chat::v1::ServerEvent* welcome,
+                                Notifications* notes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status AnnounceLocked(const LocalUser& local, uint64_t conn_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Publishes now if the replica is live, else holds the message until it is.
@@ -223,14 +279,36 @@ class Room : public std::enable_shared_from_this<Room> {
   bool HasLiveMembersLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MergeHistoryLocked(const std::vector<chat::v1::ChatMessage>& messages)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void AppendPresenceLocked(const chat::v1::User& user, bool joined, uint32_t online_count,
-                            Notifications* notes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Presence in big and small rooms (room_presence.cc).
+  bool BigLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return members_.size() > coalesce_above_;
+  }
+  // Keeps the name index in step with online_.
+  void IndexOnlineLocked(const chat::v1::User& user) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    by_name_.Add(user);
+  }
+  void UnindexOnlineLocked(const chat::v1::User& user) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    by_name_.Remove(user);
+  }
+  // A presence change, online_ already updated: in a big room it waits for the next tick;
+  // in a small one a Presence with `joined` or `left` goes out now (`bytes` if not empty,
+  // else built here), after any changes still waiting (the room just became small). The
+  // connection `origin` does not get it.
+  void PresenceChangedLocked(const chat::v1::User& user, bool joined, grpc::Slice bytes,
+                             uint64_t origin, Notifications* notes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FlushPresenceLocked(Notifications* notes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PresenceTick();
   void ApplyEventLocked(const SharedEvent& shared, Notifications* notes)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The store's answer for one message (on the store's writer thread).
+  void OnCommitted(const chat::v1::ChatMessage& message, uint64_t origin_conn,
+                   const absl::Status& status, const CommitCallback& committed);
   void OnAnnounced(const std::string& user_id, uint64_t generation,
                    absl::StatusOr<uint64_t> online_from);
   void OnPublishFailed(uint64_t origin_conn, const std::string& client_id,
                        const absl::Status& why);
+  void OnPublishDuplicate(uint64_t origin_conn, const chat::v1::ChatMessage& original);
 
   const std::string name_;
   const size_t history_size_;
@@ -239,7 +317,12 @@ class Room : public std::enable_shared_from_this<Room> {
   const uint64_t max_outbound_bytes_;
   const uint64_t trim_slack_;
   const absl::Duration typing_timeout_;
+  const size_t coalesce_above_;
+  const absl::Duration presence_interval_;
+  const size_t page_size_;
+  const size_t max_page_size_;
   Timer* const timer_;
+  MessageStore* const store_;
 
   mutable chat::Mutex mu_;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
@@ -247,6 +330,9 @@ class Room : public std::enable_shared_from_this<Room> {
   absl::flat_hash_map<uint64_t, std::unique_ptr<Member>> members_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, OnlineUser> online_ ABSL_GUARDED_BY(mu_);
   uint64_t next_online_order_ ABSL_GUARDED_BY(mu_) = 0;
+  OnlineIndex by_name_ ABSL_GUARDED_BY(mu_);
+  PresenceCoalescer coalescer_ ABSL_GUARDED_BY(mu_);
+  bool tick_pending_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<Member*> waiting_ ABSL_GUARDED_BY(mu_);
   std::deque<LogEntry> log_ ABSL_GUARDED_BY(mu_);
   uint64_t log_start_ ABSL_GUARDED_BY(mu_) = 0;    // absolute index of log_.front()
@@ -254,7 +340,16 @@ class Room : public std::enable_shared_from_this<Room> {
   uint64_t total_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // bytes ever appended
   uint64_t trim_at_bytes_ ABSL_GUARDED_BY(mu_);
   std::deque<chat::v1::ChatMessage> history_ ABSL_GUARDED_BY(mu_);
-  uint64_t last_seq_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t last_seq_ ABSL_GUARDED_BY(mu_) = 0;      // the last delivered seq
+  uint64_t assigned_seq_ ABSL_GUARDED_BY(mu_) = 0;  // own authority: the last seq handed out
+  size_t uncommitted_ ABSL_GUARDED_BY(mu_) = 0;     // messages the store has not answered yet
+  // Names this run of the seq numbering (epoch.h); a shared room takes the broker's.
+  std::string epoch_ ABSL_GUARDED_BY(mu_);
+  // Memory broker only (a shared room's ledger is the broker's).
+  std::unique_ptr<SentLedger> sent_ ABSL_GUARDED_BY(mu_) = std::make_unique<MemorySentLedger>();
+  // The store's last seq when the room was loaded (0: nothing stored before it): while it is
+  // set, a client_id the ledger does not know is looked up in the store.
+  uint64_t loaded_seq_ ABSL_GUARDED_BY(mu_) = 0;
 
   // Shared room only.
   std::unique_ptr<RoomLink> link_ ABSL_GUARDED_BY(mu_);

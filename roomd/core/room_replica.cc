@@ -25,7 +25,8 @@ void Room::AttachLink(std::unique_ptr<RoomLink> link) {
 
 absl::Status Room::JoinSharedLocked(uint64_t conn_id, Subscriber* subscriber,
                                     const chat::v1::User& user, uint64_t after_seq,
-                                    chat::v1::ServerEvent* welcome, Notifications* notes) {
+                                    const std::string& epoch, chat::v1::ServerEvent* welcome,
+                                    Notifications* notes) {
   if (!link_->available()) {
     return absl::UnavailableError(kBrokerUnavailable);
   }
@@ -50,6 +51,7 @@ absl::Status Room::JoinSharedLocked(uint64_t conn_id, Subscriber* subscriber,
   member->cursor = kNoCursor;
   member->pending = true;
   member->after_seq = after_seq;
+  member->epoch = epoch;
   members_.emplace(conn_id, std::move(owned));
   if (ReadyLocked(local)) {
     CompleteJoinLocked(member, welcome);
@@ -123,14 +125,29 @@ absl::Status Room::PublishNowLocked(const chat::v1::ChatMessage& message, uint64
   std::weak_ptr<Room> weak = weak_from_this();
   return link_->PublishMessage(
       message, origin_conn,
-      [weak, origin_conn, client_id = message.client_id()](absl::Status result) {
-        if (result.ok()) {
+      [weak, origin_conn, client_id = message.client_id()](absl::StatusOr<PostResult> result) {
+        if (result.ok() && !result->duplicate) {
+          return;  // the message comes back through the event stream
+        }
+        std::shared_ptr<Room> room = weak.lock();
+        if (room == nullptr) {
           return;
         }
-        if (std::shared_ptr<Room> room = weak.lock()) {
-          room->OnPublishFailed(origin_conn, client_id, result);
+        if (!result.ok()) {
+          room->OnPublishFailed(origin_conn, client_id, result.status());
+        } else {
+          room->OnPublishDuplicate(origin_conn, result->message);
         }
       });
+}
+
+void Room::OnPublishDuplicate(uint64_t origin_conn, const chat::v1::ChatMessage& original) {
+  Notifications notes;
+  chat::MutexLock lock(&mu_);
+  auto it = members_.find(origin_conn);
+  if (it != members_.end() && !it->second->pending) {
+    notes.SendDuplicate(it->second->subscriber, original);
+  }
 }
 
 void Room::OnPublishFailed(uint64_t origin_conn, const std::string& client_id,
@@ -163,7 +180,7 @@ bool Room::ReadyLocked(const LocalUser& local) const {
 void Room::CompleteJoinLocked(Member* member, chat::v1::ServerEvent* welcome) {
   member->pending = false;
   member->cursor = TailLocked();
-  FillWelcomeLocked(member->user, member->after_seq, welcome);
+  FillWelcomeLocked(member->user, member->after_seq, member->epoch, welcome);
 }
 
 void Room::CompletePendingLocked(Notifications* notes) {
@@ -220,12 +237,14 @@ void Room::ApplySnapshot(const RoomSnapshot& snapshot) {
   }
   MergeHistoryLocked(snapshot.history);
   last_seq_ = std::max(last_seq_, snapshot.last_seq);
+  if (!snapshot.epoch.empty()) {
+    epoch_ = snapshot.epoch;
+  }
 
   absl::flat_hash_set<std::string> now_online;
   for (const chat::v1::User& user : snapshot.online) {
     now_online.insert(user.id());
   }
-  uint32_t count = static_cast<uint32_t>(online_.size());
   std::vector<std::string> gone;
   for (const auto& [id, entry] : online_) {
     if (!now_online.contains(id)) {
@@ -233,18 +252,21 @@ void Room::ApplySnapshot(const RoomSnapshot& snapshot) {
     }
   }
   for (const std::string& id : gone) {
-    if (tell_members) {
-      AppendPresenceLocked(online_[id].user, /*joined=*/false, --count, &notes);
-    }
+    const chat::v1::User user = std::move(online_[id].user);
     online_.erase(id);
+    UnindexOnlineLocked(user);
+    if (tell_members) {
+      PresenceChangedLocked(user, /*joined=*/false, grpc::Slice(), /*origin=*/0, &notes);
+    }
   }
   for (const chat::v1::User& user : snapshot.online) {
     auto [it, inserted] = online_.try_emplace(user.id());
     if (inserted) {
       it->second.user = user;
       it->second.order = next_online_order_++;
+      IndexOnlineLocked(user);
       if (tell_members) {
-        AppendPresenceLocked(user, /*joined=*/true, ++count, &notes);
+        PresenceChangedLocked(user, /*joined=*/true, grpc::Slice(), /*origin=*/0, &notes);
       }
     }
   }
@@ -284,16 +306,6 @@ void Room::MergeHistoryLocked(const std::vector<chat::v1::ChatMessage>& messages
   history_ = std::move(merged);
 }
 
-void Room::AppendPresenceLocked(const chat::v1::User& user, bool joined, uint32_t online_count,
-                                Notifications* notes) {
-  chat::v1::ServerEvent event;
-  chat::v1::Presence* presence = event.mutable_presence();
-  presence->set_room(name_);
-  *(joined ? presence->mutable_joined() : presence->mutable_left()) = user;
-  presence->set_online_count(online_count);
-  AppendLocked(event, /*origin=*/0, /*skip_origin=*/true, notes);
-}
-
 void Room::ApplyEvent(uint64_t event_order, const chat::v1::ServerEvent& event,
                       const grpc::Slice& bytes, uint64_t origin_conn) {
   ApplyEvents({SharedEvent{event_order, event, bytes, origin_conn}});
@@ -331,11 +343,17 @@ void Room::ApplyEventLocked(const SharedEvent& shared, Notifications* notes) {
         if (inserted) {
           it->second.user = presence.joined();
           it->second.order = next_online_order_++;
-          AppendBytesLocked(shared.bytes, shared.origin_conn, /*skip_origin=*/true, notes);
+          IndexOnlineLocked(presence.joined());
+          PresenceChangedLocked(presence.joined(), /*joined=*/true, shared.bytes,
+                                shared.origin_conn, notes);
         }
       } else if (presence.has_left()) {
-        if (online_.erase(presence.left().id()) > 0) {
-          AppendBytesLocked(shared.bytes, shared.origin_conn, /*skip_origin=*/true, notes);
+        if (auto it = online_.find(presence.left().id()); it != online_.end()) {
+          const chat::v1::User user = std::move(it->second.user);
+          online_.erase(it);
+          UnindexOnlineLocked(user);
+          PresenceChangedLocked(user, /*joined=*/false, shared.bytes, shared.origin_conn,
+                                notes);
         }
       }
       break;
@@ -375,6 +393,11 @@ std::vector<chat::v1::User> Room::LocalUsers() const {
 uint64_t Room::last_seq() const {
   chat::MutexLock lock(&mu_);
   return last_seq_;
+}
+
+std::string Room::epoch() const {
+  chat::MutexLock lock(&mu_);
+  return epoch_;
 }
 
 }  // namespace roomd

@@ -24,7 +24,18 @@ struct ServerOptions {
   double rate_burst = 40;
   // Admission limits.
   size_t max_connections = 20000;
-  size_t max_connections_per_room = 5000;
+  size_t max_connections_per_room = 10000;
+  // Big rooms: above this many connections a room sends presence as one Presence per
+  // presence_interval (lists of at most presence_max_users, else `truncated`), and Welcome
+  // carries the count and the first presence_page_size users by name instead of everyone.
+  // At or below it, one Presence per join or leave and the full list, as always.
+  size_t presence_coalesce_above = 100;
+  absl::Duration presence_interval = absl::Milliseconds(250);
+  size_t presence_max_users = 32;
+  // Users per page of the online list (Welcome's first page, and a request's page_size of 0);
+  // a request may ask for up to presence_max_page_size.
+  size_t presence_page_size = 100;
+  size_t presence_max_page_size = 1000;
   // Connections one user (one email) may have in one room, e.g. open tabs; 0: no limit.
   size_t max_connections_per_user = 16;
   size_t max_rooms = 1000;
@@ -55,6 +66,40 @@ struct ServerOptions {
   absl::Duration heartbeat_interval = absl::Seconds(5);
   // A Redis command unanswered for this long means the link is broken: reconnect.
   absl::Duration broker_timeout = absl::Seconds(5);
+
+  // Who participants are (docs/security.md): "open" (the email a client claims) or "jwt"
+  // (a signed token on every session and call, verified with exactly one of the two keys).
+  std::string auth = "open";
+  std::string jwt_secret_file;      // HS256
+  std::string jwt_public_key_file;  // RS256 or ES256 (PEM)
+  std::string jwt_issuer;           // `iss` must equal it when set
+  std::string jwt_audience;         // `aud` must hold it when set
+  absl::Duration jwt_leeway = absl::Seconds(30);  // clock skew allowed on exp and nbf
+  // A Relay call must present this file's secret in metadata chat-relay-secret (required
+  // with --auth=jwt).
+  std::string relay_secret_file;
+
+  // TLS on --listen (docs/security.md): a PEM certificate chain and its key; with a client
+  // CA, every client must present a certificate it signed (mutual TLS), which also admits
+  // Relay calls.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
+  // Where history is kept (memory broker): "memory" (each room's ring, lost on restart) or
+  // "sqlite:PATH" (every message, on disk, acknowledged only once committed).
+  std::string store = "memory";
+  // "always", "interval" or "off": how commits reach the disk (docs/deploy.md).
+  std::string fsync = "interval";
+  absl::Duration fsync_interval = absl::Seconds(1);
+  // Retention (sqlite store): messages older than this are deleted (0: kept forever)...
+  absl::Duration retention_age = absl::ZeroDuration();
+  // ...and so are all but each room's latest N (0: no limit).
+  size_t retention_messages = 0;
+  // How often expired messages are looked for.
+  absl::Duration retention_sweep = absl::Seconds(10);
+  // SQLite's max_page_count for the store (0: SQLite's default): caps its size, e.g. to
+  // rehearse a full disk.
+  int64_t store_max_pages = 0;
 };
 
 }  // namespace roomd

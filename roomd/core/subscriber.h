@@ -3,6 +3,7 @@
 // How a Room reaches the connections that read its event log, and the deferred list of
 // those calls: rooms never call into a connection while holding their own lock.
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,6 +33,10 @@ class Subscriber {
   // A message this connection sent could not be delivered after Post accepted it (the
   // shared broker failed); `client_id` is the Send's. Called with no room lock held.
   virtual void OnSendFailed(const absl::Status& /*why*/, const std::string& /*client_id*/) {}
+  // A message this connection sent had been sequenced already (a resend: same user, same
+  // client_id): nothing was posted, and `original` is the message it got the first time.
+  // Called with no room lock held.
+  virtual void OnSendDuplicate(const chat::v1::ChatMessage& /*original*/) {}
 };
 
 // Notifications a room produced under its lock, delivered (and the refs released) when this
@@ -57,7 +62,11 @@ class Notifications {
   }
   void SendFailed(Subscriber* subscriber, absl::Status why, std::string client_id) {
     subscriber->Ref();
-    send_failures_.push_back(SendFailure{subscriber, std::move(why), std::move(client_id)});
+    send_failures_.push_back(SendFailure{subscriber, std::move(why), std::move(client_id), {}});
+  }
+  void SendDuplicate(Subscriber* subscriber, chat::v1::ChatMessage original) {
+    subscriber->Ref();
+    send_failures_.push_back(SendFailure{subscriber, absl::OkStatus(), "", std::move(original)});
   }
 
   // Delivers everything queued so far (joins first, so a Welcome precedes the events that
@@ -77,7 +86,11 @@ class Notifications {
         subscriber->Unref();
       }
       for (SendFailure& failure : send_failures) {
-        failure.subscriber->OnSendFailed(failure.why, failure.client_id);
+        if (failure.original.has_value()) {
+          failure.subscriber->OnSendDuplicate(*failure.original);
+        } else {
+          failure.subscriber->OnSendFailed(failure.why, failure.client_id);
+        }
         failure.subscriber->Unref();
       }
       for (auto& [subscriber, why] : drops) {
@@ -96,6 +109,7 @@ class Notifications {
     Subscriber* subscriber;
     absl::Status why;
     std::string client_id;
+    std::optional<chat::v1::ChatMessage> original;  // set: a duplicate, not a failure
   };
 
   std::vector<Subscriber*> wakes_;

@@ -65,4 +65,17 @@ absl::StatusOr<std::string> NormalizeDisplayName(absl::string_view name) {
   return std::string(trimmed);
 }
 
+absl::Status ValidateHistoryPage(uint64_t after_seq, uint64_t before_seq, uint32_t limit) {
+  if (limit > kMaxHistoryLimit) {
+    return absl::InvalidArgumentError(absl::StrCat("limit ", limit, " is over the maximum of ",
+                                                   kMaxHistoryLimit, " messages per page"));
+  }
+  if (before_seq != 0 && after_seq != 0 && before_seq <= after_seq) {
+    return absl::InvalidArgumentError(absl::StrCat("before_seq (", before_seq,
+                                                   ") must be above after_seq (", after_seq,
+                                                   "): no message lies between them"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace roomd

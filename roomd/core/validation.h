@@ -4,6 +4,7 @@
 // the person who typed it.
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "absl/status/status.h"
@@ -28,5 +29,10 @@ absl::Status ValidateClientId(absl::string_view client_id, size_t max_bytes);
 // A display name (Join.name): returns it trimmed; 1-64 code points, valid UTF-8, no control
 // characters. An empty or all-blank name is an error here; callers treat "" as "not given".
 absl::StatusOr<std::string> NormalizeDisplayName(absl::string_view name);
+
+// History paging (GetHistoryRequest, ClientEvent.history_page): limit at most
+// kMaxHistoryLimit; before_seq, when both are set, above after_seq.
+inline constexpr uint32_t kMaxHistoryLimit = 1000;
+absl::Status ValidateHistoryPage(uint64_t after_seq, uint64_t before_seq, uint32_t limit);
 
 }  // namespace roomd

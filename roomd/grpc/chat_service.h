@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "chat/v1/chat.grpc.pb.h"
+#include "roomd/auth/authenticator.h"
 #include "roomd/broker/broker.h"
 #include "roomd/core/room_registry.h"
 #include "roomd/core/server_options.h"
@@ -18,7 +19,8 @@ namespace roomd {
 // chat.v1.ChatService on the callback API. Chat and Relay are raw (ByteBuffer) bidi methods
 // so each session parses ClientEvents itself and writes pre-serialized events; the unary methods
 // use the generated messages and are answered by the broker (inline for the memory broker;
-// later, on the broker's thread, for a shared one). Lifetime: owned by the server,
+// later, on the broker's thread, for a shared one). With --auth=jwt every unary call needs
+// `authorization: Bearer <jwt>`, and touches only the rooms its token allows. Lifetime: owned by the server,
 // destroyed after it.
 class ChatService final
     : public chat::v1::ChatService::WithRawCallbackMethod_Chat<
@@ -30,7 +32,7 @@ class ChatService final
                               chat::v1::ChatService::Service>>>>>> {
  public:
   ChatService(const ServerOptions& options, RoomRegistry* rooms, SessionTracker* sessions,
-              Broker* broker, Timer* timer);
+              Broker* broker, Timer* timer, const auth::Authenticator* auth);
 
   grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* Chat(
       grpc::CallbackServerContext* context) override;
@@ -66,13 +68,23 @@ class ChatService final
 
   // Post validates exactly like a stream's send; the broker then delivers to the room
   // (created if needed), so the message lands in history and reaches every member.
-  absl::StatusOr<chat::v1::User> ValidatePost(const chat::v1::PostRequest& request) const;
+  absl::StatusOr<chat::v1::User> ValidatePost(const chat::v1::PostRequest& request,
+                                              const std::optional<auth::Claims>& claims) const;
+
+  // --auth=jwt: the claims of the call's bearer token (UNAUTHENTICATED with the reason);
+  // nullopt in open mode, where calls need none.
+  absl::StatusOr<std::optional<auth::Claims>> CallClaims(
+      const grpc::CallbackServerContext& context) const;
+  // CallClaims, then the room (PERMISSION_DENIED outside the token's rooms).
+  absl::Status AuthorizeRoom(const grpc::CallbackServerContext& context,
+                             absl::string_view room) const;
 
   const ServerOptions& options_;
   RoomRegistry* const rooms_;
   SessionTracker* const sessions_;
   Broker* const broker_;
   Timer* const timer_;
+  const auth::Authenticator* const auth_;
   RelayRegistry relays_;
   std::atomic<bool> published_{false};
 };

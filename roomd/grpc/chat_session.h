@@ -12,8 +12,10 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "chat/v1/chat.pb.h"
 #include "common/mutex.h"
+#include "roomd/auth/authenticator.h"
 #include "roomd/core/room.h"
 #include "roomd/core/room_registry.h"
 #include "roomd/core/server_options.h"
@@ -49,6 +51,22 @@ namespace roomd {
 // - No `join` within --join_timeout of the stream's start ends it DEADLINE_EXCEEDED, so a
 //   client that opens streams and stays silent cannot hold connection slots.
 // - Typing over the rate limit is dropped silently (it is advisory).
+// - --auth=jwt: the join's token (Join.token, else the stream's `authorization` metadata)
+//   must verify, or the stream ends UNAUTHENTICATED with the reason; a room outside its
+//   `rooms` ends it PERMISSION_DENIED. When the token expires (exp + leeway) the stream
+//   ends UNAUTHENTICATED "token expired", unless a `refresh` brought a valid token of the
+//   same `sub` first. A refresh that does not verify gets Error{UNAUTHENTICATED} and the
+//   old token keeps its expiry; one that no longer allows the room ends the stream
+//   PERMISSION_DENIED.
+// - `presence_page` is answered with ServerEvent.presence_page, ahead of the room's backlog
+//   (a page reflects the room as it is now; the backlog's presence changes applied after it
+//   leave the list exact). A bad token, or more requests than the send rate, gets Error.
+// - A send whose client_id this user already had sequenced in the room posts nothing: this
+//   client alone gets the original message again (its seq, its time) as the echo.
+// - Each ServerEvent carries one event unless the Join set accept_batches (or the transport
+//   is a Relay): a pass's events then go out as consecutive writes, one per event, each but
+//   the last with gRPC's buffer hint, so the pass leaves in one flush (unless a hinted write
+//   comes back slowly: the connection is busy, and the rest of the pass goes unhinted).
 //
 // Lifetime: reference-counted. The transport holds one reference from construction until
 // OnDone, which releases it; rooms and the tracker take one while they notify it outside
@@ -56,8 +74,11 @@ namespace roomd {
 // Unref deletes it. The session uses `transport` only until it has called Finish.
 class ChatSession final : public Subscriber {
  public:
+  // `metadata_token`: the bearer token of the call's metadata ("" for relay sessions,
+  // whose call belongs to the gateway, not to the participant).
   ChatSession(SessionTransport* transport, std::string peer, const ServerOptions& options,
-              RoomRegistry* rooms, SessionTracker* tracker, Timer* timer);
+              RoomRegistry* rooms, SessionTracker* tracker, Timer* timer,
+              const auth::Authenticator* auth, std::string metadata_token);
 
   // Admits the session (or finishes it at once) and asks for its first event.
   void Start();
@@ -69,6 +90,7 @@ class ChatSession final : public Subscriber {
   void OnDropped(const absl::Status& why) override;
   void OnJoined(const absl::StatusOr<chat::v1::ServerEvent>& welcome) override;
   void OnSendFailed(const absl::Status& why, const std::string& client_id) override;
+  void OnSendDuplicate(const chat::v1::ChatMessage& original) override;
 
   // Server shutdown: ends the stream with UNAVAILABLE "server shutting down".
   void Shutdown();
@@ -94,6 +116,17 @@ class ChatSession final : public Subscriber {
 
   // Timer callback: ends the stream if it still has not joined.
   void OnJoinDeadline();
+  // Timer callback: ends the stream if its token has expired, or waits for the refreshed
+  // token's expiry.
+  void OnTokenDeadline();
+
+  // --auth=jwt: the User the join's token proves, after checking the room.
+  absl::StatusOr<chat::v1::User> AuthenticateJoinLocked(const chat::v1::Join& join)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void HandleRefreshLocked(const chat::v1::Refresh& refresh, Notifications* notes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Schedules OnTokenDeadline at token_deadline_ (one pending at a time).
+  void ArmTokenDeadlineLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   void HandleEventLocked(const chat::v1::ClientEvent& event, Notifications* notes)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -103,6 +136,14 @@ class ChatSession final : public Subscriber {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void HandleTypingLocked(const chat::v1::Typing& typing, Notifications* notes)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void HandlePresencePageLocked(const chat::v1::PresencePageRequest& request,
+                                Notifications* notes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A resend of a message already sequenced: its original echo, to this client only.
+  void SendEchoLocked(const chat::v1::ChatMessage& original, Notifications* notes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Scrollback: answers with ServerEvent.history_page, or an Error.
+  void HandleHistoryPageLocked(const chat::v1::HistoryPageRequest& request,
+                               Notifications* notes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Queues Error{status, client_id}; the stream stays open.
   void SendErrorLocked(const absl::Status& status, absl::string_view client_id,
                        Notifications* notes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -110,6 +151,8 @@ class ChatSession final : public Subscriber {
                             Notifications* notes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Starts the next write if none is in flight and there is something to send.
   void MaybeStartWriteLocked(Notifications* notes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Writes the next of unbatched_ (not empty) as a ServerEvent of its own.
+  void WriteNextUnbatchedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Ends the session once: leaves the room and finishes the transport (with `abort`, at once
   // even when a write is stuck behind flow control: a client that stopped reading).
   void FinishLocked(const absl::Status& status, bool abort, Notifications* notes)
@@ -126,19 +169,37 @@ class ChatSession final : public Subscriber {
   const uint64_t conn_id_;
   const std::string peer_;
   Timer* const timer_;
+  const auth::Authenticator* const auth_;
+  const std::string metadata_token_;
   std::atomic<int> refs_{1};
+  const absl::Time started_ = absl::Now();  // for the disconnect line's duration
 
   chat::Mutex mu_;
   State state_ ABSL_GUARDED_BY(mu_) = State::kAwaitingJoin;
+  ConnectionKind kind_ ABSL_GUARDED_BY(mu_) = ConnectionKind::kChatStream;
   std::shared_ptr<Room> room_ ABSL_GUARDED_BY(mu_);
   chat::v1::User user_ ABSL_GUARDED_BY(mu_);
   TokenBucket send_bucket_ ABSL_GUARDED_BY(mu_);
   TokenBucket typing_bucket_ ABSL_GUARDED_BY(mu_);
+  TokenBucket page_bucket_ ABSL_GUARDED_BY(mu_);
   bool rate_limit_logged_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  // Join.accept_batches (or a Relay): a pass is one write; else one write per event, and
+  // the rest of the pass waits here (at most max_batch_events).
+  bool batches_ ABSL_GUARDED_BY(mu_) = false;
+  std::deque<grpc::Slice> unbatched_ ABSL_GUARDED_BY(mu_);
+  // Whether the rest of unbatched_ may be written with buffer hints (set for each pass, and
+  // cleared by a slow hinted write), and when the hinted write in flight started
+  // (InfinitePast: the write in flight, if any, has no hint).
+  bool hinting_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time hinted_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   std::deque<PrivateEvent> private_ ABSL_GUARDED_BY(mu_);
   size_t private_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status final_status_ ABSL_GUARDED_BY(mu_);
+  // --auth=jwt: whose session this is, and when its token stops counting (exp + leeway).
+  std::string subject_ ABSL_GUARDED_BY(mu_);
+  absl::Time token_deadline_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+  bool token_deadline_armed_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace roomd

@@ -17,11 +17,13 @@ class ChatStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::
                          public SessionTransport {
  public:
   ChatStream(grpc::CallbackServerContext* context, const ServerOptions& options,
-             RoomRegistry* rooms, SessionTracker* tracker, Timer* timer);
+             RoomRegistry* rooms, SessionTracker* tracker, Timer* timer,
+             const auth::Authenticator* auth);
 
   // SessionTransport.
   void RequestRead() override;
-  void Write(std::vector<grpc::Slice> events) override;
+  void Write(std::vector<grpc::Slice> events, bool more) override;
+  bool AlwaysBatches() const override { return false; }
   void Finish(const absl::Status& status, bool abort) override;
 
   // Reactions.

@@ -1,11 +1,13 @@
 #include "roomd/grpc/relay_stream.h"
 
+#include <cassert>
 #include <deque>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "roomd/core/logger.h"
+#include "roomd/grpc/call_credentials.h"
 #include "roomd/grpc/status_convert.h"
 
 namespace roomd {
@@ -43,6 +45,8 @@ class RelayStream::Session final : public SessionTransport,
  public:
   Session(RelayStream* owner, uint64_t session_id) : relay(owner), id(session_id) {}
 
+  ConnectionKind kind() const override { return ConnectionKind::kRelaySession; }
+
   void RequestRead() override {
     chat::MutexLock lock(&relay->mu_);
     wants_read = true;
@@ -54,7 +58,9 @@ class RelayStream::Session final : public SessionTransport,
     }
   }
 
-  void Write(std::vector<grpc::Slice> events) override {
+  bool AlwaysBatches() const override { return true; }
+
+  void Write(std::vector<grpc::Slice> events, bool /*more*/) override {
     chat::MutexLock lock(&relay->mu_);
     if (relay->broken_ || done) {
       return;  // the relay is going away; every session ends with it
@@ -82,6 +88,13 @@ class RelayStream::Session final : public SessionTransport,
     relay->QueueLocked(std::move(outgoing));
   }
 
+  // The relay calls this under its own mu_ for its own sessions: it tells the thread-safety
+  // analysis, which cannot see through `relay`, that this session's lock is that one.
+  void AssertLockedBy([[maybe_unused]] const RelayStream* owner) const
+      ABSL_ASSERT_EXCLUSIVE_LOCK(relay->mu_) {
+    assert(owner == relay);
+  }
+
   bool HasInputLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(relay->mu_) {
     return !inbox.empty() || (input_ended && !end_delivered);
   }
@@ -102,15 +115,21 @@ class RelayStream::Session final : public SessionTransport,
 
 RelayStream::RelayStream(grpc::CallbackServerContext* context, const ServerOptions& options,
                          RoomRegistry* rooms, SessionTracker* tracker, Timer* timer,
-                         RelayRegistry* registry)
-    : context_(context),
-      options_(options),
+                         RelayRegistry* registry, const auth::Authenticator* auth)
+    : options_(options),
       rooms_(rooms),
       tracker_(tracker),
       timer_(timer),
       registry_(registry),
+      auth_(auth),
       peer_(context->peer()) {
-  if (!registry_->Add(this)) {
+  RoomdMetrics::Get().ConnectionOpened(ConnectionKind::kRelay);
+  if (absl::Status admitted = auth_->AdmitRelay(MetadataValue(*context, chat::kRelaySecretMetadata),
+                                                 HasVerifiedClientCertificate(*context));
+      !admitted.ok()) {
+    Log("error relay peer=%s: %s", peer_, admitted.ToString());
+    Finish(ToGrpcStatus(admitted));
+  } else if (!registry_->Add(this)) {
     Finish(ToGrpcStatus(absl::UnavailableError("server shutting down")));
   } else {
     Log("relay open peer=%s", peer_);
@@ -167,13 +186,16 @@ void RelayStream::OnReadDone(bool ok) {
         }
         last_session_id_ = item.session;
         auto session = std::make_shared<Session>(this, item.session);
+        session->AssertLockedBy(this);
         session->chat = new ChatSession(session.get(), absl::StrCat(peer_, " relay#", item.session),
-                                        options_, rooms_, tracker_, timer_);
+                                        options_, rooms_, tracker_, timer_, auth_,
+                                        /*metadata_token=*/"");
         session->delivering = true;  // this reaction delivers after Start
         it = sessions_.emplace(item.session, session).first;
         started.push_back(session);
       }
       Session& session = *it->second;
+      session.AssertLockedBy(this);
       if (session.input_ended || session.done) {
         continue;
       }
@@ -210,6 +232,7 @@ void RelayStream::OnReadDone(bool ok) {
     ChatSession* chat;
     {
       chat::MutexLock lock(&mu_);
+      session->AssertLockedBy(this);
       chat = session->chat;
     }
     chat->Start();
@@ -237,6 +260,7 @@ void RelayStream::Deliver(const std::shared_ptr<Session>& session) {
     bool end = false;
     {
       chat::MutexLock lock(&mu_);
+      session->AssertLockedBy(this);
       if (session->done || !session->wants_read || !session->HasInputLocked()) {
         session->delivering = false;
         return;
@@ -314,6 +338,7 @@ void RelayStream::OnWriteDone(bool ok) {
     }
     for (Written& item : in_flight_) {
       Session& session = *item.session;
+      session.AssertLockedBy(this);
       if (session.done) {
         continue;
       }
@@ -352,6 +377,7 @@ void RelayStream::EndAllSessions() {
     broken = broken_;
     all.reserve(sessions_.size());
     for (auto& [id, session] : sessions_) {
+      session->AssertLockedBy(this);
       if (!session->done) {
         session->input_ended = true;
         all.push_back(session);
@@ -363,6 +389,7 @@ void RelayStream::EndAllSessions() {
     bool deliver = false;
     {
       chat::MutexLock lock(&mu_);
+      session->AssertLockedBy(this);
       if (session->done) {
         continue;
       }
@@ -386,6 +413,7 @@ void RelayStream::EndAllSessions() {
     ChatSession* chat = nullptr;
     {
       chat::MutexLock lock(&mu_);
+      session->AssertLockedBy(this);
       if (session->done) {
         continue;
       }
@@ -431,6 +459,7 @@ void RelayStream::OnDone() {
     Log("relay closed peer=%s", peer_);
   }
   registry_->Remove(this);
+  RoomdMetrics::Get().ConnectionClosed(ConnectionKind::kRelay, absl::OkStatus());
   Unref();
 }
 

@@ -26,13 +26,16 @@ class RelayRegistry;
 //
 // Threading: mu_ guards the relay's state. Sessions call in with their own lock held
 // (lock order: session, then relay), so the relay calls sessions only with mu_ released.
+// Admission: with --relay_secret_file, a call without the secret in metadata
+// chat-relay-secret ends UNAUTHENTICATED at once. Each session proves its participant with
+// its own Join.token (--auth=jwt): the gateway's word is never taken for who someone is.
 // Lifetime: reference-counted; gRPC's reference is released in OnDone, and a deferred
 // read delivery on the timer thread holds one.
 class RelayStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   RelayStream(grpc::CallbackServerContext* context, const ServerOptions& options,
               RoomRegistry* rooms, SessionTracker* tracker, Timer* timer,
-              RelayRegistry* registry);
+              RelayRegistry* registry, const auth::Authenticator* auth);
 
   // Server shutdown: once its sessions (ended by the tracker) are written out, the relay
   // ends UNAVAILABLE "server shutting down".
@@ -72,12 +75,12 @@ class RelayStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
   void FailRelay(const absl::Status& status);
   void AcquireConstruction() const { constructed_.load(std::memory_order_acquire); }
 
-  grpc::CallbackServerContext* const context_;
   const ServerOptions& options_;
   RoomRegistry* const rooms_;
   SessionTracker* const tracker_;
   Timer* const timer_;
   RelayRegistry* const registry_;
+  const auth::Authenticator* const auth_;
   const std::string peer_;
   std::atomic<int> refs_{1};
   std::atomic<bool> constructed_{false};

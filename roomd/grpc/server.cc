@@ -11,6 +11,8 @@
 #include "absl/time/clock.h"
 #include "roomd/broker/broker_factory.h"
 #include "roomd/core/logger.h"
+#include "roomd/grpc/tls_credentials.h"
+#include "roomd/store/store_factory.h"
 
 namespace roomd {
 namespace {
@@ -50,15 +52,30 @@ absl::Status ValidateOptions(const ServerOptions& o) {
     return absl::InvalidArgumentError(
         "--typing_timeout and --join_timeout must be > 0, --shutdown_grace >= 0");
   }
+  if (o.auth == "jwt" && o.relay_secret_file.empty() && o.tls_client_ca_file.empty()) {
+    // Otherwise any client could open a Relay and speak for the gateway.
+    return absl::InvalidArgumentError(
+        "--auth=jwt needs Relay protected: --relay_secret_file or --tls_client_ca_file");
+  }
+  if (o.jwt_leeway < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--jwt_leeway must be >= 0");
+  }
+  if (absl::Status status = ValidateStoreOptions(o); !status.ok()) {
+    return status;
+  }
   return ValidateBrokerOptions(o);
 }
 
-RoomServer::RoomServer(const ServerOptions& options, std::unique_ptr<Broker> broker)
+RoomServer::RoomServer(const ServerOptions& options, std::unique_ptr<MessageStore> store,
+                       std::unique_ptr<Broker> broker,
+                       std::unique_ptr<auth::Authenticator> auth)
     : options_(options),
+      store_(std::move(store)),
       broker_(std::move(broker)),
-      rooms_(options_, &timer_, broker_.get()),
+      rooms_(options_, &timer_, broker_.get(), store_.get()),
       sessions_(options_.max_connections),
-      service_(options_, &rooms_, &sessions_, broker_.get(), &timer_) {}
+      auth_(std::move(auth)),
+      service_(options_, &rooms_, &sessions_, broker_.get(), &timer_, auth_.get()) {}
 
 absl::StatusOr<std::unique_ptr<RoomServer>> RoomServer::Start(const ServerOptions& options) {
   if (absl::Status status = ValidateOptions(options); !status.ok()) {
@@ -67,16 +84,30 @@ absl::StatusOr<std::unique_ptr<RoomServer>> RoomServer::Start(const ServerOption
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
-  absl::StatusOr<std::unique_ptr<Broker>> broker = MakeBroker(options);
+  absl::StatusOr<std::unique_ptr<auth::Authenticator>> auth = auth::Authenticator::Create(options);
+  if (!auth.ok()) {
+    return auth.status();
+  }
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      MakeServerCredentials(options);
+  if (!credentials.ok()) {
+    return credentials.status();
+  }
+  absl::StatusOr<std::unique_ptr<MessageStore>> store = MakeStore(options);
+  if (!store.ok()) {
+    return store.status();
+  }
+  absl::StatusOr<std::unique_ptr<Broker>> broker = MakeBroker(options, store->get());
   if (!broker.ok()) {
     return broker.status();
   }
-  std::unique_ptr<RoomServer> server(new RoomServer(options, *std::move(broker)));
+  std::unique_ptr<RoomServer> server(
+      new RoomServer(options, *std::move(store), *std::move(broker), *std::move(auth)));
   if (absl::Status status = server->broker_->Start(&server->rooms_); !status.ok()) {
     return status;
   }
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &server->port_);
+  builder.AddListeningPort(options.listen, *credentials, &server->port_);
   builder.RegisterService(&server->service_);
   // Oversized client events are refused by gRPC itself (RESOURCE_EXHAUSTED).
   builder.SetMaxReceiveMessageSize(static_cast<int>(
@@ -127,6 +158,9 @@ void RoomServer::Shutdown() {
   service_.relay_count();
   // Every stream and call has ended: this node's users can leave the shared rooms.
   broker_->Shutdown();
+  if (store_ != nullptr) {
+    store_->Shutdown();  // commits (and delivers to nobody) what is still queued
+  }
   timer_.Stop();
 }
 

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/mutex.h"
+#include "roomd/auth/authenticator.h"
 #include "roomd/broker/broker.h"
 #include "roomd/core/room_registry.h"
 #include "roomd/core/server_options.h"
@@ -45,18 +46,28 @@ class RoomServer {
     return sessions_.WaitForAtMost(count, timeout);
   }
   RoomRegistry& rooms() { return rooms_; }
+
+  // SIGHUP: re-reads the JWT key and the relay secret; live sessions stay. On failure the
+  // old keys stay in use.
+  absl::Status ReloadKeys() { return auth_->Reload(); }
   // Waits until the broker is reachable (always true for memory); false on timeout (tests).
   bool WaitForBroker(absl::Duration timeout) { return broker_->WaitUntilAvailable(timeout); }
+  // The history store, or null (tests).
+  MessageStore* store() { return store_.get(); }
 
  private:
-  RoomServer(const ServerOptions& options, std::unique_ptr<Broker> broker);
+  RoomServer(const ServerOptions& options, std::unique_ptr<MessageStore> store,
+             std::unique_ptr<Broker> broker, std::unique_ptr<auth::Authenticator> auth);
 
   const ServerOptions options_;
   Timer timer_;
+  // Null for --store=memory. Rooms and the broker use it; its writer is stopped in Shutdown.
+  const std::unique_ptr<MessageStore> store_;
   // Declared before what uses it: rooms hold links into it until they are destroyed.
   const std::unique_ptr<Broker> broker_;
   RoomRegistry rooms_;
   SessionTracker sessions_;
+  const std::unique_ptr<auth::Authenticator> auth_;
   ChatService service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

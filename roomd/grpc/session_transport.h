@@ -10,6 +10,7 @@
 
 #include <grpcpp/support/slice.h>
 
+#include "roomd/core/roomd_metrics.h"
 #include "absl/status/status.h"
 
 namespace roomd {
@@ -22,11 +23,18 @@ class SessionTransport {
   virtual void RequestRead() = 0;
   // Writes `events` (serialized ServerEvents, none a batch) as one ServerEvent: the event
   // itself, or a batch of them (EncodeWrite). ChatSession::OnWriteDone answers. One write
-  // at a time.
-  virtual void Write(std::vector<grpc::Slice> events) = 0;
+  // at a time. `more`: the session has the next write ready (the rest of a pass), so the
+  // transport may hold this one back to go out with it; the last write of a pass never
+  // sets it, and that write flushes what was held.
+  virtual void Write(std::vector<grpc::Slice> events, bool more) = 0;
+  // Whether every write may be a batch whatever the client asked (Join.accept_batches): a
+  // Relay's sessions always may (the bridge unpacks them), a Chat stream only if asked.
+  virtual bool AlwaysBatches() const = 0;
   // Ends the session with `status` once; ChatSession::OnDone follows. With `abort`, the
   // client learns it at once, even if a write is stuck behind flow control.
   virtual void Finish(const absl::Status& status, bool abort) = 0;
+  // What carries the session, for the metrics.
+  virtual ConnectionKind kind() const { return ConnectionKind::kChatStream; }
 };
 
 }  // namespace roomd

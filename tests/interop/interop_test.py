@@ -10,133 +10,12 @@ Stubs are generated at test time into a temporary directory with grpc_tools.prot
 import argparse
 import os
 import queue
-import re
-import signal
 import subprocess
-import sys
 import tempfile
-import threading
-import time
-import traceback
 
-TIMEOUT = 20.0
+from roomd_process import PROCESSES, TIMEOUT, Bot, RoomdProcess, fail, generate_stubs, run_main
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-# Child processes, killed whatever happens so a failure never leaves ctest waiting.
-PROCESSES = []
-
-
-def fail(message):
-    print(f"interop: FAIL: {message}", file=sys.stderr)
-    sys.exit(1)
-
-
-def generate_stubs(proto_dir, out_dir):
-    from grpc_tools import protoc  # noqa: imported late for a clear error if missing
-    import grpc_tools
-    include = os.path.join(os.path.dirname(grpc_tools.__file__), "_proto")
-    sources = [
-        (proto_dir, "chat/v1/chat.proto"),
-        (os.path.join(HERE, "protos"), "interop/reflection_v1alpha.proto"),
-        (os.path.join(HERE, "protos"), "interop/health_v1.proto"),
-    ]
-    for root, path in sources:
-        code = protoc.main(["protoc", f"-I{root}", f"-I{include}", f"--python_out={out_dir}",
-                            f"--grpc_python_out={out_dir}", os.path.join(root, path)])
-        if code != 0:
-            fail(f"protoc failed for {path}")
-    sys.path.insert(0, out_dir)
-
-
-class RoomdProcess:
-    """The real roomd on a free loopback port (it binds port 0 and logs the port)."""
-
-    def __init__(self, binary):
-        self.proc = subprocess.Popen([binary, "--listen=127.0.0.1:0"], stderr=subprocess.PIPE,
-                                     text=True)
-        PROCESSES.append(self.proc)
-        self.lines = queue.Queue()
-        threading.Thread(target=self._pump, daemon=True).start()
-        deadline = time.monotonic() + TIMEOUT
-        self.address = None
-        while self.address is None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                fail("roomd did not report its port")
-            try:
-                line = self.lines.get(timeout=remaining)
-            except queue.Empty:
-                continue
-            if line is None:
-                fail("roomd exited during startup")
-            match = re.search(r"listening on (\S+)", line)
-            if match:
-                self.address = match.group(1)
-
-    def _pump(self):
-        for line in self.proc.stderr:
-            sys.stderr.write(line)
-            self.lines.put(line)
-        self.lines.put(None)
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            fail("roomd did not exit within 10 s of SIGTERM")
-
-
-class Bot:
-    """One Chat stream; a thread collects events (batches flattened) into a queue."""
-
-    def __init__(self, stub, pb):
-        self.pb = pb
-        self.outgoing = queue.Queue()
-        self.events = queue.Queue()
-        self.status = None
-        self.done = threading.Event()
-        self.call = stub.Chat(self._requests())
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _requests(self):
-        while True:
-            event = self.outgoing.get()
-            if event is None:
-                return
-            yield event
-
-    def _read(self):
-        import grpc
-        try:
-            for event in self.call:
-                if event.WhichOneof("event") == "batch":
-                    for inner in event.batch.events:
-                        self.events.put(inner)
-                else:
-                    self.events.put(event)
-            self.status = (grpc.StatusCode.OK, "")
-        except grpc.RpcError as error:
-            self.status = (error.code(), error.details())
-        self.done.set()
-
-    def send(self, **kwargs):
-        self.outgoing.put(self.pb.ClientEvent(**kwargs))
-
-    def wait_for(self, predicate, what):
-        deadline = time.monotonic() + TIMEOUT
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                fail(f"bot timed out waiting for {what}")
-            try:
-                event = self.events.get(timeout=min(remaining, 0.5))
-            except queue.Empty:
-                if self.done.is_set() and self.events.empty():
-                    fail(f"bot stream ended ({self.status}) waiting for {what}")
-                continue
-            if predicate(event):
-                return event
 
 
 def check_reflection(channel):
@@ -223,7 +102,9 @@ def main():
         fail("python3-grpcio is missing: run scripts/install-deps test (use /usr/bin/python3)")
 
     with tempfile.TemporaryDirectory(prefix="roomd-interop-") as stubs:
-        generate_stubs(args.proto_dir, stubs)
+        generate_stubs(args.proto_dir, stubs, [
+            (os.path.join(HERE, "protos"), "interop/reflection_v1alpha.proto"),
+            (os.path.join(HERE, "protos"), "interop/health_v1.proto")])
         from chat.v1 import chat_pb2 as pb, chat_pb2_grpc as pbgrpc
 
         roomd = RoomdProcess(args.roomd)
@@ -285,18 +166,4 @@ def main():
 
 
 if __name__ == "__main__":
-    exit_code = 1
-    try:
-        main()
-        exit_code = 0
-    except SystemExit as error:
-        exit_code = error.code if isinstance(error.code, int) else 1
-    except BaseException:  # noqa: report anything, then clean up
-        traceback.print_exc()
-    finally:
-        for process in PROCESSES:
-            if process.poll() is None:
-                process.kill()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(exit_code)  # gRPC's threads must not keep a failed test alive
+    run_main(main)

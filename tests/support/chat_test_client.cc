@@ -4,8 +4,10 @@
 
 namespace roomd::testing {
 
-ChatTestClient::ChatTestClient(const std::shared_ptr<grpc::Channel>& channel, bool read)
-    : stub_(chat::v1::ChatService::NewStub(channel)), stream_(stub_->Chat(&context_)) {
+ChatTestClient::ChatTestClient(const std::shared_ptr<grpc::Channel>& channel, bool read,
+                               const Metadata& metadata)
+    : stub_(chat::v1::ChatService::NewStub(channel)),
+      stream_(stub_->Chat(WithMetadata(&context_, metadata))) {
   if (read) {
     StartReading();
   }
@@ -75,6 +77,12 @@ bool ChatTestClient::Leave() {
   return Write(event);
 }
 
+bool ChatTestClient::Refresh(const std::string& token) {
+  chat::v1::ClientEvent event;
+  event.mutable_refresh()->set_token(token);
+  return Write(event);
+}
+
 void ChatTestClient::WritesDone() { stream_->WritesDone(); }
 
 void ChatTestClient::Cancel() { context_.TryCancel(); }
@@ -134,6 +142,17 @@ ChatTestClient::Predicate IsMessage(const std::string& text) {
   return [text](const chat::v1::ServerEvent& e) {
     return e.has_message() && e.message().text() == text;
   };
+}
+std::vector<chat::v1::ChatMessage> MessagesWithText(
+    const std::vector<chat::v1::ServerEvent>& events, const std::string& text) {
+  const ChatTestClient::Predicate is_text = IsMessage(text);
+  std::vector<chat::v1::ChatMessage> messages;
+  for (const chat::v1::ServerEvent& event : events) {
+    if (is_text(event)) {
+      messages.push_back(event.message());
+    }
+  }
+  return messages;
 }
 ChatTestClient::Predicate IsJoined(const std::string& name) {
   return [name](const chat::v1::ServerEvent& e) {

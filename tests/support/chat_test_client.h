@@ -21,10 +21,13 @@ namespace roomd::testing {
 class ChatTestClient {
  public:
   using Predicate = std::function<bool(const chat::v1::ServerEvent&)>;
+  using Metadata = std::vector<std::pair<std::string, std::string>>;
 
   // Opens the stream. With `read` false nothing is read until StartReading() (a client
   // that does not read, for slow-consumer tests).
-  explicit ChatTestClient(const std::shared_ptr<grpc::Channel>& channel, bool read = true);
+  // `metadata` goes with the call (e.g. {"authorization", "Bearer <jwt>"}).
+  explicit ChatTestClient(const std::shared_ptr<grpc::Channel>& channel, bool read = true,
+                          const Metadata& metadata = {});
   ~ChatTestClient();
   ChatTestClient(const ChatTestClient&) = delete;
   ChatTestClient& operator=(const ChatTestClient&) = delete;
@@ -35,6 +38,7 @@ class ChatTestClient {
   bool Send(const std::string& text, const std::string& client_id = "");
   bool Typing(bool active);
   bool Leave();
+  bool Refresh(const std::string& token);
   void WritesDone();
   void Cancel();
   void StartReading();
@@ -76,5 +80,18 @@ ChatTestClient::Predicate IsMessage(const std::string& text);
 ChatTestClient::Predicate IsJoined(const std::string& name);
 ChatTestClient::Predicate IsLeft(const std::string& name);
 ChatTestClient::Predicate IsError(const std::string& code);
+
+// The messages among `events` whose text is `text` (the copies a resend must not multiply).
+std::vector<chat::v1::ChatMessage> MessagesWithText(
+    const std::vector<chat::v1::ServerEvent>& events, const std::string& text);
+
+// Adds `metadata` to a call's context before it starts.
+inline grpc::ClientContext* WithMetadata(grpc::ClientContext* context,
+                                         const ChatTestClient::Metadata& metadata) {
+  for (const auto& [key, value] : metadata) {
+    context->AddMetadata(key, value);
+  }
+  return context;
+}
 
 }  // namespace roomd::testing

@@ -17,13 +17,15 @@
 #include <vector>
 
 #include "chat/v1/chat.grpc.pb.h"
+#include "tests/support/chat_test_client.h"
 
 namespace roomd::testing {
 
 class RelayTestClient {
  public:
-  explicit RelayTestClient(chat::v1::ChatService::Stub* stub)
-      : stream_(stub->Relay(&context_)), reader_([this] { ReadLoop(); }) {}
+  explicit RelayTestClient(chat::v1::ChatService::Stub* stub,
+                           const ChatTestClient::Metadata& metadata = {})
+      : stream_(stub->Relay(WithMetadata(&context_, metadata))), reader_([this] { ReadLoop(); }) {}
   ~RelayTestClient() {
     context_.TryCancel();
     reader_.join();

@@ -27,6 +27,18 @@ inline std::shared_ptr<grpc::Channel> OwnChannel(const std::string& address) {
   return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
 }
 
+// A channel for a client that does not read. Its HTTP/2 windows stay small (BDP probing
+// would grow them to megabytes), so what it leaves unread backs up into roomd after tens
+// of kilobytes and the slow-consumer rules are reached in a few rounds, however busy the
+// machine is.
+inline std::shared_ptr<grpc::Channel> NonReadingChannel(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 16 << 10);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
 // A client that joined `room` as `email` and got its Welcome (stored in *welcome if given);
 // a test failure is recorded if none comes.
 inline std::unique_ptr<ChatTestClient> JoinedClient(const std::string& address,
@@ -85,7 +97,8 @@ class RoomdTest : public ::testing::Test {
   std::shared_ptr<grpc::Channel> NewChannel() { return OwnChannel(server_->address()); }
 
   std::unique_ptr<ChatTestClient> Connect(bool read = true) {
-    return std::make_unique<ChatTestClient>(NewChannel(), read);
+    return std::make_unique<ChatTestClient>(
+        read ? NewChannel() : NonReadingChannel(server_->address()), read);
   }
 
   std::unique_ptr<ChatTestClient> JoinAs(const std::string& room, const std::string& email,

@@ -129,6 +129,19 @@ export class ChatPage {
     }, want, POLL);
   }
 
+  // Like waitForOnline, for a list that comes a page at a time: scrolls the people panel to
+  // its end while waiting, as a reader would, so that every page gets fetched.
+  async waitForWholeList(names) {
+    const want = [...names].sort();
+    await this.page.waitForFunction((w) => {
+      const panel = document.getElementById('users-panel');
+      panel.scrollTop = panel.scrollHeight;
+      const have = Array.from(document.querySelectorAll('#users .user-name'), (n) => n.textContent).sort();
+      return JSON.stringify(have) === JSON.stringify(w) &&
+        document.getElementById('users-count').textContent === String(w.length);
+    }, want, { polling: 100, timeout: 60000 });
+  }
+
   notices() {
     return this.page.$$eval('#messages .notice', (items) => items.map((n) => n.textContent));
   }

@@ -42,7 +42,8 @@ absl::Status JsonCodec::ParseClientEvent(absl::string_view text,
   }
   if (event->event_case() == chat::v1::ClientEvent::EVENT_NOT_SET) {
     return absl::InvalidArgumentError(
-        "frame names no event: expected one of join, send, typing, leave");
+        "frame names no event: expected one of join, send, typing, leave, presencePage,"
+        " historyPage, refresh");
   }
   return absl::OkStatus();
 }

@@ -5,10 +5,13 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "common/log_rate_limiter.h"
+#include "common/metrics/metrics.h"
 #include "wsbridge/http/url.h"
 #include "wsbridge/log.h"
 #include "wsbridge/websocket/websocket_session.h"
@@ -43,6 +46,23 @@ http::message_generator TextResponse(http::status status, unsigned version, bool
   return response;
 }
 
+// Failed TLS handshakes come from scanners and plaintext clients as fast as they like to
+// connect: a few lines a second, then one line with the count of the rest.
+constexpr int kTlsFailureLinesPerSecond = 5;
+
+chat::LogRateLimiter& TlsFailureLog() {
+  static auto* const limiter = new chat::LogRateLimiter(kTlsFailureLinesPerSecond,
+                                                        absl::Seconds(1));
+  return *limiter;
+}
+
+// Ends of a connection that are not worth a line: ours, a timeout, or the peer going away.
+bool IsQuiet(beast::error_code ec) {
+  return ec == net::error::operation_aborted || ec == beast::error::timeout ||
+         ec == net::error::eof || ec == net::error::connection_reset ||
+         ec == net::ssl::error::stream_truncated;
+}
+
 http::status StatusForParseError(beast::error_code ec) {
   if (ec == http::error::body_limit) {
     return http::status::payload_too_large;
@@ -58,17 +78,47 @@ http::status StatusForParseError(beast::error_code ec) {
 HttpSession::HttpSession(net::ip::tcp::socket&& socket, const BridgeContext& context)
     : context_(context), strand_(socket.get_executor()), stream_(std::move(socket)) {}
 
+HttpSession::HttpSession(std::unique_ptr<TlsStream> tls, const BridgeContext& context)
+    : context_(context),
+      strand_(tls->get_executor()),
+      stream_(strand_),
+      tls_(std::move(tls)) {}
+
 void HttpSession::Run() {
-  net::dispatch(strand_, beast::bind_front_handler(&HttpSession::DoRead, shared_from_this()));
+  if (tls_ == nullptr) {
+    net::dispatch(strand_, beast::bind_front_handler(&HttpSession::DoRead, shared_from_this()));
+    return;
+  }
+  net::dispatch(strand_, [self = shared_from_this()] {
+    const absl::Duration timeout = self->context_.options->handshake_timeout;
+    self->tcp().expires_after(absl::ToChronoMilliseconds(timeout));
+    self->tls_->async_handshake(net::ssl::stream_base::server,
+                                beast::bind_front_handler(&HttpSession::OnHandshake, self));
+  });
+}
+
+void HttpSession::OnHandshake(beast::error_code ec) {
+  if (ec) {
+    // A plaintext client, a client that distrusts our certificate, a scanner: only this
+    // connection ends.
+    if (!IsQuiet(ec)) {
+      chat::WriteLimitedLogLine(TlsFailureLog(), "wsbridge", "TLS handshake failure",
+                                absl::StrCat("http TLS handshake: ", ec.message()));
+    }
+    return;
+  }
+  DoRead();
 }
 
 void HttpSession::DoRead() {
   parser_.emplace();
   parser_->body_limit(kMaxRequestBody);
   parser_->header_limit(kMaxRequestHeader);
-  stream_.expires_after(absl::ToChronoMilliseconds(context_.options->handshake_timeout));
-  http::async_read(stream_, buffer_, *parser_,
-                   beast::bind_front_handler(&HttpSession::OnRead, shared_from_this()));
+  tcp().expires_after(absl::ToChronoMilliseconds(context_.options->handshake_timeout));
+  WithStream([this](auto& stream) {
+    http::async_read(stream, buffer_, *parser_,
+                     beast::bind_front_handler(&HttpSession::OnRead, shared_from_this()));
+  });
 }
 
 void HttpSession::OnRead(beast::error_code ec, std::size_t) {
@@ -110,9 +160,13 @@ void HttpSession::Handle(Request request) {
                                 "this page's origin may not open /chat"));
       return;
     }
-    stream_.expires_never();
-    std::make_shared<WebSocketSession>(stream_.release_socket(), context_)
-        ->Run(std::move(request));
+    tcp().expires_never();
+    if (tls_) {
+      std::make_shared<WebSocketSession>(std::move(tls_), context_)->Run(std::move(request));
+    } else {
+      std::make_shared<WebSocketSession>(stream_.release_socket(), context_)
+          ->Run(std::move(request));
+    }
     return;
   }
 
@@ -129,6 +183,14 @@ void HttpSession::Handle(Request request) {
   }
   if (path == "/healthz") {
     ServeHealth(request);
+    return;
+  }
+  if (path == "/config.json") {
+    ServeConfig(request);
+    return;
+  }
+  if (path == "/metrics" && context_.options->metrics_on_public_port) {
+    ServeMetrics(request);
     return;
   }
   if (path == "/chat") {
@@ -172,6 +234,23 @@ void HttpSession::Handle(Request request) {
   SendResponse(std::move(response));
 }
 
+void HttpSession::ServeConfig(const Request& request) {
+  boost::json::object body;
+  if (!context_.options->token_endpoint.empty()) {
+    body["tokenEndpoint"] = context_.options->token_endpoint;
+  }
+  http::response<http::string_body> response{http::status::ok, request.version()};
+  SetCommonHeaders(response, "application/json");
+  response.set(http::field::cache_control, "no-store");
+  response.keep_alive(request.keep_alive());
+  response.body() = boost::json::serialize(body) + "\n";
+  response.prepare_payload();
+  if (request.method() == http::verb::head) {
+    response.body().clear();
+  }
+  SendResponse(std::move(response));
+}
+
 void HttpSession::ServeHealth(const Request& request) {
   const unsigned version = request.version();
   const bool keep_alive = request.keep_alive();
@@ -203,12 +282,26 @@ void HttpSession::ServeHealth(const Request& request) {
   });
 }
 
+void HttpSession::ServeMetrics(const Request& request) {
+  http::response<http::string_body> response{http::status::ok, request.version()};
+  SetCommonHeaders(response, "text/plain; version=0.0.4; charset=utf-8");
+  response.set(http::field::cache_control, "no-store");
+  response.keep_alive(request.keep_alive());
+  if (request.method() != http::verb::head) {
+    response.body() = chat::metrics::DefaultRegistry().Render();
+  }
+  response.prepare_payload();
+  SendResponse(std::move(response));
+}
+
 void HttpSession::SendResponse(http::message_generator response) {
   const bool keep_alive = response.keep_alive();
-  stream_.expires_after(absl::ToChronoMilliseconds(context_.options->handshake_timeout));
-  beast::async_write(stream_, std::move(response),
-                     beast::bind_front_handler(&HttpSession::OnWrite, shared_from_this(),
-                                               keep_alive));
+  tcp().expires_after(absl::ToChronoMilliseconds(context_.options->handshake_timeout));
+  WithStream([&](auto& stream) {
+    beast::async_write(stream, std::move(response),
+                       beast::bind_front_handler(&HttpSession::OnWrite, shared_from_this(),
+                                                 keep_alive));
+  });
 }
 
 void HttpSession::OnWrite(bool keep_alive, beast::error_code ec, std::size_t) {
@@ -224,13 +317,22 @@ void HttpSession::OnWrite(bool keep_alive, beast::error_code ec, std::size_t) {
 }
 
 void HttpSession::DoClose() {
+  if (tls_) {
+    // TLS ends with close_notify (bounded by the handshake timeout); the session goes
+    // with the handler.
+    tcp().expires_after(absl::ToChronoMilliseconds(context_.options->handshake_timeout));
+    tls_->async_shutdown([self = shared_from_this()](beast::error_code) {
+      beast::error_code ignored;
+      self->tcp().socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+    });
+    return;
+  }
   beast::error_code ignored;
   stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
 }
 
 void HttpSession::Fail(beast::error_code ec, absl::string_view what) {
-  if (ec == net::error::operation_aborted || ec == beast::error::timeout ||
-      ec == net::error::eof || ec == net::error::connection_reset) {
+  if (IsQuiet(ec)) {
     return;
   }
   LogLine(absl::StrCat("http ", what, ": ", ec.message()));

@@ -105,7 +105,13 @@ void Listener::OnAccept(beast::error_code ec, net::ip::tcp::socket socket) {
   socket.set_option(net::ip::tcp::no_delay(true), ignored);
   BridgeContext context = context_;
   context.address_slot = std::move(slot);
-  std::make_shared<HttpSession>(std::move(socket), context)->Run();
+  if (context_.tls != nullptr) {
+    context.tls_context = context_.tls->Current();
+    auto tls = std::make_unique<TlsStream>(std::move(socket), *context.tls_context);
+    std::make_shared<HttpSession>(std::move(tls), context)->Run();
+  } else {
+    std::make_shared<HttpSession>(std::move(socket), context)->Run();
+  }
   DoAccept();
 }
 

@@ -11,7 +11,8 @@ RoomdChatStream::RoomdChatStream(const JsonCodec* codec, EncodedEventCache* cach
                                  std::size_t max_queued,
                                  std::weak_ptr<RoomdStreamObserver> observer,
                                  LiveSet<RoomdChatStream>* live)
-    : codec_(codec),
+    : membership_(live, this),
+      codec_(codec),
       cache_(cache),
       max_queued_(max_queued == 0 ? 1 : max_queued),
       observer_(std::move(observer)),
@@ -156,7 +157,6 @@ void RoomdChatStream::OnDone(const grpc::Status& status) {
   if (auto observer = observer_.lock()) {
     observer->OnRoomdDone(status);
   }
-  live_->Remove(this);
   // The last reference may be this one: nothing may touch *this after the next line.
   std::shared_ptr<RoomdChatStream> self = std::move(self_);
 }

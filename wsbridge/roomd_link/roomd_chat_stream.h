@@ -30,7 +30,7 @@ class RoomdChatStream final
  public:
   static constexpr char kChatMethod[] = "/chat.v1.ChatService/Chat";
 
-  // `live` tracks the stream until OnDone; `codec`, `cache` and `live` outlive it.
+  // `live` tracks the stream until it is destroyed; `codec`, `cache` and `live` outlive it.
   RoomdChatStream(const JsonCodec* codec, EncodedEventCache* cache, std::size_t max_queued,
                   std::weak_ptr<RoomdStreamObserver> observer, LiveSet<RoomdChatStream>* live);
 
@@ -59,6 +59,7 @@ class RoomdChatStream final
   // One event read from roomd (bytes of a ServerEvent), to the observer as JSON frames.
   void Deliver(absl::string_view bytes);
 
+  LiveSet<RoomdChatStream>::Membership membership_;  // first: it is destroyed last
   const JsonCodec* const codec_;
   EncodedEventCache* const cache_;
   const std::size_t max_queued_;

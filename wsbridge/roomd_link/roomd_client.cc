@@ -28,7 +28,14 @@ std::shared_ptr<grpc::Channel> MakeChannel(const BridgeOptions& options) {
   // A relay write from roomd carries many browsers' events (about 1 MiB at most, plus one
   // Welcome, whose history roomd bounds).
   args.SetInt(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, 64 << 20);
-  return grpc::CreateCustomChannel(options.roomd, grpc::InsecureChannelCredentials(), args);
+  if (options.roomd_ca_pem.empty() && options.roomd_cert_pem.empty()) {
+    return grpc::CreateCustomChannel(options.roomd, grpc::InsecureChannelCredentials(), args);
+  }
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = options.roomd_ca_pem;  // empty: the system's roots
+  ssl.pem_cert_chain = options.roomd_cert_pem;
+  ssl.pem_private_key = options.roomd_key_pem;
+  return grpc::CreateCustomChannel(options.roomd, grpc::SslCredentials(ssl), args);
 }
 
 }  // namespace
@@ -65,11 +72,14 @@ std::shared_ptr<RoomdStream> RoomdClient::StartChat(
   // the session cannot miss it.
   slot = std::make_shared<RoomdRelay>(codec_, &cache_, options_.roomd_queue_events, &relays_);
   std::shared_ptr<RoomdStream> session = slot->Open(std::move(observer));
-  slot->Start(&chat_stub_);
+  slot->Start(&chat_stub_, options_.relay_secret);
   return session;
 }
 
 struct RoomdClient::HealthProbe {
+  explicit HealthProbe(LiveSet<HealthProbe>* probes) : membership(probes, this) {}
+
+  LiveSet<HealthProbe>::Membership membership;  // first: it is destroyed last
   grpc::ClientContext context;
   google::protobuf::StringValue request;  // service "": the server as a whole
   google::protobuf::Int32Value response;
@@ -77,18 +87,19 @@ struct RoomdClient::HealthProbe {
 };
 
 void RoomdClient::CheckHealth(std::function<void(RoomdHealth)> done) {
-  auto probe = std::make_shared<HealthProbe>();
+  auto probe = std::make_shared<HealthProbe>(&probes_);
   probe->done = std::move(done);
   probe->context.set_deadline(std::chrono::system_clock::now() +
                               absl::ToChronoMilliseconds(options_.roomd_connect_timeout));
   probes_.Add(probe);
-  // The callback keeps the probe (its context must outlive the call) but destroys `done`,
-  // and whatever `done` captured, before the probe leaves probes_: once shutdown's
-  // WaitForStreams returns, no HTTP session can be released late on a gRPC thread.
+  // The callback keeps the probe (its context must outlive the call), and the probe counts
+  // in probes_ until it is destroyed with the callback: once shutdown's WaitForStreams
+  // returns, neither an HTTP session captured by `done` nor the context's reference to the
+  // channel can be released late on a gRPC thread.
   HealthProbe* const raw = probe.get();
   health_stub_.UnaryCall(
       &raw->context, kHealthCheckMethod, grpc::StubOptions(), &raw->request, &raw->response,
-      [this, probe](grpc::Status status) mutable {
+      [probe](grpc::Status status) {
         RoomdHealth health;
         if (status.ok()) {
           health.up = probe->response.value() == kServing;
@@ -102,10 +113,7 @@ void RoomdClient::CheckHealth(std::function<void(RoomdHealth)> done) {
               absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())),
               ": ", status.error_message());
         }
-        std::function<void(RoomdHealth)> callback = std::move(probe->done);
-        callback(std::move(health));
-        callback = nullptr;
-        probes_.Remove(probe.get());
+        probe->done(std::move(health));
       });
 }
 

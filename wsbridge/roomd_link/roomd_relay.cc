@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/relay_wire.h"
+#include "common/secret_file.h"
 #include "wsbridge/codec/server_event_frames.h"
 
 namespace wsbridge {
@@ -204,9 +205,12 @@ class RoomdRelay::Session final : public RoomdStream {
 
 RoomdRelay::RoomdRelay(const JsonCodec* codec, EncodedEventCache* cache, std::size_t max_queued,
                        LiveSet<RoomdRelay>* live)
-    : codec_(codec), cache_(cache), max_queued_(max_queued == 0 ? 1 : max_queued), live_(live) {}
+    : membership_(live, this), codec_(codec), cache_(cache), max_queued_(max_queued == 0 ? 1 : max_queued), live_(live) {}
 
-void RoomdRelay::Start(grpc::GenericStub* stub) {
+void RoomdRelay::Start(grpc::GenericStub* stub, const std::string& relay_secret) {
+  if (!relay_secret.empty()) {
+    context_.AddMetadata(chat::kRelaySecretMetadata, relay_secret);
+  }
   self_ = shared_from_this();
   live_->Add(self_);
   // No wait_for_ready: if roomd cannot be reached the call fails now with UNAVAILABLE.
@@ -472,7 +476,6 @@ void RoomdRelay::OnDone(const grpc::Status& status) {
     session->Finish(lost);
   }
   sessions.clear();
-  live_->Remove(this);
   // The last reference may be this one: nothing may touch *this after the next line.
   std::shared_ptr<RoomdRelay> self = std::move(self_);
 }

@@ -43,7 +43,9 @@ class RoomdRelay final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::
              LiveSet<RoomdRelay>* live);
 
   // Starts the call. Never waits for a connection: an unreachable roomd ends it at once.
-  void Start(grpc::GenericStub* stub);
+  // A non-empty `relay_secret` goes in metadata chat-relay-secret (roomd
+  // --relay_secret_file).
+  void Start(grpc::GenericStub* stub, const std::string& relay_secret);
 
   // A new session, or nullptr once the relay is over (open it on a new relay).
   std::shared_ptr<RoomdStream> Open(std::weak_ptr<RoomdStreamObserver> observer);
@@ -78,6 +80,7 @@ class RoomdRelay final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::
   bool TakeHold() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Dispatch(absl::string_view frame);
 
+  LiveSet<RoomdRelay>::Membership membership_;  // first: it is destroyed last
   const JsonCodec* const codec_;
   EncodedEventCache* const cache_;
   const std::size_t max_queued_;

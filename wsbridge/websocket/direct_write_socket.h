@@ -11,12 +11,17 @@
 // Beast has no write in progress (CanWriteFrame), and when the kernel does not take a
 // frame whole, Beast's writes wait until the rest of it is out.
 //
+// Over TLS (--tls_cert_file) the socket carries a TlsStream instead: Beast reads and
+// writes through it, and direct frames are off (CanWriteFrame is false), since the kernel
+// cannot encrypt them. The plaintext path only gains a test of tls_ here and there.
+//
 // Not thread-safe: everything runs on the session's loop, like the session that owns it.
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <utility>
@@ -28,7 +33,10 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/role.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <boost/beast/websocket/teardown.hpp>
+
+#include "wsbridge/tls/tls_stream.h"
 
 namespace wsbridge {
 
@@ -49,14 +57,24 @@ class DirectWriteSocket {
   using next_layer_type = boost::asio::ip::tcp::socket;
 
   explicit DirectWriteSocket(next_layer_type&& socket) : socket_(std::move(socket)) {}
+  // Over TLS, after the TLS handshake.
+  explicit DirectWriteSocket(std::unique_ptr<TlsStream> tls)
+      : socket_(tls->get_executor()), tls_(std::move(tls)) {}
 
-  next_layer_type& next_layer() { return socket_; }
-  const next_layer_type& next_layer() const { return socket_; }
+  // The TCP socket, under TLS or not.
+  next_layer_type& next_layer() { return tls_ ? tls_->next_layer().socket() : socket_; }
+  const next_layer_type& next_layer() const {
+    return tls_ ? tls_->next_layer().socket() : socket_;
+  }
   executor_type get_executor() { return socket_.get_executor(); }
+  TlsStream* tls() { return tls_.get(); }
 
   // The stream interface Beast uses.
   template <typename MutableBuffers, typename Token>
   auto async_read_some(const MutableBuffers& buffers, Token&& token) {
+    if (tls_) {
+      return tls_->async_read_some(buffers, std::forward<Token>(token));
+    }
     return socket_.async_read_some(buffers, std::forward<Token>(token));
   }
   template <typename ConstBuffers, typename Token>
@@ -72,7 +90,8 @@ class DirectWriteSocket {
   std::size_t deferred_stream_writes() const { return deferred_stream_writes_; }
 
   // True when neither Beast nor an earlier frame is writing, so a frame may start now.
-  bool CanWriteFrame() const { return stream_writes_ == 0 && !frame_in_flight_; }
+  // Never over TLS.
+  bool CanWriteFrame() const { return stream_writes_ == 0 && !frame_in_flight_ && !tls_; }
 
   // Beast has closed the WebSocket and is ending the TCP connection (it sent its close
   // frame and shut down sending, and reads until the peer's end). Nothing may be written
@@ -117,19 +136,53 @@ class DirectWriteSocket {
       return;
     }
     ++stream_writes_;
-    socket_.async_write_some(
-        buffers, [this, handler = std::move(handler)](boost::system::error_code ec,
-                                                      std::size_t bytes) mutable {
-          // Beast's next write_some of the same message, if any, starts inside `handler`,
-          // so between the two no other handler on this loop sees the count at zero.
-          --stream_writes_;
-          std::move(handler)(ec, bytes);
-        });
+    auto done = [this, handler = std::move(handler)](boost::system::error_code ec,
+                                                     std::size_t bytes) mutable {
+      // Beast's next write_some of the same message, if any, starts inside `handler`,
+      // so between the two no other handler on this loop sees the count at zero.
+      --stream_writes_;
+      std::move(handler)(ec, bytes);
+    };
+    if (tls_) {
+      StartTlsWrite(buffers, std::move(done));
+      return;
+    }
+    socket_.async_write_some(buffers, std::move(done));
+  }
+
+  // asio's TLS stream encrypts only the first buffer of a sequence per write_some, so a
+  // Beast frame (header, then payload) would cost two TLS records and two syscalls. A
+  // sequence of several buffers that fits one record is copied into one, as
+  // beast::flat_stream does; the bytes written are then a prefix of the sequence.
+  template <typename ConstBuffers, typename Handler>
+  void StartTlsWrite(const ConstBuffers& buffers, Handler done) {
+    const std::size_t bytes = boost::asio::buffer_size(buffers);
+    const bool several = std::next(boost::asio::buffer_sequence_begin(buffers)) !=
+                         boost::asio::buffer_sequence_end(buffers);
+    if (!several || bytes > kMaxTlsRecordBytes || tls_flat_busy_) {
+      tls_->async_write_some(buffers, std::move(done));
+      return;
+    }
+    tls_flat_.resize(bytes);
+    boost::asio::buffer_copy(boost::asio::buffer(tls_flat_), buffers);
+    tls_flat_busy_ = true;
+    tls_->async_write_some(boost::asio::buffer(tls_flat_),
+                           [this, done = std::move(done)](boost::system::error_code ec,
+                                                          std::size_t written) mutable {
+                             tls_flat_busy_ = false;
+                             std::move(done)(ec, written);
+                           });
   }
 
   void StartDeferredStreamWrites();
 
-  next_layer_type socket_;
+  // The plaintext of one TLS record at most (RFC 8446 5.1).
+  static constexpr std::size_t kMaxTlsRecordBytes = 16 * 1024;
+
+  next_layer_type socket_;  // unopened over TLS
+  std::unique_ptr<TlsStream> tls_;
+  std::string tls_flat_;  // StartTlsWrite's copy of a sequence of buffers, while written
+  bool tls_flat_busy_ = false;
   int stream_writes_ = 0;         // Beast's write_some operations in progress
   bool frame_in_flight_ = false;  // the rest of a direct frame is being written
   bool torn_down_ = false;
@@ -142,12 +195,21 @@ class DirectWriteSocket {
 inline void teardown(boost::beast::role_type role, DirectWriteSocket& socket,
                      boost::system::error_code& ec) {
   socket.MarkTornDown();
+  if (TlsStream* tls = socket.tls()) {
+    boost::beast::teardown(role, *tls, ec);
+    return;
+  }
   boost::beast::websocket::teardown(role, socket.next_layer(), ec);
 }
 template <typename TeardownHandler>
 void async_teardown(boost::beast::role_type role, DirectWriteSocket& socket,
                     TeardownHandler&& handler) {
   socket.MarkTornDown();
+  if (TlsStream* tls = socket.tls()) {
+    // TLS's close_notify first, then the TCP connection ends.
+    boost::beast::async_teardown(role, *tls, std::forward<TeardownHandler>(handler));
+    return;
+  }
   boost::beast::websocket::async_teardown(role, socket.next_layer(),
                                           std::forward<TeardownHandler>(handler));
 }

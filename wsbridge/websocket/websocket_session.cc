@@ -9,9 +9,14 @@
 #include <boost/asio/post.hpp>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "wsbridge/codec/welcome_who.h"
 #include "wsbridge/http/url.h"
 #include "wsbridge/log.h"
+#include "wsbridge/bridge_metrics.h"
 #include "wsbridge/websocket/close_codes.h"
 #include "wsbridge/websocket/query_join.h"
 
@@ -82,10 +87,17 @@ absl::string_view ReasonText(const websocket::close_reason& reason) {
 }  // namespace
 
 WebSocketSession::WebSocketSession(net::ip::tcp::socket&& socket, const BridgeContext& context)
+    : WebSocketSession(DirectWriteSocket(std::move(socket)), context) {}
+
+WebSocketSession::WebSocketSession(std::unique_ptr<TlsStream> tls, const BridgeContext& context)
+    : WebSocketSession(DirectWriteSocket(std::move(tls)), context) {}
+
+WebSocketSession::WebSocketSession(DirectWriteSocket&& socket, const BridgeContext& context)
     : context_(context),
+      membership_(context.sessions, this),
       id_(NextSessionId()),
       strand_(socket.get_executor()),
-      peer_(PeerOf(socket)),
+      peer_(PeerOf(socket.next_layer())),
       ws_(std::move(socket)),
       ping_timer_(strand_),
       join_timer_(strand_),
@@ -93,13 +105,136 @@ WebSocketSession::WebSocketSession(net::ip::tcp::socket&& socket, const BridgeCo
       linger_timer_(strand_) {}
 
 WebSocketSession::~WebSocketSession() {
-  context_.sessions->Remove(this);
-  if (roomd_ && !roomd_done_) {
+  if (roomd_ && roomd_phase_ != RoomdPhase::kDone) {
     roomd_->Cancel();  // only when torn down early (shutdown); normally roomd is done
   }
-  if (accepted_) {
-    LogLine(absl::StrCat("disconnect #", id_, " ", peer_, ": ", end_note_));
+  if (phase_ != Phase::kUpgrading && phase_ != Phase::kRefused) {
+    LogEvent("disconnect",
+             {{"conn", absl::StrCat(id_)},
+              {"peer", peer_},
+              {"room", room_},
+              {"user_id", user_id_},
+              {"duration_s", absl::StrFormat("%.3f", absl::ToDoubleSeconds(absl::Now() - opened_))},
+              {"code", absl::StrCat(close_code_)},
+              {"reason", end_note_}});
+    BridgeMetrics::Get().Closed(close_code_);
   }
+}
+
+bool WebSocketSession::Enter(Phase next) {
+  bool allowed = false;
+  switch (phase_) {
+    case Phase::kUpgrading:
+      allowed = next == Phase::kOpen || next == Phase::kRefused;
+      break;
+    case Phase::kOpen:
+      allowed = next == Phase::kClosing || next == Phase::kFinished;
+      break;
+    case Phase::kClosing:
+      allowed = next == Phase::kCloseSent || next == Phase::kFinished;
+      break;
+    case Phase::kCloseSent:
+      allowed = next == Phase::kFinished;
+      break;
+    case Phase::kFinished:
+    case Phase::kRefused:
+      break;
+  }
+  if (!allowed) {
+    return false;
+  }
+  phase_ = next;
+  switch (next) {
+    case Phase::kUpgrading:
+    case Phase::kRefused:
+      break;
+    case Phase::kOpen:
+      opened_ = absl::Now();
+      LogEvent("connect", {{"conn", absl::StrCat(id_)},
+                           {"peer", peer_},
+                           {"path", std::string(TargetPath(target_))}});
+      BridgeMetrics::Get().Opened();
+      break;
+    case Phase::kClosing:
+      ping_timer_.cancel();
+      join_timer_.cancel();
+      // Pongs no longer matter, and with a control callback Beast can deadlock the
+      // handshake: a read that finds the browser's close frame already buffered posts
+      // itself before handling it, holding the read lock; if the write of our close
+      // completes meanwhile, async_close takes the write lock and waits for the read lock,
+      // and the read waits for the write lock. Nobody reads the socket again (Boost 1.81).
+      ws_.control_callback();
+      EnterRoomd(RoomdPhase::kEnding);
+      ArmCloseTimer();
+      break;
+    case Phase::kCloseSent:
+      write_ = WriteState::kInFlight;
+      ws_.async_close(*close_reason_, beast::bind_front_handler(&WebSocketSession::OnClose,
+                                                                shared_from_this()));
+      break;
+    case Phase::kFinished: {
+      queue_.clear();
+      queued_bytes_ = 0;
+      ping_timer_.cancel();
+      join_timer_.cancel();
+      close_timer_.cancel();
+      beast::error_code ignored;
+      net::ip::tcp::socket& socket = beast::get_lowest_layer(ws_);
+      socket.shutdown(net::socket_base::shutdown_both, ignored);
+      socket.close(ignored);
+      EnterRoomd(RoomdPhase::kEnding);
+      break;
+    }
+  }
+  return true;
+}
+
+bool WebSocketSession::EnterRoomd(RoomdPhase next) {
+  bool allowed = false;
+  switch (roomd_phase_) {
+    case RoomdPhase::kNone:
+      allowed = next == RoomdPhase::kAwaitingWelcome;
+      break;
+    case RoomdPhase::kAwaitingWelcome:
+      allowed = next != RoomdPhase::kNone && next != RoomdPhase::kAwaitingWelcome;
+      break;
+    case RoomdPhase::kWelcomed:
+      allowed = next == RoomdPhase::kEnding || next == RoomdPhase::kDone;
+      break;
+    case RoomdPhase::kEnding:
+      allowed = next == RoomdPhase::kDone;
+      break;
+    case RoomdPhase::kDone:
+      break;
+  }
+  if (!allowed) {
+    return false;
+  }
+  roomd_phase_ = next;
+  switch (next) {
+    case RoomdPhase::kNone:
+      break;
+    case RoomdPhase::kAwaitingWelcome:
+      roomd_ = context_.roomd->StartChat(weak_from_this());
+      join_timer_.expires_after(absl::ToChronoMilliseconds(context_.options->join_timeout));
+      join_timer_.async_wait(
+          beast::bind_front_handler(&WebSocketSession::OnJoinTimer, shared_from_this()));
+      break;
+    case RoomdPhase::kWelcomed:
+      join_timer_.cancel();
+      break;
+    case RoomdPhase::kEnding:
+      roomd_->CloseWrites();  // roomd gets every frame already read, then the end of stream
+      linger_timer_.expires_after(
+          absl::ToChronoMilliseconds(context_.options->roomd_finish_timeout));
+      linger_timer_.async_wait(
+          beast::bind_front_handler(&WebSocketSession::OnLingerTimer, shared_from_this()));
+      break;
+    case RoomdPhase::kDone:
+      linger_timer_.cancel();
+      break;
+  }
+  return true;
 }
 
 void WebSocketSession::Run(beast::http::request<beast::http::string_body> request) {
@@ -118,8 +253,9 @@ void WebSocketSession::Run(beast::http::request<beast::http::string_body> reques
   ws_.read_message_max(options.max_frame_bytes * BridgeOptions::kDiscardFactor);
   ws_.auto_fragment(false);
   ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
-    if (kind == websocket::frame_type::pong) {
-      awaiting_pong_ = false;
+    if (kind == websocket::frame_type::pong &&
+        (ping_ == PingState::kDue || ping_ == PingState::kAwaitingPong)) {
+      ping_ = PingState::kAnswered;
     }
   });
   if (options.socket_send_buffer_bytes > 0) {
@@ -140,21 +276,17 @@ void WebSocketSession::GoAway() {
 void WebSocketSession::OnAccept(beast::error_code ec) {
   if (ec) {
     Fail(ec, "upgrade");
-    browser_done_ = true;
+    Enter(Phase::kRefused);
     return;
   }
-  accepted_ = true;
-  LogLine(absl::StrCat("connect #", id_, " ", peer_, " ", TargetPath(target_)));
-  if (closing_) {  // GoAway arrived during the upgrade: no roomd stream for this one
-    ArmCloseTimer();
+  Enter(Phase::kOpen);
+  if (close_reason_) {  // GoAway arrived during the upgrade: no roomd stream for this one
+    Enter(Phase::kClosing);
     DoWrite();
     DoRead();
     return;
   }
-  roomd_ = context_.roomd->StartChat(weak_from_this());
-  join_timer_.expires_after(absl::ToChronoMilliseconds(context_.options->join_timeout));
-  join_timer_.async_wait(
-      beast::bind_front_handler(&WebSocketSession::OnJoinTimer, shared_from_this()));
+  EnterRoomd(RoomdPhase::kAwaitingWelcome);
   ArmPingTimer(context_.options->ping_interval);
 
   auto join = JoinFromTarget(target_);
@@ -163,28 +295,34 @@ void WebSocketSession::OnAccept(beast::error_code ec) {
   } else if (join->has_value()) {
     chat::v1::ClientEvent event;
     *event.mutable_join() = std::move(**join);
+    NoteJoin(event.mutable_join());
     WriteToRoomd(std::move(event));
   }
   DoRead();
 }
 
 void WebSocketSession::DoRead() {
-  if (reading_ || read_paused_ || browser_done_) {
+  if (read_ != ReadState::kIdle || phase_ == Phase::kFinished) {
     return;
   }
-  reading_ = true;
+  read_ = ReadState::kReading;
   ws_.async_read_some(
       read_buffer_, context_.options->max_frame_bytes + 1,
       beast::bind_front_handler(&WebSocketSession::OnRead, shared_from_this()));
 }
 
 void WebSocketSession::OnRead(beast::error_code ec, std::size_t bytes) {
-  reading_ = false;
+  read_ = ReadState::kIdle;
   if (ec) {
-    if (close_sent_) {
+    if (phase_ == Phase::kFinished) {
+      return;  // the socket was closed under this read
+    }
+    if (phase_ == Phase::kCloseSent) {
+      close_code_ = close_reason_->code;
       BrowserFinished(absl::StrCat("closed by the bridge with ", close_reason_->code, " ",
                                    ReasonText(*close_reason_)));
     } else if (ec == websocket::error::closed) {
+      close_code_ = ws_.reason().code;
       BrowserFinished(absl::StrCat("browser closed with ", ws_.reason().code, " ",
                                    ReasonText(ws_.reason())));
     } else {
@@ -230,17 +368,32 @@ void WebSocketSession::HandleText(absl::string_view text) {
     ReplyError(status.message());
     return;
   }
+  if (event.has_join()) {
+    NoteJoin(event.mutable_join());
+  }
   WriteToRoomd(std::move(event));
 }
 
+void WebSocketSession::NoteJoin(chat::v1::Join* join) {
+  // Only the first join counts: roomd refuses any other.
+  if (!join_seen_) {
+    join_seen_ = true;
+    accept_batches_ = join->accept_batches();
+  }
+  // The bridge takes batches from roomd whatever the browser asked: it splits them.
+  join->set_accept_batches(true);
+}
+
 void WebSocketSession::WriteToRoomd(chat::v1::ClientEvent event) {
-  if (closing_ || !roomd_) {
+  if (phase_ != Phase::kOpen || !roomd_) {
     return;
   }
   // kClosed needs nothing here: the stream is ending and OnRoomdDone will say why.
   switch (roomd_->Write(std::move(event))) {
     case RoomdStream::WriteResult::kQueueFull:
-      read_paused_ = true;
+      if (read_ == ReadState::kIdle) {  // always, as writes come from a finished read
+        read_ = ReadState::kPaused;
+      }
       break;
     case RoomdStream::WriteResult::kTooLarge:
       ReplyError("event too large; it was dropped");
@@ -304,7 +457,9 @@ void WebSocketSession::TakeInbox(bool wake) {
 
 void WebSocketSession::OnRoomdWritable() {
   net::post(strand_, [self = shared_from_this()] {
-    self->read_paused_ = false;
+    if (self->read_ == ReadState::kPaused) {
+      self->read_ = ReadState::kIdle;
+    }
     self->DoRead();
   });
 }
@@ -314,19 +469,30 @@ void WebSocketSession::OnRoomdDone(const grpc::Status& status) {
 }
 
 void WebSocketSession::HandleRoomdEvents(std::vector<Frame>* events, bool welcome) {
-  if (welcome && !welcomed_) {
-    welcomed_ = true;
-    join_timer_.cancel();
+  if (welcome && roomd_phase_ == RoomdPhase::kAwaitingWelcome) {
+    EnterRoomd(RoomdPhase::kWelcomed);
+    RememberWho(*events);
   }
   for (Frame& frame : *events) {
     Send(std::move(frame));
   }
 }
 
+void WebSocketSession::RememberWho(const std::vector<Frame>& events) {
+  // Once per session: the Welcome's own JSON says who joined where (roomd checked it).
+  for (const Frame& frame : events) {
+    if (absl::StartsWith(*frame, "{\"welcome\"")) {
+      WelcomeWho who = WhoOfWelcome(*frame);
+      room_ = std::move(who.room);
+      user_id_ = std::move(who.user_id);
+      return;
+    }
+  }
+}
+
 void WebSocketSession::HandleRoomdDone(const grpc::Status& status) {
-  roomd_done_ = true;
-  linger_timer_.cancel();
-  if (closing_) {
+  EnterRoomd(RoomdPhase::kDone);
+  if (phase_ != Phase::kOpen) {
     return;
   }
   std::string reason = status.error_message();
@@ -343,7 +509,7 @@ void WebSocketSession::HandleRoomdDone(const grpc::Status& status) {
 }
 
 void WebSocketSession::Send(Frame frame) {
-  if (closing_ || browser_done_) {
+  if (phase_ != Phase::kOpen) {
     return;
   }
   const std::size_t limit = context_.options->outbound_queue_bytes;
@@ -351,39 +517,40 @@ void WebSocketSession::Send(Frame frame) {
   if (!queue_.empty() && queued_bytes_ + frame->size() > limit) {
     LogLine(absl::StrCat("slow consumer #", id_, " ", peer_, ": ", queued_bytes_,
                          " bytes queued"));
+    BridgeMetrics::Get().slow_consumers->Inc();
     StartClose(MakeCloseReason(kCloseSlowConsumer,
                                "slow consumer: the browser did not read its messages in time"),
                /*drain=*/false);
     return;
   }
   queued_bytes_ += frame->size();
+  BridgeMetrics::Get().FrameQueued(frame->size());
   queue_.push_back(std::move(frame));
   // The next pass writes it, with whatever else arrives before then; a write in flight
   // takes it up when it completes.
-  if (!writing_ && !write_scheduled_) {
-    write_scheduled_ = true;
+  if (write_ == WriteState::kIdle && !pass_pending_) {
+    pass_pending_ = true;
     WritePass::Schedule(strand_, shared_from_this());
   }
 }
 
 std::size_t WebSocketSession::WriteQueued() {
-  if (write_settling_) {
-    write_settling_ = false;
-    writing_ = false;
+  if (write_ == WriteState::kSettling) {
+    write_ = WriteState::kIdle;
   }
   // What roomd delivered since the wakeup that scheduled this pass (often while the pass
   // wrote other browsers) goes out in this frame rather than in one more after the next
-  // wakeup. The wakeup still comes; it finds less. Still marked scheduled meanwhile, so
+  // wakeup. The wakeup still comes; it finds less. Still marked pending meanwhile, so
   // these events ask for no second pass.
   TakeInbox(/*wake=*/false);
-  write_scheduled_ = false;
+  pass_pending_ = false;
   events_written_ = 0;
   DoWrite();
   return events_written_;
 }
 
 void WebSocketSession::DoWrite() {
-  if (writing_ || browser_done_ || !accepted_) {
+  if (write_ != WriteState::kIdle || (phase_ != Phase::kOpen && phase_ != Phase::kClosing)) {
     return;
   }
   if (ws_.next_layer().torn_down()) {
@@ -392,24 +559,36 @@ void WebSocketSession::DoWrite() {
     // to that close. The pending read ends the session.
     return;
   }
-  if (ping_due_ && !closing_) {
-    ping_due_ = false;
-    writing_ = true;
+  if (phase_ == Phase::kOpen && ping_ == PingState::kDue) {
+    ping_ = PingState::kAwaitingPong;
+    write_ = WriteState::kInFlight;
     ws_.async_ping({}, beast::bind_front_handler(&WebSocketSession::OnWrite,
                                                  shared_from_this()));
     return;
   }
   if (queue_.empty()) {
-    if (closing_ && !close_sent_ && close_reason_) {
-      close_sent_ = true;
-      writing_ = true;
-      ws_.async_close(*close_reason_, beast::bind_front_handler(&WebSocketSession::OnClose,
-                                                                shared_from_this()));
+    if (phase_ == Phase::kClosing) {
+      Enter(Phase::kCloseSent);
     }
     return;
   }
+  // A browser that takes no batches gets what waits as frames of its own, several in one
+  // pass (bounded like a batch), so it costs a pass per burst, not one per event.
+  for (std::size_t frames = 1; WriteNextFrame(); ++frames) {
+    if (accept_batches_ || queue_.empty() || frames >= kMaxBatchEvents) {
+      // The write counts as in flight until the loop's next pass, like an asynchronous
+      // one whose completion was queued: what arrives meanwhile goes out in one pass.
+      write_ = WriteState::kSettling;
+      pass_pending_ = true;
+      WritePass::Schedule(strand_, shared_from_this());
+      return;
+    }
+  }
+}
+
+bool WebSocketSession::WriteNextFrame() {
   net::const_buffer data = TakeNextFrame();
-  writing_ = true;
+  write_ = WriteState::kInFlight;
   DirectWriteSocket& socket = ws_.next_layer();
   if (!socket.CanWriteFrame()) {
     // Beast is writing (a pong it answers): its write operation queues behind that one,
@@ -424,21 +603,17 @@ void WebSocketSession::DoWrite() {
                               [self = shared_from_this()](beast::error_code ec, std::size_t) {
                                 self->OnWrite(ec);
                               }));
-    return;
+    return false;
   }
   frame_header_ = TextFrameHeader(data.size());
   if (!socket.TryWriteFrame(frame_header_.buffer(), data)) {
     socket.FinishFrame(net::bind_allocator(
         OperationAllocator<void>(),
         [self = shared_from_this()](beast::error_code ec) { self->OnWrite(ec); }));
-    return;
+    return false;
   }
   ReleaseWrittenFrame();
-  // The write counts as in flight until the loop's next pass, like an asynchronous one
-  // whose completion was queued: what arrives meanwhile goes out in one batch.
-  write_settling_ = true;
-  write_scheduled_ = true;
-  WritePass::Schedule(strand_, shared_from_this());
+  return true;
 }
 
 net::const_buffer WebSocketSession::TakeNextFrame() {
@@ -449,7 +624,7 @@ net::const_buffer WebSocketSession::TakeNextFrame() {
   const std::size_t max_bytes = std::min(kMaxBatchBytes, context_.options->outbound_queue_bytes);
   std::size_t count = 1;
   std::size_t bytes = queue_.front()->size();
-  while (count < queue_.size() && count < kMaxBatchEvents &&
+  while (accept_batches_ && count < queue_.size() && count < kMaxBatchEvents &&
          bytes + queue_[count]->size() + 1 <= max_bytes) {
     bytes += queue_[count]->size() + 1;
     ++count;
@@ -472,7 +647,7 @@ net::const_buffer WebSocketSession::TakeNextFrame() {
 }
 
 void WebSocketSession::OnWrite(beast::error_code ec) {
-  writing_ = false;
+  write_ = WriteState::kIdle;
   ReleaseWrittenFrame();
   if (ec) {
     Fail(ec, "write");
@@ -491,23 +666,21 @@ void WebSocketSession::ReleaseWrittenFrame() {
 }
 
 void WebSocketSession::StartClose(const websocket::close_reason& reason, bool drain) {
-  if (closing_) {
+  if (phase_ == Phase::kUpgrading) {
+    if (!close_reason_) {
+      close_reason_ = reason;  // OnAccept sends it once the upgrade is done
+    }
     return;
   }
-  closing_ = true;
+  if (phase_ != Phase::kOpen) {
+    return;
+  }
   close_reason_ = reason;
   if (!drain) {
     queue_.clear();
     queued_bytes_ = 0;
   }
-  ping_due_ = false;
-  ping_timer_.cancel();
-  join_timer_.cancel();
-  if (!accepted_) {
-    return;  // OnAccept sends the close once the upgrade is done
-  }
-  EndRoomdSide();
-  ArmCloseTimer();
+  Enter(Phase::kClosing);
   DoWrite();
 }
 
@@ -518,11 +691,12 @@ void WebSocketSession::ArmCloseTimer() {
 }
 
 void WebSocketSession::OnClose(beast::error_code ec) {
-  writing_ = false;
+  write_ = WriteState::kIdle;
   if (ec) {
     Fail(ec, "close");
   }
-  if (!reading_) {
+  if (read_ != ReadState::kReading) {
+    close_code_ = close_reason_->code;
     BrowserFinished(absl::StrCat("closed by the bridge with ", close_reason_->code, " ",
                                  ReasonText(*close_reason_)));
   }
@@ -530,33 +704,9 @@ void WebSocketSession::OnClose(beast::error_code ec) {
 }
 
 void WebSocketSession::BrowserFinished(std::string note) {
-  if (browser_done_) {
-    return;
+  if (Enter(Phase::kFinished)) {
+    end_note_ = std::move(note);
   }
-  browser_done_ = true;
-  closing_ = true;
-  end_note_ = std::move(note);
-  queue_.clear();
-  queued_bytes_ = 0;
-  ping_timer_.cancel();
-  join_timer_.cancel();
-  close_timer_.cancel();
-  beast::error_code ignored;
-  net::ip::tcp::socket& socket = beast::get_lowest_layer(ws_);
-  socket.shutdown(net::socket_base::shutdown_both, ignored);
-  socket.close(ignored);
-  EndRoomdSide();
-}
-
-void WebSocketSession::EndRoomdSide() {
-  if (!roomd_ || roomd_done_ || lingering_) {
-    return;
-  }
-  lingering_ = true;
-  roomd_->CloseWrites();  // roomd gets every frame already read, then the end of stream
-  linger_timer_.expires_after(absl::ToChronoMilliseconds(context_.options->roomd_finish_timeout));
-  linger_timer_.async_wait(
-      beast::bind_front_handler(&WebSocketSession::OnLingerTimer, shared_from_this()));
 }
 
 void WebSocketSession::ArmPingTimer(absl::Duration after) {
@@ -566,31 +716,35 @@ void WebSocketSession::ArmPingTimer(absl::Duration after) {
 }
 
 void WebSocketSession::OnPingTimer(beast::error_code ec) {
-  if (ec || closing_) {
+  if (ec || phase_ != Phase::kOpen) {
     return;
   }
   const BridgeOptions& options = *context_.options;
-  if (checking_pong_) {
-    if (awaiting_pong_ && !read_paused_) {
-      LogLine(absl::StrCat("dead peer #", id_, " ", peer_, ": no pong within ",
-                           FormatSeconds(options.dead_peer_timeout)));
-      BrowserFinished("dead peer: no pong");
+  switch (ping_) {
+    case PingState::kWaiting:
+      ping_ = PingState::kDue;
+      DoWrite();
+      ArmPingTimer(options.dead_peer_timeout);
       return;
-    }
-    checking_pong_ = awaiting_pong_;  // paused reads cannot see the pong: check again
-    ArmPingTimer(awaiting_pong_ ? options.dead_peer_timeout
-                                : options.ping_interval - options.dead_peer_timeout);
-    return;
+    case PingState::kDue:
+    case PingState::kAwaitingPong:
+      if (read_ != ReadState::kPaused) {
+        LogLine(absl::StrCat("dead peer #", id_, " ", peer_, ": no pong within ",
+                             FormatSeconds(options.dead_peer_timeout)));
+        BrowserFinished("dead peer: no pong");
+        return;
+      }
+      ArmPingTimer(options.dead_peer_timeout);  // paused reads cannot see the pong: wait on
+      return;
+    case PingState::kAnswered:
+      ping_ = PingState::kWaiting;
+      ArmPingTimer(options.ping_interval - options.dead_peer_timeout);
+      return;
   }
-  awaiting_pong_ = true;
-  checking_pong_ = true;
-  ping_due_ = true;
-  DoWrite();
-  ArmPingTimer(options.dead_peer_timeout);
 }
 
 void WebSocketSession::OnJoinTimer(beast::error_code ec) {
-  if (ec || welcomed_ || closing_) {
+  if (ec || roomd_phase_ != RoomdPhase::kAwaitingWelcome || phase_ != Phase::kOpen) {
     return;
   }
   LogLine(absl::StrCat("join timeout #", id_, " ", peer_));
@@ -601,15 +755,20 @@ void WebSocketSession::OnJoinTimer(beast::error_code ec) {
 }
 
 void WebSocketSession::OnCloseTimer(beast::error_code ec) {
-  if (ec || browser_done_) {
+  if (ec || phase_ == Phase::kFinished) {
     return;
   }
+  // Which half is missing tells a browser that never answered from frames that never left.
+  const absl::string_view missing = phase_ == Phase::kCloseSent
+                                        ? "our close frame is out, no answer was read"
+                                        : "our close frame still waits behind a write";
   BrowserFinished(absl::StrCat("no closing handshake within ",
-                               FormatSeconds(context_.options->handshake_timeout)));
+                               FormatSeconds(context_.options->handshake_timeout), " (",
+                               missing, ")"));
 }
 
 void WebSocketSession::OnLingerTimer(beast::error_code ec) {
-  if (ec || roomd_done_) {
+  if (ec || roomd_phase_ != RoomdPhase::kEnding) {
     return;
   }
   LogLine(absl::StrCat("roomd did not end #", id_, " in time; cancelling it"));

@@ -3,6 +3,15 @@
 // One browser WebSocket at /chat, bridged to exactly one roomd Chat stream.
 // Lifetime: shared; every pending handler holds it, so it lives until both the socket and
 // the roomd stream are finished. It leaves the session set in its destructor.
+//
+// Two lifecycles, each one enum that only moves forward through one transition function:
+//   browser (Enter):     kUpgrading -> kOpen -> kClosing -> kCloseSent -> kFinished
+//                        (kUpgrading -> kRefused; kOpen or kClosing -> kFinished when the
+//                        connection ends first)
+//   roomd (EnterRoomd):  kNone -> kAwaitingWelcome -> kWelcomed -> kEnding -> kDone
+//                        (each started phase may also skip to kEnding or kDone)
+// Beside them, three small states of their own: the read side (ReadState), the write side
+// (WriteState, one write in flight) and the keep-alive ping (PingState).
 
 #include <cstddef>
 #include <cstdint>
@@ -26,6 +35,7 @@
 #include "wsbridge/bridge_context.h"
 #include "wsbridge/roomd_link/roomd_stream.h"
 #include "wsbridge/roomd_link/roomd_stream_observer.h"
+#include "wsbridge/tls/tls_stream.h"
 #include "wsbridge/websocket/direct_write_socket.h"
 #include "wsbridge/websocket/operation_memory.h"
 #include "wsbridge/websocket/write_pass.h"
@@ -40,6 +50,8 @@ class WebSocketSession final : public RoomdStreamObserver,
   // `socket`'s executor must be an IoThreads loop: every member below runs on it, and the
   // loop's thread holds its WritePass list.
   WebSocketSession(boost::asio::ip::tcp::socket&& socket, const BridgeContext& context);
+  // Over TLS (wss), after the TLS handshake.
+  WebSocketSession(std::unique_ptr<TlsStream> tls, const BridgeContext& context);
   ~WebSocketSession() override;
 
   // Completes the upgrade that `request` asked for, then bridges until either side ends.
@@ -63,6 +75,47 @@ class WebSocketSession final : public RoomdStreamObserver,
   // which also writes data frames straight to the kernel.
   using WebSocket = boost::beast::websocket::stream<DirectWriteSocket>;
 
+  WebSocketSession(DirectWriteSocket&& socket, const BridgeContext& context);
+
+  // The browser connection.
+  enum class Phase {
+    kUpgrading,  // async_accept in flight; a close asked for meanwhile waits in close_reason_
+    kOpen,       // bridging both ways
+    kClosing,    // no new frames: what is queued drains (unless dropped), then the close
+    kCloseSent,  // async_close in flight: our close frame went, the browser's answer is due
+    kFinished,   // the socket is closed; end_note_ says why
+    kRefused,    // the upgrade failed: never open
+  };
+  // The roomd stream.
+  enum class RoomdPhase {
+    kNone,             // not started (before the upgrade, or closed before it was done)
+    kAwaitingWelcome,  // started; the join timer runs
+    kWelcomed,
+    kEnding,           // writes closed: roomd ends the stream (the linger timer runs)
+    kDone,             // OnRoomdDone came
+  };
+  enum class ReadState {
+    kIdle,
+    kReading,
+    kPaused,  // roomd's queue is full: the browser is not read until OnRoomdWritable
+  };
+  enum class WriteState {
+    kIdle,
+    kInFlight,  // a write, ping or close of Beast's, or the rest of a direct frame
+    kSettling,  // a direct write is done, but counts as in flight until the next pass
+  };
+  enum class PingState {
+    kWaiting,       // for the next ping time
+    kDue,           // a ping waits for the write side; its pong is awaited already
+    kAwaitingPong,  // the ping is written
+    kAnswered,      // its pong came
+  };
+
+  // The transitions: each checks that `next` follows the current phase (false, and nothing
+  // done, if not) and does what entering it takes.
+  bool Enter(Phase next);
+  bool EnterRoomd(RoomdPhase next);
+
   void OnAccept(boost::beast::error_code ec);
 
   // Browser -> roomd. Frames are read in pieces so an oversize one can be discarded
@@ -71,12 +124,17 @@ class WebSocketSession final : public RoomdStreamObserver,
   void OnRead(boost::beast::error_code ec, std::size_t bytes);
   void HandleText(absl::string_view text);
   void WriteToRoomd(chat::v1::ClientEvent event);
+  // A join on its way to roomd: records whether the browser takes batch frames.
+  void NoteJoin(chat::v1::Join* join);
   void ReplyError(absl::string_view message);
 
   // roomd -> browser: a bounded queue of single events with one write (or ping, or
-  // close) in flight; events that wait are coalesced into one batch frame per write.
+  // close) in flight; events that wait are coalesced into one batch frame per write if the
+  // browser's join accepted batches, else written as frames of their own, several a pass.
   // Sends the frames (moving them out of `events`).
   void HandleRoomdEvents(std::vector<Frame>* events, bool welcome);
+  // Keeps the room and user id from the Welcome among `events`, for the disconnect line.
+  void RememberWho(const std::vector<Frame>& events);
   // Sends what the inbox holds; `wake`: as the posted wakeup, which a new event after
   // this one posts again.
   void TakeInbox(bool wake);
@@ -86,17 +144,19 @@ class WebSocketSession final : public RoomdStreamObserver,
   // Takes the next frame off the queue: one event as it is (in_flight_), or several as a
   // batch in the loop's scratch buffer, valid until the loop's next batch.
   boost::asio::const_buffer TakeNextFrame();
+  // Takes the next frame and writes it: true if it was written at once, false if an
+  // asynchronous write (OnWrite answers) has it.
+  bool WriteNextFrame();
   void OnWrite(boost::beast::error_code ec);
   // The frame just written is no longer needed.
   void ReleaseWrittenFrame();
 
   // Ending: StartClose sends a close frame after the write in flight (and, with `drain`,
   // after the frames already queued); BrowserFinished runs once the socket is done for
-  // any reason; EndRoomdSide half-closes the roomd stream.
+  // any reason.
   void StartClose(const boost::beast::websocket::close_reason& reason, bool drain);
   void OnClose(boost::beast::error_code ec);
   void BrowserFinished(std::string note);
-  void EndRoomdSide();
 
   void ArmCloseTimer();
   void ArmPingTimer(absl::Duration after);
@@ -108,6 +168,7 @@ class WebSocketSession final : public RoomdStreamObserver,
   void Fail(boost::beast::error_code ec, absl::string_view what);
 
   const BridgeContext context_;
+  LiveSet<WebSocketSession>::Membership membership_;  // before what it owns: gone last
   const std::uint64_t id_;
   const boost::asio::any_io_executor strand_;
   std::string peer_;
@@ -117,38 +178,38 @@ class WebSocketSession final : public RoomdStreamObserver,
   boost::asio::steady_timer close_timer_;
   boost::asio::steady_timer linger_timer_;
 
+  Phase phase_ = Phase::kUpgrading;
+  RoomdPhase roomd_phase_ = RoomdPhase::kNone;
+  // The close code the connection ended with, for the metrics (1006: no close frame).
+  std::uint16_t close_code_ = 1006;
+  absl::Time opened_;  // when the upgrade completed, for the disconnect line
+  ReadState read_ = ReadState::kIdle;
+  WriteState write_ = WriteState::kIdle;
+  PingState ping_ = PingState::kWaiting;
+  // Why the bridge closes, from StartClose on (kUpgrading with a close owed, kClosing,
+  // kCloseSent, and kFinished after those).
+  std::optional<boost::beast::websocket::close_reason> close_reason_;
+  std::string end_note_;
+  std::string room_;     // from the Welcome, for the disconnect line
+  std::string user_id_;  // likewise (a hash, never the email)
+
   std::string target_;  // the upgrade request's target, for the query-string join
   std::shared_ptr<RoomdStream> roomd_;
 
   boost::beast::flat_buffer read_buffer_;
   std::size_t message_bytes_ = 0;  // of the frame being read
   bool discarding_ = false;        // the frame being read is over the limit
-  bool reading_ = false;
-  bool read_paused_ = false;  // roomd's queue is full: stop reading the browser
+  int bad_frames_ = 0;
+  bool join_seen_ = false;
+  bool accept_batches_ = false;  // the browser's Join.accept_batches: batch frames allowed
 
   std::deque<Frame> queue_;  // each one event's JSON, shared with other sessions
   std::size_t queued_bytes_ = 0;
   Frame in_flight_;           // a lone event written as it is
   std::string batch_buffer_;  // a batch frame Beast writes (direct writes use the loop's)
   TextFrameHeader frame_header_{0};  // of a frame written directly
-  bool writing_ = false;
-  bool write_scheduled_ = false;  // a WritePass will call WriteQueued
-  bool write_settling_ = false;   // a direct write is done, but counts as in flight until then
+  bool pass_pending_ = false;  // a WritePass will call WriteQueued
   std::size_t events_written_ = 0;  // by the current WriteQueued, for the pass's pacing
-  bool ping_due_ = false;
-  bool awaiting_pong_ = false;
-  bool checking_pong_ = false;  // the ping timer's next firing checks for the pong
-
-  bool accepted_ = false;
-  bool welcomed_ = false;
-  bool closing_ = false;  // no more frames go to the browser
-  bool close_sent_ = false;
-  bool browser_done_ = false;
-  bool roomd_done_ = false;
-  bool lingering_ = false;
-  std::optional<boost::beast::websocket::close_reason> close_reason_;
-  std::string end_note_;
-  int bad_frames_ = 0;
 
   // roomd's events, filled on gRPC threads and drained on the strand: one post per burst
   // of reads rather than one per read, so a busy browser costs no allocation per event.

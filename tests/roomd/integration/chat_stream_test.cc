@@ -194,5 +194,142 @@ TEST_F(ChatStreamTest, RoomsAreIsolated) {
   EXPECT_EQ(event->message().seq(), 1u);
 }
 
+// A client that never asked for batches (a bot, a grpcurl script) gets one event per
+// ServerEvent, even for a burst that roomd writes in a few passes.
+TEST_F(ChatStreamTest, ManyFastMessagesArriveOneByOne) {
+  auto reader = JoinAs("burst", "reader@example.com");
+  auto writer = JoinAs("burst", "writer@example.com");
+  ASSERT_TRUE(reader->WaitFor(IsJoined("writer")));
+  constexpr int kMessages = 120;
+  for (int i = 0; i < kMessages; ++i) {
+    ASSERT_TRUE(writer->Send(absl::StrCat("fast ", i)));
+  }
+  for (int i = 0; i < kMessages; ++i) {
+    std::optional<ServerEvent> event =
+        reader->WaitFor([](const ServerEvent& e) { return e.has_message(); });
+    ASSERT_TRUE(event) << "message " << i;
+    EXPECT_EQ(event->message().text(), absl::StrCat("fast ", i));
+  }
+  ASSERT_TRUE(writer->WaitFor(IsMessage(absl::StrCat("fast ", kMessages - 1))));
+  EXPECT_EQ(reader->batches_received(), 0);
+  EXPECT_EQ(writer->batches_received(), 0);
+}
+
+// A plain reader that fell behind gets its backlog in passes of many events, each written
+// with gRPC's buffer hint but the last: more than the 64 KiB chttp2 holds for hinted writes,
+// all of it one event per ServerEvent, and nothing held back after the pass (the next
+// message arrives on its own).
+TEST_F(ChatStreamTest, ABacklogLeavesInPassesOfHintedWritesAndNothingStaysHeld) {
+  auto watcher = JoinAs("backlog", "watcher@example.com");
+  auto late = Connect(/*read=*/false);
+  ASSERT_TRUE(late->Join("backlog", "late@example.com"));
+  // Joined before the posts, so they come as messages, not in its Welcome's history.
+  ASSERT_TRUE(watcher->WaitFor(IsJoined("late")));
+  constexpr int kMessages = 200;  // 200 KB: several passes, each beyond 64 KiB
+  const std::string text(1000, 'b');
+  for (int i = 0; i < kMessages; ++i) {
+    Post("backlog", "bot@example.com", absl::StrCat(text, i));
+  }
+  late->StartReading();
+  ASSERT_TRUE(late->WaitForWelcome());
+  for (int i = 0; i < kMessages; ++i) {
+    std::optional<ServerEvent> event =
+        late->WaitFor([](const ServerEvent& e) { return e.has_message(); });
+    ASSERT_TRUE(event) << "message " << i;
+    EXPECT_EQ(event->message().seq(), static_cast<uint64_t>(i) + 1);
+  }
+  Post("backlog", "bot@example.com", "on its own");
+  ASSERT_TRUE(late->WaitFor(IsMessage("on its own")));
+  EXPECT_EQ(late->batches_received(), 0);
+}
+
+// A client whose connection is cut right after a send cannot know whether roomd got it:
+// it sends again on a new stream, with the same client_id, and nothing is posted twice.
+TEST_F(ChatStreamTest, AResendAfterACutConnectionIsNeverADuplicate) {
+  auto watcher = JoinAs("resend", "watcher@example.com");
+  {
+    auto ann = JoinAs("resend", "ann@example.com");
+    ASSERT_TRUE(ann->Send("only once", "ann-1"));
+    ann->Cancel();  // cut right after the send: roomd may or may not have read it
+  }
+  auto ann = JoinAs("resend", "ann@example.com");
+  ASSERT_TRUE(ann->Send("only once", "ann-1"));
+  std::optional<ServerEvent> echo = ann->WaitFor(IsMessage("only once"));
+  ASSERT_TRUE(echo);
+  EXPECT_EQ(echo->message().client_id(), "ann-1");
+  // A new message after it: once the watcher has it, it has everything before it.
+  ASSERT_TRUE(ann->Send("next", "ann-2"));
+  std::optional<ServerEvent> next = watcher->WaitFor(IsMessage("next"));
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->message().seq(), echo->message().seq() + 1);
+  const std::vector<chat::v1::ChatMessage> copies =
+      MessagesWithText(watcher->events(), "only once");
+  for (const chat::v1::ChatMessage& copy : copies) {
+    EXPECT_EQ(copy.seq(), echo->message().seq());  // the original's seq
+  }
+  EXPECT_EQ(copies.size(), 1u);
+  chat::v1::GetHistoryResponse history;
+  grpc::ClientContext context;
+  chat::v1::GetHistoryRequest request;
+  request.set_room("resend");
+  ASSERT_TRUE(stub_->GetHistory(&context, request, &history).ok());
+  EXPECT_EQ(history.messages_size(), 2);
+  // The unary Post is idempotent the same way, and says so.
+  chat::v1::PostRequest post;
+  post.set_room("resend");
+  post.set_email("ann@example.com");
+  post.set_text("only once");
+  post.set_client_id("ann-1");
+  chat::v1::PostResponse response;
+  grpc::ClientContext post_context;
+  ASSERT_TRUE(stub_->Post(&post_context, post, &response).ok());
+  EXPECT_TRUE(response.duplicate());
+  EXPECT_EQ(response.message().seq(), echo->message().seq());
+}
+
+// A memory-broker roomd that restarts numbers its seqs from 1 again: the Welcome's epoch
+// changes, and a client resuming with the old epoch is told to drop what it kept.
+TEST_F(ChatStreamTest, ARestartedRoomdHasANewEpochAndResetsOldResumes) {
+  ServerEvent welcome;
+  std::string old_epoch;
+  {
+    auto ann = JoinAs("epoch", "ann@example.com", &welcome);
+    old_epoch = welcome.welcome().epoch();
+    ASSERT_FALSE(old_epoch.empty());
+    for (int i = 0; i < 5; ++i) {
+      ASSERT_TRUE(ann->Send(absl::StrCat("before ", i)));
+    }
+    ASSERT_TRUE(ann->WaitFor(IsMessage("before 4")));
+  }
+  server_->Shutdown();
+  StartServer();
+  Post("epoch", "bot@example.com", "after 1");
+  Post("epoch", "bot@example.com", "after 2");
+  auto ann = std::make_unique<ChatTestClient>(NewChannel());
+  chat::v1::ClientEvent join;
+  join.mutable_join()->set_room("epoch");
+  join.mutable_join()->set_email("ann@example.com");
+  join.mutable_join()->set_after_seq(5);
+  join.mutable_join()->set_epoch(old_epoch);
+  ASSERT_TRUE(ann->Write(join));
+  std::optional<ServerEvent> resumed = ann->WaitForWelcome();
+  ASSERT_TRUE(resumed);
+  EXPECT_NE(resumed->welcome().epoch(), old_epoch);
+  EXPECT_TRUE(resumed->welcome().history_reset());
+  ASSERT_EQ(resumed->welcome().history_size(), 2);
+  EXPECT_EQ(resumed->welcome().history(0).text(), "after 1");
+  // Resuming with the new epoch is an ordinary resume.
+  auto bob = std::make_unique<ChatTestClient>(NewChannel());
+  join.mutable_join()->set_email("bob@example.com");
+  join.mutable_join()->set_after_seq(1);
+  join.mutable_join()->set_epoch(resumed->welcome().epoch());
+  ASSERT_TRUE(bob->Write(join));
+  std::optional<ServerEvent> plain = bob->WaitForWelcome();
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(plain->welcome().history_reset());
+  ASSERT_EQ(plain->welcome().history_size(), 1);
+  EXPECT_EQ(plain->welcome().history(0).text(), "after 2");
+}
+
 }  // namespace
 }  // namespace roomd::testing

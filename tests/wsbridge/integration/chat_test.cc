@@ -159,5 +159,31 @@ TEST_F(ChatTest, ShutdownClosesEveryBrowserWithGoingAway) {
   EXPECT_TRUE(roomd_->WaitForSessionsAtMost(0, kWait));
 }
 
+// A WebSocket client other than the page (no acceptBatches in its join) gets one event
+// per frame, even for a burst; each message comes, in order.
+TEST_F(ChatTest, ClientWithoutAcceptBatchesGetsOneEventPerFrame) {
+  auto reader = Joined("burst", "reader@example.com");
+  auto writer = Joined("burst", "writer@example.com");
+  ASSERT_NE(reader, nullptr);
+  ASSERT_NE(writer, nullptr);
+  constexpr int kMessages = 120;
+  for (int i = 0; i < kMessages; ++i) {
+    ASSERT_TRUE(writer->Send(absl::StrCat("fast ", i)).ok());
+  }
+  int seen = 0;
+  for (int frames = 0; seen < kMessages && frames < 4 * kMessages; ++frames) {
+    auto frame = reader->ReadFrame();
+    ASSERT_TRUE(frame.ok()) << frame.status();
+    const boost::json::object event = boost::json::parse(*frame).as_object();
+    ASSERT_FALSE(event.contains("batch")) << *frame;
+    if (event.contains("message")) {
+      EXPECT_EQ(Str(event, {"message", "text"}), absl::StrCat("fast ", seen));
+      ++seen;
+    }
+  }
+  EXPECT_EQ(seen, kMessages);
+  EXPECT_TRUE(writer->ReadEvent(IsMessage(absl::StrCat("fast ", kMessages - 1))).ok());
+}
+
 }  // namespace
 }  // namespace wsbridge::testing

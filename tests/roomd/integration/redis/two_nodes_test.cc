@@ -93,6 +93,16 @@ TEST_F(TwoNodeTest, HistoryAndResumeWorkFromEitherNode) {
   EXPECT_EQ(history.messages(1).text(), "h4");
   EXPECT_EQ(history.last_seq(), 5u);
 
+  // Backward from before_seq: the newest `limit` below it, oldest first.
+  request.set_after_seq(0);
+  request.set_before_seq(5);
+  chat::v1::GetHistoryResponse page;
+  grpc::ClientContext page_context;
+  ASSERT_TRUE(StubFor(*a_)->GetHistory(&page_context, request, &page).ok());
+  ASSERT_EQ(page.messages_size(), 2);
+  EXPECT_EQ(page.messages(0).seq(), 3u);
+  EXPECT_EQ(page.messages(1).seq(), 4u);
+
   // Live messages continue right after the history, whichever node sends.
   ASSERT_TRUE(alice->Send("live"));
   std::optional<ServerEvent> live = resumed->WaitFor(IsMessage("live"));
@@ -313,6 +323,58 @@ TEST_F(TwoNodeTest, RelaySessionsJoiningASharedRoomKeepTheEventsSentBehindTheJoi
     }
     return seen == sent;
   }));
+}
+
+// A client cut off from node A right after a send resends through node B: the shared
+// ledger in Redis knows the client_id, so nothing is posted twice.
+TEST_F(TwoNodeTest, AResendThroughTheOtherNodeIsNeverADuplicate) {
+  auto watcher = JoinAs(*b_, "resend", "watcher@example.com");
+  {
+    auto ann = JoinAs(*a_, "resend", "ann@example.com");
+    ASSERT_TRUE(ann->Send("only once", "ann-1"));
+    ASSERT_TRUE(watcher->WaitFor(IsMessage("only once")));  // node A did post it
+    ann->Cancel();
+  }
+  auto ann = JoinAs(*b_, "resend", "ann@example.com");
+  ASSERT_TRUE(ann->Send("only once", "ann-1"));
+  std::optional<ServerEvent> echo = ann->WaitFor(IsMessage("only once"));
+  ASSERT_TRUE(echo);
+  ASSERT_TRUE(ann->Send("next", "ann-2"));
+  std::optional<ServerEvent> next = watcher->WaitFor(IsMessage("next"));
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->message().seq(), echo->message().seq() + 1);
+  const std::vector<chat::v1::ChatMessage> copies =
+      MessagesWithText(watcher->events(), "only once");
+  for (const chat::v1::ChatMessage& copy : copies) {
+    EXPECT_EQ(copy.seq(), echo->message().seq());
+    EXPECT_EQ(copy.sent_at().seconds(), echo->message().sent_at().seconds());
+  }
+  EXPECT_EQ(copies.size(), 1u);
+}
+
+// Both nodes name a shared room's numbering alike (the epoch lives in Redis), so a client
+// resumes on either node without a reset.
+TEST_F(TwoNodeTest, BothNodesGiveTheSameEpochAndResumeAcrossThem) {
+  ASSERT_TRUE(Post(*a_, "epoch", "bot@example.com", "one").ok());
+  ASSERT_TRUE(Post(*b_, "epoch", "bot@example.com", "two").ok());
+  ServerEvent on_a;
+  auto ann = JoinAs(*a_, "epoch", "ann@example.com", &on_a);
+  ServerEvent on_b;
+  auto bob = JoinAs(*b_, "epoch", "bob@example.com", &on_b);
+  ASSERT_FALSE(on_a.welcome().epoch().empty());
+  EXPECT_EQ(on_a.welcome().epoch(), on_b.welcome().epoch());
+  auto carol = std::make_unique<ChatTestClient>(ChannelTo(b_->address()));
+  chat::v1::ClientEvent join;
+  join.mutable_join()->set_room("epoch");
+  join.mutable_join()->set_email("carol@example.com");
+  join.mutable_join()->set_after_seq(1);
+  join.mutable_join()->set_epoch(on_a.welcome().epoch());
+  ASSERT_TRUE(carol->Write(join));
+  std::optional<ServerEvent> welcome = carol->WaitForWelcome();
+  ASSERT_TRUE(welcome);
+  EXPECT_FALSE(welcome->welcome().history_reset());
+  ASSERT_EQ(welcome->welcome().history_size(), 1);
+  EXPECT_EQ(welcome->welcome().history(0).text(), "two");
 }
 
 }  // namespace

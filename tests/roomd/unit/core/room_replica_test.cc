@@ -29,7 +29,7 @@ class FakeLink : public RoomLink {
   struct Published {
     chat::v1::ChatMessage message;
     uint64_t origin;
-    std::function<void(absl::Status)> done;
+    std::function<void(absl::StatusOr<PostResult>)> done;
   };
   struct Added {
     chat::v1::User user;
@@ -38,7 +38,7 @@ class FakeLink : public RoomLink {
 
   bool available() const override { return available_; }
   absl::Status PublishMessage(const chat::v1::ChatMessage& message, uint64_t origin_conn,
-                              std::function<void(absl::Status)> done) override {
+                              std::function<void(absl::StatusOr<PostResult>)> done) override {
     published.push_back(Published{message, origin_conn, std::move(done)});
     return absl::OkStatus();
   }

@@ -2,75 +2,24 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <memory>
 #include <vector>
 
-#include "absl/time/clock.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "common/mutex.h"
 #include "roomd/core/identity.h"
 #include "roomd/core/server_options.h"
 #include "roomd/core/subscriber.h"
 #include "roomd/core/timer.h"
 #include "tests/roomd/unit/core/drain_events.h"
+#include "tests/roomd/unit/core/fake_subscriber.h"
 
 namespace roomd {
 namespace {
 
 using chat::v1::ServerEvent;
 
-// Records what a room tells it; tests wait on it with deadlines.
-class FakeSubscriber : public Subscriber {
- public:
-  // The room's timer thread may still be inside a notification (it Unrefs after the call
-  // that woke the test): outlive it, as the real session's reference count makes it do.
-  ~FakeSubscriber() override {
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
-    while (refs_.load() != 0 && absl::Now() < deadline) {
-      absl::SleepFor(absl::Milliseconds(1));
-    }
-  }
-  void Ref() override { refs_.fetch_add(1); }
-  void Unref() override { refs_.fetch_sub(1); }
-  void OnEventsAvailable() override {
-    chat::MutexLock lock(&mu_);
-    ++wakes_;
-    cv_.SignalAll();
-  }
-  void OnDropped(const absl::Status& why) override {
-    chat::MutexLock lock(&mu_);
-    dropped_ = why;
-    cv_.SignalAll();
-  }
-  int wakes() {
-    chat::MutexLock lock(&mu_);
-    return wakes_;
-  }
-  absl::Status dropped() {
-    chat::MutexLock lock(&mu_);
-    return dropped_;
-  }
-  bool WaitForWakes(int count) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
-    chat::MutexLock lock(&mu_);
-    while (wakes_ < count) {
-      if (absl::Now() >= deadline) {
-        return false;
-      }
-      cv_.WaitFor(&mu_, std::chrono::milliseconds(100));
-    }
-    return true;
-  }
-  int refs() const { return refs_.load(); }
-
- private:
-  std::atomic<int> refs_{0};
-  chat::Mutex mu_;
-  chat::CondVar cv_;
-  int wakes_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::Status dropped_ ABSL_GUARDED_BY(mu_);
-};
+using roomd::testing::FakeSubscriber;
 
 chat::v1::User UserFor(const std::string& email) { return *MakeUser(email, ""); }
 
@@ -93,7 +42,7 @@ class RoomTest : public ::testing::Test {
                 uint64_t origin = 0) {
     Notifications notes;
     absl::StatusOr<chat::v1::ChatMessage> message =
-        room.Post(UserFor(email), text, "cid", origin, &notes);
+        room.Post(UserFor(email), text, absl::StrCat("cid-", ++client_ids_), origin, &notes);
     EXPECT_TRUE(message.ok()) << message.status();
     return message.ok() ? message->seq() : 0;
   }
@@ -104,6 +53,7 @@ class RoomTest : public ::testing::Test {
 
   ServerOptions options_;
   Timer timer_;
+  int client_ids_ = 0;
 };
 
 TEST_F(RoomTest, JoinerGetsWelcomeOthersGetPresence) {
@@ -167,7 +117,7 @@ TEST_F(RoomTest, SeqIsPerRoomStrictlyIncreasingAndEveryoneSeesIt) {
     ASSERT_EQ(events.size(), 5u);
     for (uint64_t i = 0; i < 5; ++i) {
       EXPECT_EQ(events[i].message().seq(), i + 1);  // the sender sees its own, too
-      EXPECT_EQ(events[i].message().client_id(), "cid");
+      EXPECT_EQ(events[i].message().client_id(), absl::StrCat("cid-", i + 1));
       EXPECT_TRUE(events[i].message().has_sent_at());
     }
   }
@@ -192,6 +142,12 @@ TEST_F(RoomTest, HistoryRingKeepsTheLatestMessages) {
   EXPECT_EQ(seqs(room->History(0, 2)), (std::vector<uint64_t>{3, 4}));
   EXPECT_EQ(seqs(room->History(5, 0)), std::vector<uint64_t>{});
   EXPECT_EQ(room->History(0, 0).last_seq(), 5u);
+  // Backward pages (before_seq) keep the newest of the matching messages.
+  EXPECT_EQ(seqs(room->History(0, 2, 5)), (std::vector<uint64_t>{3, 4}));
+  EXPECT_EQ(seqs(room->History(0, 1, 5)), (std::vector<uint64_t>{4}));
+  EXPECT_EQ(seqs(room->History(0, 0, ~uint64_t{0})), (std::vector<uint64_t>{3, 4, 5}));
+  EXPECT_EQ(seqs(room->History(3, 0, 5)), (std::vector<uint64_t>{4}));
+  EXPECT_EQ(seqs(room->History(0, 10, 3)), std::vector<uint64_t>{});
 
   FakeSubscriber a, b, c;
   ServerEvent welcome = Join(*room, 1, &a, "alice@example.com");
@@ -361,6 +317,60 @@ TEST_F(RoomTest, ClosedRoomRefusesJoinAndPost) {
   ServerEvent welcome;
   EXPECT_TRUE(absl::IsAborted(room->Join(2, &a, UserFor("a@b.c"), 0, &welcome, &notes)));
   EXPECT_TRUE(absl::IsAborted(room->Post(UserFor("a@b.c"), "x", "", 0, &notes).status()));
+}
+
+TEST_F(RoomTest, AResentClientIdGetsTheOriginalAndPostsNothing) {
+  auto room = MakeRoom();
+  FakeSubscriber alice;
+  Join(*room, 1, &alice, "alice@example.com");
+  Notifications notes;
+  bool duplicate = false;
+  auto first = room->Post(UserFor("alice@example.com"), "once", "c-1", 1, &notes, &duplicate);
+  ASSERT_TRUE(first.ok());
+  EXPECT_FALSE(duplicate);
+  auto again = room->Post(UserFor("alice@example.com"), "once", "c-1", 1, &notes, &duplicate);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(duplicate);
+  EXPECT_EQ(again->seq(), first->seq());
+  EXPECT_EQ(again->sent_at().nanos(), first->sent_at().nanos());
+  EXPECT_EQ(room->last_seq(), 1u);
+  // Another user's c-1 is another message.
+  duplicate = false;
+  auto bob = room->Post(UserFor("bob@example.com"), "mine", "c-1", 0, &notes, &duplicate);
+  ASSERT_TRUE(bob.ok());
+  EXPECT_FALSE(duplicate);
+  EXPECT_EQ(bob->seq(), 2u);
+  EXPECT_EQ(room->History(0, 0).messages_size(), 2);
+}
+
+TEST_F(RoomTest, WelcomeNamesTheEpochAndAForeignEpochResetsHistory) {
+  auto room = MakeRoom();
+  for (int i = 0; i < 3; ++i) {
+    Post(*room, "bot@example.com", absl::StrCat("m", i));
+  }
+  FakeSubscriber a;
+  FakeSubscriber b;
+  FakeSubscriber c;
+  ServerEvent first = Join(*room, 1, &a, "a@example.com");
+  const std::string epoch = first.welcome().epoch();
+  EXPECT_EQ(epoch.size(), 16u);
+  EXPECT_FALSE(first.welcome().history_reset());
+  EXPECT_NE(MakeRoom()->epoch(), epoch) << "each new room is a new numbering";
+
+  // The same epoch: a resume after seq 2.
+  ServerEvent welcome;
+  Notifications notes;
+  ASSERT_TRUE(room->Join(2, &b, UserFor("b@example.com"), 2, &welcome, &notes, epoch).ok());
+  EXPECT_FALSE(welcome.welcome().history_reset());
+  ASSERT_EQ(welcome.welcome().history_size(), 1);
+  EXPECT_EQ(welcome.welcome().history(0).seq(), 3u);
+
+  // Another epoch: its seq 2 means nothing here; the latest history, and a reset.
+  welcome.Clear();
+  ASSERT_TRUE(room->Join(3, &c, UserFor("c@example.com"), 2, &welcome, &notes, "0123").ok());
+  EXPECT_TRUE(welcome.welcome().history_reset());
+  EXPECT_EQ(welcome.welcome().history_size(), 3);
+  EXPECT_EQ(welcome.welcome().epoch(), epoch);
 }
 
 }  // namespace

@@ -64,5 +64,15 @@ TEST(DisplayNameTest, CountsCodePointsNotBytes) {
   EXPECT_EQ(*NormalizeDisplayName("  Ann  "), "Ann");
 }
 
+TEST(HistoryPageTest, LimitAndBounds) {
+  EXPECT_TRUE(ValidateHistoryPage(0, 0, 0).ok());
+  EXPECT_TRUE(ValidateHistoryPage(0, 1, kMaxHistoryLimit).ok());
+  EXPECT_TRUE(ValidateHistoryPage(5, 6, 10).ok());
+  EXPECT_TRUE(ValidateHistoryPage(5, 0, 10).ok());
+  EXPECT_TRUE(absl::IsInvalidArgument(ValidateHistoryPage(0, 0, kMaxHistoryLimit + 1)));
+  EXPECT_TRUE(absl::IsInvalidArgument(ValidateHistoryPage(5, 5, 10)));
+  EXPECT_TRUE(absl::IsInvalidArgument(ValidateHistoryPage(6, 5, 10)));
+}
+
 }  // namespace
 }  // namespace roomd
