@@ -119,7 +119,10 @@ describe('the page with signed tokens (roomd --auth=jwt)', { timeout: 180000 }, 
       await ann.send('still here after refreshes');
       await bot.waitForMessage('still here after refreshes');
 
-      const shortToken = await mint('--sub=carl-1', '--name=Carl', '--ttl=3s');
+      // Long enough to load the page and join on a slow machine (an ASan bridge on a fresh
+      // machine took 5 s: Chromium retries the TLS handshakes with the unknown CA), short
+      // enough for the expiry to come within POLL's 30 s.
+      const shortToken = await mint('--sub=carl-1', '--name=Carl', '--ttl=15s');
       const carl = await ChatPage.open(await newContext(browser, { ignoreHTTPSErrors: true }), base + '#token=' + shortToken);
       await joinRoom(carl);
       await carl.page.waitForFunction(() =>
