@@ -309,6 +309,7 @@ void ChatSession::HandleEventLocked(const chat::v1::ClientEvent& event, Notifica
       return;
     case chat::v1::ClientEvent::kPresencePage:
       HandlePresencePageLocked(event.presence_page(), notes);
+      return;
     case chat::v1::ClientEvent::kHistoryPage:
       HandleHistoryPageLocked(event.history_page(), notes);
       return;

@@ -229,5 +229,28 @@ TEST_F(BigRoomTest, AForeignPageTokenGetsAnErrorAndTheStreamStays) {
   EXPECT_EQ(page->presence_page().online(0).name(), "ann");
 }
 
+// A presence_page request is answered by its page alone: it once fell through into the
+// history_page handler and also sent the newest history page.
+TEST_F(BigRoomTest, APresencePageRequestGetsItsPageAndNothingElse) {
+  auto member = Member("ann");
+  ASSERT_TRUE(member->WaitForWelcome().has_value());
+  chat::v1::ClientEvent event;
+  event.mutable_presence_page();
+  ASSERT_TRUE(member->Write(event));
+  chat::v1::ClientEvent marker;
+  marker.mutable_send()->set_text("marker");
+  ASSERT_TRUE(member->Write(marker));
+  int pages = 0;
+  for (;;) {
+    std::optional<chat::v1::ServerEvent> next = member->Next();
+    ASSERT_TRUE(next.has_value()) << "no echo of the marker";
+    EXPECT_FALSE(next->has_history_page()) << next->ShortDebugString();
+    EXPECT_FALSE(next->has_error()) << next->ShortDebugString();
+    pages += next->has_presence_page() ? 1 : 0;
+    if (next->has_message() && next->message().text() == "marker") break;
+  }
+  EXPECT_EQ(pages, 1);
+}
+
 }  // namespace
 }  // namespace roomd::testing
