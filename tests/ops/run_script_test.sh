@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# scripts/run on a tree whose daemons are built (the test's own build folder): it builds
+# nothing more (a second start takes seconds), says how long the start took, prints the URL,
+# serves the page and the health check, and a TERM (what Ctrl-C's trap does) stops both
+# daemons. Usage: run_script_test.sh SOURCE_DIR BUILD_DIR
+set -euo pipefail
+source_dir="$1"
+build_dir="$2"
+
+work="$(mktemp -d)"
+run_pid=""
+cleanup() {
+  [[ -n "$run_pid" ]] && kill -TERM "$run_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*" >&2
+  echo "--- scripts/run printed:" >&2
+  cat "$work/out" >&2
+  exit 1
+}
+
+free_port() {
+  /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+roomd_addr="127.0.0.1:$(free_port)"
+bridge_addr="127.0.0.1:$(free_port)"
+
+BUILD_DIR="$build_dir" STATE_DIR="$work/state" ROOMD_ADDR="$roomd_addr" BRIDGE_ADDR="$bridge_addr" \
+  "$source_dir/scripts/run" >"$work/out" 2>&1 &
+run_pid=$!
+
+# Event-driven: the script's last line before it waits; 120 s covers a busy ASan machine.
+for _ in $(seq 1 1200); do
+  grep -q "Started in" "$work/out" && break
+  kill -0 "$run_pid" 2>/dev/null || fail "scripts/run exited before it started the chat"
+  sleep 0.1
+done
+grep -q "Started in [0-9]* s" "$work/out" || fail "no 'Started in N s' within 120 s"
+grep -qF "Chat is running: http://$bridge_addr/" "$work/out" || fail "no URL for $bridge_addr"
+grep -q "ninja: no work to do" "$work/out" || fail "scripts/run built something in a built tree"
+grep -q "^build: roomd wsbridge up to date in [0-9]* s" "$work/out" ||
+  fail "scripts/run did not build exactly roomd and wsbridge"
+[[ -f "$work/state/roomd.db" ]] || fail "no history database in STATE_DIR"
+
+health="$(curl -fsS "http://$bridge_addr/healthz")" || fail "no health check"
+[[ "$health" == *'"roomd":"up"'* ]] || fail "roomd is not up behind the bridge: $health"
+curl -fsS "http://$bridge_addr/" | grep -q "<title>" || fail "the page is not served"
+
+kill -TERM "$run_pid"
+wait "$run_pid" || true
+run_pid=""
+for _ in $(seq 1 100); do
+  pgrep -f -- "--listen $roomd_addr" >/dev/null || pgrep -f -- "--listen $bridge_addr" >/dev/null || break
+  sleep 0.1
+done
+if pgrep -f -- "--listen $roomd_addr" >/dev/null || pgrep -f -- "--listen $bridge_addr" >/dev/null; then
+  pkill -f -- "--listen $roomd_addr" || true
+  pkill -f -- "--listen $bridge_addr" || true
+  fail "a daemon outlived scripts/run's TERM"
+fi
+echo "scripts/run: started, served and stopped ($(grep -o 'Started in [0-9]* s' "$work/out"))"
