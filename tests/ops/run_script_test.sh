@@ -51,11 +51,14 @@ curl -fsS "http://$bridge_addr/" | grep -q "<title>" || fail "the page is not se
 kill -TERM "$run_pid"
 wait "$run_pid" || true
 run_pid=""
+daemons_alive() {
+  pgrep -f -- "--listen $roomd_addr" >/dev/null || pgrep -f -- "--listen $bridge_addr" >/dev/null
+}
 for _ in $(seq 1 100); do
-  pgrep -f -- "--listen $roomd_addr" >/dev/null || pgrep -f -- "--listen $bridge_addr" >/dev/null || break
+  daemons_alive || break
   sleep 0.1
 done
-if pgrep -f -- "--listen $roomd_addr" >/dev/null || pgrep -f -- "--listen $bridge_addr" >/dev/null; then
+if daemons_alive; then
   pkill -f -- "--listen $roomd_addr" || true
   pkill -f -- "--listen $bridge_addr" || true
   fail "a daemon outlived scripts/run's TERM"
