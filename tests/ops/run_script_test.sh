@@ -46,7 +46,9 @@ grep -q "^build: roomd wsbridge up to date in [0-9]* s" "$work/out" ||
 
 health="$(curl -fsS "http://$bridge_addr/healthz")" || fail "no health check"
 [[ "$health" == *'"roomd":"up"'* ]] || fail "roomd is not up behind the bridge: $health"
-curl -fsS "http://$bridge_addr/" | grep -q "<title>" || fail "the page is not served"
+# Read whole, not piped into `grep -q`: grep's early exit would fail curl's write (pipefail).
+page="$(curl -fsS "http://$bridge_addr/")" || fail "the page is not served"
+[[ "$page" == *"<title>"* ]] || fail "the page has no <title>"
 
 kill -TERM "$run_pid"
 wait "$run_pid" || true
