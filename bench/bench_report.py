@@ -2,9 +2,9 @@
 """Turns scripts/bench's raw results (one JSON line per chat_bench run) into docs/benchmarks.md.
 
 Every figure written comes from those lines: nothing here is typed in by hand. Each figure of
-a case is the median over its runs, each metric on its own. With --baseline-manifest (scripts/bench
---baseline=REV) the report also compares the current tree with REV, run for run (bench_compare.py),
-and the charts (bench_charts.py, when matplotlib is installed) show both.
+a case is the median over its runs, each metric on its own. With --baseline-manifest
+(scripts/bench --baseline=REV) the report also compares the current tree with REV, run for run
+(bench_compare.py), and the charts (bench_charts.py, when matplotlib is installed) show both.
 The tables need only the standard library (Debian's /usr/bin/python3).
 """
 
@@ -40,8 +40,8 @@ def read_manifest(path):
             line = line.rstrip("\n")
             if not line:
                 continue
-            name, title, jsonl, cmds = (os.path.join(here, f) if i >= 2 else f
-                                        for i, f in enumerate(line.split("\t")))
+            name, title, jsonl, cmds = line.split("\t")
+            jsonl, cmds = os.path.join(here, jsonl), os.path.join(here, cmds)
             runs = []
             with open(jsonl, encoding="utf-8") as j:
                 for row in j:
