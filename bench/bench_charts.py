@@ -131,26 +131,31 @@ def draw_memory(plt, path, cases, baseline):
     if not idle_cases(cases):
         return False
     fig, ax = plt.subplots(figsize=(6, 4))
-    held = []
+    held, per_conn = [], []
     for label, _, color in _variants(cases, baseline):
         points = sorted((_median(c["runs"], "connected"), _median(c["runs"], "rss_per_conn_kb"),
                          c["name"]) for c in idle_cases(baseline if label == "baseline" else cases))
         if not points:
             continue
         line, = ax.plot([p[0] for p in points], [p[1] for p in points], marker="o",
-                        color=color, label=label)
+                        color=color, label=label, zorder=3 if label == "current" else 2)
         line.set_gid(f"memory-{label}")
         if label == "current":  # one name per case is enough
             for x, y, name in points:
                 ax.annotate(name, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
         held.extend(p[0] for p in points)
+        per_conn.extend(p[1] for p in points)
+    # From zero, with room above and right of the points for their names.
     if min(held) > 0 and max(held) / min(held) > 20:
         ax.set_xscale("log")
-    ax.set_ylim(bottom=0)
+        ax.set_xlim(min(held) / 2, max(held) * 2)
+    else:
+        ax.set_xlim(0, max(held) * 1.25)
+    ax.set_ylim(0, max(per_conn) * 1.25)
     ax.set_xlabel("connections held")
     ax.set_ylabel("KB per connection (roomd + wsbridge RSS)")
     ax.set_title("Memory per idle connection")
-    ax.legend()
+    ax.legend(loc="lower left")
     _save(plt, fig, path)
     return True
 

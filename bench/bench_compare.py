@@ -20,7 +20,7 @@ IDLE_FIGURES = (
     ("rss_per_conn_kb", "KB per connection", False),
     ("connected", "connections held", True),
 )
-# Join storms (big* cases) add the time to Welcome.
+# Join storms (big* cases; as the report's Welcome table) add the time to Welcome.
 WELCOME_FIGURES = (
     ("welcome_p99_ms", "Welcome p99 ms", False),
 )
@@ -31,9 +31,9 @@ def median_of(runs, key):
     return statistics.median(values) if values else None
 
 
-def figures_for(runs):
+def figures_for(name, runs):
     figures = IDLE_FIGURES if runs[0].get("idle") else LOAD_FIGURES
-    if any(r.get("welcome_p99_ms") for r in runs):
+    if name.startswith("big") and any(r.get("welcome_p99_ms") for r in runs):
         figures = figures + WELCOME_FIGURES
     return figures
 
@@ -68,7 +68,7 @@ def comparison_table(cases, baseline_cases):
         runs, base_runs = case["runs"], baseline_by_name.get(case["name"])
         if not runs or not base_runs:
             continue
-        for key, label, higher_is_better in figures_for(runs):
+        for key, label, higher_is_better in figures_for(case["name"], runs):
             current, baseline = median_of(runs, key), median_of(base_runs, key)
             if current is None and baseline is None:
                 continue
