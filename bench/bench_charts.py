@@ -72,13 +72,15 @@ def draw_throughput(plt, path, cases, baseline):
     width = 0.8 / len(variants)
     fig, ax = plt.subplots(figsize=(max(6.0, 0.8 * len(names) + 2), 4))
     for v, (label, runs_by_name, color) in enumerate(variants):
+        in_legend = False
         for i, name in enumerate(names):
             runs = runs_by_name.get(name)
             if not runs:
                 continue
             x = i + (v - (len(variants) - 1) / 2) * width
             bars = ax.bar([x], [_median(runs, "deliveries_per_s")], width, color=color,
-                          label=label if i == 0 else None)
+                          label=None if in_legend else label)
+            in_legend = True
             bars.patches[0].set_gid(f"throughput-{label}-{name}")
             ax.plot([x] * len(runs), [r["deliveries_per_s"] for r in runs], "o", color="black",
                     markersize=2.5)
