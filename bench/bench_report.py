@@ -2,8 +2,10 @@
 """Turns scripts/bench's raw results (one JSON line per chat_bench run) into docs/benchmarks.md.
 
 Every figure written comes from those lines: nothing here is typed in by hand. Each figure of
-a case is the median over its runs, each metric on its own.
-Standard library only (runs with Debian's /usr/bin/python3).
+a case is the median over its runs, each metric on its own. With --baseline-manifest
+(scripts/bench --baseline=REV) the report also compares the current tree with REV, run for run
+(bench_compare.py), and the charts (bench_charts.py, when matplotlib is installed) show both.
+The tables need only the standard library (Debian's /usr/bin/python3).
 """
 
 import argparse
@@ -14,6 +16,9 @@ import platform
 import statistics
 import subprocess
 import sys
+
+import bench_charts
+import bench_compare
 
 TARGETS_NOTE = (
     "Targets from issue 4 (this machine kind, loopback): F through the full path at least "
@@ -27,6 +32,8 @@ TARGETS_NOTE = (
 
 
 def read_manifest(path):
+    """Cases in the manifest's order; relative file names are relative to the manifest."""
+    here = os.path.dirname(os.path.abspath(path))
     cases = []
     with open(path, encoding="utf-8") as f:
         for line in f:
@@ -34,6 +41,7 @@ def read_manifest(path):
             if not line:
                 continue
             name, title, jsonl, cmds = line.split("\t")
+            jsonl, cmds = os.path.join(here, jsonl), os.path.join(here, cmds)
             runs = []
             with open(jsonl, encoding="utf-8") as j:
                 for row in j:
@@ -287,6 +295,19 @@ def store_table(cases):
     return rows
 
 
+def comparison_section(args, cases, baseline):
+    out = ["## Same-run comparison", ""]
+    out.append(f"Baseline: {args.baseline_label}; current: {git_commit()}. Both ran the same "
+               "cases with the same load generator (the current tree's `chat_bench`): only the "
+               "servers differ. Runs were interleaved, alternating which went first, so drift of "
+               "the machine falls on both. Each figure is the median of its runs; single runs "
+               "move by about 30% here, so the ratio (current / baseline) is the claim.")
+    out.append("")
+    rows = bench_compare.comparison_table(cases, baseline)
+    out.extend(rows if rows else ["No case has results from both."])
+    return out
+
+
 def runs_section(cases):
     lines = []
     for case in cases:
@@ -301,7 +322,7 @@ def runs_section(cases):
     return lines
 
 
-def write_report(args, cases):
+def write_report(args, cases, baseline=None):
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     out = []
     out.append("# Benchmarks")
@@ -309,7 +330,9 @@ def write_report(args, cases):
     out.append(f"Written by `{args.command.strip()}` on {now} at commit {git_commit()}. "
                "Do not edit by hand: run the script again. Every figure is the median of "
                f"{args.runs} run(s) of its case (each figure's median taken on its own); "
-               "the single runs are listed at the end.")
+               "the single runs are listed at the end. "
+               "`scripts/bench --baseline=REV` adds a same-run comparison with REV's servers; "
+               "charts need python3-matplotlib.")
     out.append("")
     try:
         busy = float(args.load_before.split()[0]) > 1.0
@@ -350,6 +373,13 @@ def write_report(args, cases):
                    "included); the text of a bench message is about 30 bytes.")
         out.append("")
         out.extend(store)
+    if baseline is not None:
+        out.append("")
+        out.extend(comparison_section(args, cases, baseline))
+    out.append("")
+    out.append("## Charts")
+    out.append("")
+    out.extend(bench_charts.draw_charts(args.out, cases, baseline))
     targets = targets_table(cases)
     if targets:
         out.append("")
@@ -387,6 +417,7 @@ def write_report(args, cases):
     out.append("")
     out.append("The exact commands of each case's first run (ports are picked free per run; "
                "`scripts/bench` reads them from the servers' logs and passes the PIDs).")
+    baseline_by_name = {c["name"]: c for c in baseline or []}
     for case in cases:
         out.append("")
         out.append(f"### {case['title']}")
@@ -394,16 +425,28 @@ def write_report(args, cases):
         out.append("```")
         out.append(case["commands"])
         out.append("```")
+        if case["name"] in baseline_by_name:
+            out.append("")
+            out.append("Baseline:")
+            out.append("")
+            out.append("```")
+            out.append(baseline_by_name[case["name"]]["commands"])
+            out.append("```")
     out.append("")
     out.append("## Single runs")
     out.append("")
     out.extend(runs_section(cases))
+    if baseline is not None:
+        out.append("")
+        out.append("Baseline:")
+        out.append("")
+        out.extend(runs_section(baseline))
     out.append("")
     with open(args.out, "w", encoding="utf-8") as f:
         f.write("\n".join(out))
 
 
-def check_clean(cases):
+def check_clean(cases, variant=""):
     bad = []
     for case in cases:
         if not case["runs"]:
@@ -417,7 +460,7 @@ def check_clean(cases):
             elif not r.get("idle") and r["deliveries"] == 0:
                 bad.append(f"{case['name']}: no deliveries")
     for line in bad:
-        print(f"scripts/bench: NOT CLEAN: {line}", file=sys.stderr)
+        print(f"scripts/bench: NOT CLEAN{variant}: {line}", file=sys.stderr)
     return 1 if bad else 0
 
 
@@ -429,12 +472,17 @@ def main():
     parser.add_argument("--load-after", default="?")
     parser.add_argument("--command", default="scripts/bench")
     parser.add_argument("--out")
+    parser.add_argument("--baseline-manifest",
+                        help="the baseline's runs (scripts/bench --baseline=REV)")
+    parser.add_argument("--baseline-label", default="baseline",
+                        help="what the baseline is, e.g. REV and its commit")
     parser.add_argument("--check-clean", action="store_true")
     args = parser.parse_args()
     cases = read_manifest(args.manifest)
+    baseline = read_manifest(args.baseline_manifest) if args.baseline_manifest else None
     if args.check_clean:
-        return check_clean(cases)
-    write_report(args, cases)
+        return max(check_clean(cases), check_clean(baseline, " (baseline)") if baseline else 0)
+    write_report(args, cases, baseline)
     return 0
 
 

@@ -1,0 +1,1 @@
+build-baseline/bench/chat_bench --label=L10

@@ -1,0 +1,1 @@
+build-current/bench/chat_bench --label=F
