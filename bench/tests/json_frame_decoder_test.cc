@@ -9,7 +9,7 @@
 namespace bench {
 namespace {
 
-std::string Message(uint32_t sender, uint64_t seq, int64_t sent_ns) {
+std::string MessageJson(uint32_t sender, uint64_t seq, int64_t sent_ns) {
   return absl::StrCat(R"({"message":{"room":"bench","seq":")", seq,
                       R"(","from":{"id":"abc","name":"u1","avatarUrl":"https://x/y"},"text":")",
                       FormatPayload(Payload{sender, seq, sent_ns}, 0),
@@ -19,7 +19,7 @@ std::string Message(uint32_t sender, uint64_t seq, int64_t sent_ns) {
 using JsonFrameDecoderTest = ParticipantFixture;
 
 TEST_F(JsonFrameDecoderTest, SingleMessageTakesTheFastPath) {
-  const std::string frame = Message(1, 1, 100'000);
+  const std::string frame = MessageJson(1, 1, 100'000);
   EXPECT_FALSE(JsonFrameDecoder::NeedsFullParse(frame));
   ASSERT_TRUE(JsonFrameDecoder::Decode(frame, 2'100'000, participant_.get()).ok());
   EXPECT_EQ(participant_->stats().received, 1u);
@@ -30,9 +30,9 @@ TEST_F(JsonFrameDecoderTest, SingleMessageTakesTheFastPath) {
 }
 
 TEST_F(JsonFrameDecoderTest, BatchOfMessagesCountsEachAndSpotsDisorder) {
-  const std::string frame = absl::StrCat(R"({"batch":{"events":[)", Message(0, 1, 1), ",",
-                                         Message(0, 3, 1), ",", Message(0, 2, 1), ",",
-                                         Message(1, 1, 1), "]}}");
+  const std::string frame = absl::StrCat(R"({"batch":{"events":[)", MessageJson(0, 1, 1), ",",
+                                         MessageJson(0, 3, 1), ",", MessageJson(0, 2, 1), ",",
+                                         MessageJson(1, 1, 1), "]}}");
   EXPECT_FALSE(JsonFrameDecoder::NeedsFullParse(frame));
   ASSERT_TRUE(JsonFrameDecoder::Decode(frame, 10, participant_.get()).ok());
   EXPECT_EQ(participant_->stats().received, 4u);
@@ -42,9 +42,9 @@ TEST_F(JsonFrameDecoderTest, BatchOfMessagesCountsEachAndSpotsDisorder) {
 
 TEST_F(JsonFrameDecoderTest, MixedBatchIsParsedInFull) {
   const std::string frame = absl::StrCat(
-      R"({"batch":{"events":[)", Message(0, 1, 1),
+      R"({"batch":{"events":[)", MessageJson(0, 1, 1),
       R"(,{"presence":{"room":"bench","joined":{"id":"a","name":"u7"},"onlineCount":7}},)",
-      Message(1, 1, 1), "]}}");
+      MessageJson(1, 1, 1), "]}}");
   EXPECT_TRUE(JsonFrameDecoder::NeedsFullParse(frame));
   ASSERT_TRUE(JsonFrameDecoder::Decode(frame, 10, participant_.get()).ok());
   EXPECT_EQ(participant_->stats().received, 2u);
@@ -97,7 +97,8 @@ TEST_F(JsonFrameDecoderTest, GarbageIsAnError) {
 }
 
 TEST_F(JsonFrameDecoderTest, OnlyMeasuredArrivalsAreTimed) {
-  ASSERT_TRUE(JsonFrameDecoder::Decode(Message(0, 1, 1), 2'000'000'000, participant_.get()).ok());
+  ASSERT_TRUE(
+      JsonFrameDecoder::Decode(MessageJson(0, 1, 1), 2'000'000'000, participant_.get()).ok());
   EXPECT_EQ(participant_->stats().received, 1u);
   EXPECT_EQ(participant_->stats().deliveries_measured, 0u);
   EXPECT_EQ(participant_->latency(), nullptr);

@@ -9,7 +9,7 @@
 namespace bench {
 namespace {
 
-chat::v1::ServerEvent Message(uint32_t sender, uint64_t seq, int64_t sent_ns) {
+chat::v1::ServerEvent MessageEvent(uint32_t sender, uint64_t seq, int64_t sent_ns) {
   chat::v1::ServerEvent event;
   chat::v1::ChatMessage* m = event.mutable_message();
   m->set_room("bench");
@@ -30,7 +30,7 @@ class ProtoFrameDecoderTest : public ParticipantFixture {
 };
 
 TEST_F(ProtoFrameDecoderTest, SingleMessage) {
-  ASSERT_TRUE(Decode(Message(1, 1, 1'000), 3'000).ok());
+  ASSERT_TRUE(Decode(MessageEvent(1, 1, 1'000), 3'000).ok());
   EXPECT_EQ(participant_->stats().received, 1u);
   EXPECT_EQ(participant_->stats().from_sender[1], 1u);
   ASSERT_NE(participant_->latency(), nullptr);
@@ -39,13 +39,13 @@ TEST_F(ProtoFrameDecoderTest, SingleMessage) {
 
 TEST_F(ProtoFrameDecoderTest, BatchWithEveryKind) {
   chat::v1::ServerEvent batch;
-  *batch.mutable_batch()->add_events() = Message(0, 1, 1);
+  *batch.mutable_batch()->add_events() = MessageEvent(0, 1, 1);
   chat::v1::ServerEvent* presence = batch.mutable_batch()->add_events();
   presence->mutable_presence()->set_online_count(42);
   presence->mutable_presence()->mutable_joined()->set_name("u42");
   batch.mutable_batch()->add_events()->mutable_typing()->set_active(true);
-  *batch.mutable_batch()->add_events() = Message(0, 3, 1);
-  *batch.mutable_batch()->add_events() = Message(0, 2, 1);
+  *batch.mutable_batch()->add_events() = MessageEvent(0, 3, 1);
+  *batch.mutable_batch()->add_events() = MessageEvent(0, 2, 1);
   chat::v1::Error* error = batch.mutable_batch()->add_events()->mutable_error();
   error->set_code("RESOURCE_EXHAUSTED");
   error->set_message("rate limit");
@@ -65,7 +65,7 @@ TEST_F(ProtoFrameDecoderTest, WelcomeCountsOnlineUsers) {
   for (int i = 0; i < 4; ++i) {
     welcome->add_online()->set_name("u");
   }
-  *welcome->add_history() = Message(0, 1, 1).message();
+  *welcome->add_history() = MessageEvent(0, 1, 1).message();
   welcome->set_last_seq(1);
   ASSERT_TRUE(Decode(event).ok());
   EXPECT_TRUE(participant_->welcomed());
@@ -84,13 +84,13 @@ TEST_F(ProtoFrameDecoderTest, ABigRoomsWelcomeCountsByOnlineCount) {
 }
 
 TEST_F(ProtoFrameDecoderTest, MalformedBytesAreAnError) {
-  const std::string bytes = Message(0, 1, 1).SerializeAsString();
+  const std::string bytes = MessageEvent(0, 1, 1).SerializeAsString();
   EXPECT_FALSE(ProtoFrameDecoder::Decode(bytes.substr(0, bytes.size() - 3), 10,
                                          participant_.get())
                    .ok());
   EXPECT_FALSE(ProtoFrameDecoder::Decode("\xff\xff\xff", 10, participant_.get()).ok());
   chat::v1::ServerEvent nested;
-  *nested.mutable_batch()->add_events()->mutable_batch()->add_events() = Message(0, 1, 1);
+  *nested.mutable_batch()->add_events()->mutable_batch()->add_events() = MessageEvent(0, 1, 1);
   EXPECT_FALSE(Decode(nested).ok());
 }
 

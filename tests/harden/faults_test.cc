@@ -26,10 +26,6 @@ using chat::testing::ListeningChild;
 constexpr char kRoomdMarker[] = "roomd: listening on 127.0.0.1:";
 constexpr char kBridgeMarker[] = "listening on http://127.0.0.1:";
 
-std::string ReasonOf(const boost::beast::websocket::close_reason& reason) {
-  return std::string(reason.reason.data(), reason.reason.size());
-}
-
 // roomd as a child on `port` (0: any free port).
 absl::StatusOr<ListeningChild> StartRoomdChild(int port) {
   return chat::testing::StartListening(

@@ -320,4 +320,8 @@ std::string Str(const boost::json::object& event, std::initializer_list<const ch
   return std::string(value->as_string().c_str());
 }
 
+std::string ReasonOf(const boost::beast::websocket::close_reason& reason) {
+  return std::string(reason.reason.data(), reason.reason.size());
+}
+
 }  // namespace wsbridge::testing

@@ -104,4 +104,7 @@ WsTestClient::Predicate IsError(const std::string& code);
 // A nested string field, e.g. Str(event, {"message", "from", "name"}); "" if absent.
 std::string Str(const boost::json::object& event, std::initializer_list<const char*> path);
 
+// A close frame's reason text.
+std::string ReasonOf(const boost::beast::websocket::close_reason& reason);
+
 }  // namespace wsbridge::testing

@@ -46,10 +46,6 @@ std::string JoinFrame(const std::string& room, const std::string& token) {
   return absl::StrCat(R"({"join":{"room":")", room, R"(","token":")", token, R"("}})");
 }
 
-std::string ReasonOf(const boost::beast::websocket::close_reason& reason) {
-  return std::string(reason.reason.data(), reason.reason.size());
-}
-
 class BridgeAuthTest : public BridgeFixture {
  protected:
   BridgeAuthTest() {

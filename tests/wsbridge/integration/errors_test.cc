@@ -16,10 +16,6 @@ namespace {
 
 constexpr std::size_t kMaxFrame = 1024;
 
-std::string ReasonOf(const boost::beast::websocket::close_reason& reason) {
-  return std::string(reason.reason.data(), reason.reason.size());
-}
-
 class ErrorsTest : public BridgeFixture {
  protected:
   ErrorsTest() { bridge_options_.max_frame_bytes = kMaxFrame; }

@@ -20,7 +20,7 @@ namespace wsbridge::testing {
 namespace {
 
 // How long a step may take before the test gives up on it (a failure, never a pace).
-constexpr absl::Duration kStepLimit = absl::Seconds(10);
+constexpr absl::Duration kStreamsLimit = absl::Seconds(10);
 
 class DoneObserver : public RoomdStreamObserver {
  public:
@@ -29,7 +29,7 @@ class DoneObserver : public RoomdStreamObserver {
   void OnRoomdDone(const grpc::Status&) override { done_.set_value(); }
 
   bool WaitDone() {
-    return future_.wait_for(absl::ToChronoMilliseconds(kStepLimit)) == std::future_status::ready;
+    return future_.wait_for(absl::ToChronoMilliseconds(kStreamsLimit)) == std::future_status::ready;
   }
 
  private:
@@ -77,7 +77,7 @@ TEST_P(RoomdClientTest, StreamsCountUntilDestroyedSoTheChannelIsReleasedByItsOwn
   EXPECT_GT(client.channel().use_count(), idle_references);
 
   stream.reset();
-  EXPECT_TRUE(client.WaitForStreams(kStepLimit));
+  EXPECT_TRUE(client.WaitForStreams(kStreamsLimit));
   // Nothing but the client itself (its channel and stubs) still refers to the channel.
   EXPECT_EQ(client.channel().use_count(), idle_references);
 }

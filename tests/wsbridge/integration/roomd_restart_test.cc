@@ -12,10 +12,6 @@
 namespace wsbridge::testing {
 namespace {
 
-std::string ReasonOf(const boost::beast::websocket::close_reason& reason) {
-  return std::string(reason.reason.data(), reason.reason.size());
-}
-
 using RoomdRestartTest = BridgeFixture;
 
 TEST_F(RoomdRestartTest, BrowsersAreToldAndNewConnectionsWorkAfterwards) {

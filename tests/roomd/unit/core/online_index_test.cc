@@ -10,7 +10,7 @@
 namespace roomd {
 namespace {
 
-chat::v1::User UserFor(const std::string& name) {
+chat::v1::User UserNamed(const std::string& name) {
   return *MakeUser(name + "@example.com", "");
 }
 
@@ -25,7 +25,7 @@ std::vector<std::string> Names(const OnlinePage& page) {
 TEST(OnlineIndexTest, PagesAreSortedByNameAndChainByToken) {
   OnlineIndex index;
   for (const char* name : {"eve", "bob", "dan", "ann", "cat"}) {
-    index.Add(UserFor(name));
+    index.Add(UserNamed(name));
   }
   EXPECT_EQ(index.size(), 5u);
   absl::StatusOr<OnlinePage> first = index.Page("", 2);
@@ -44,13 +44,13 @@ TEST(OnlineIndexTest, PagesAreSortedByNameAndChainByToken) {
 TEST(OnlineIndexTest, ATokenStaysValidWhenItsUserLeaves) {
   OnlineIndex index;
   for (const char* name : {"ann", "bob", "cat", "dan"}) {
-    index.Add(UserFor(name));
+    index.Add(UserNamed(name));
   }
   absl::StatusOr<OnlinePage> first = index.Page("", 2);
   ASSERT_TRUE(first.ok());
-  index.Remove(UserFor("bob"));  // the token's user
-  index.Add(UserFor("bea"));     // sorts before the token: belongs to the first page now
-  index.Add(UserFor("cal"));
+  index.Remove(UserNamed("bob"));  // the token's user
+  index.Add(UserNamed("bea"));     // sorts before the token: belongs to the first page now
+  index.Add(UserNamed("cal"));
   absl::StatusOr<OnlinePage> second = index.Page(first->next_page_token, 10);
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(Names(*second), (std::vector<std::string>{"cal", "cat", "dan"}));
@@ -58,12 +58,12 @@ TEST(OnlineIndexTest, ATokenStaysValidWhenItsUserLeaves) {
 
 TEST(OnlineIndexTest, AForeignTokenIsInvalidArgument) {
   OnlineIndex index;
-  index.Add(UserFor("ann"));
+  index.Add(UserNamed("ann"));
   EXPECT_TRUE(absl::IsInvalidArgument(index.Page("nonsense", 5).status()));
 }
 
 TEST(OnlineIndexTest, APlainListPagesTheSameWay) {
-  std::vector<chat::v1::User> users = {UserFor("cat"), UserFor("ann"), UserFor("bob")};
+  std::vector<chat::v1::User> users = {UserNamed("cat"), UserNamed("ann"), UserNamed("bob")};
   absl::StatusOr<OnlinePage> first = PageOfUsers(users, "", 2);
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(Names(*first), (std::vector<std::string>{"ann", "bob"}));

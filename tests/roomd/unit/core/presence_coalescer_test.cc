@@ -3,11 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "roomd/core/identity.h"
+#include "tests/roomd/unit/core/test_user.h"
 
 namespace roomd {
 namespace {
 
-chat::v1::User UserFor(const std::string& email) { return *MakeUser(email, ""); }
+using roomd::testing::UserFor;
 
 TEST(PresenceCoalescerTest, ListsEachChangeOnceInTheOrderOfFirstChange) {
   PresenceCoalescer coalescer(10);

@@ -15,13 +15,14 @@
 #include "roomd/core/subscriber.h"
 #include "roomd/core/timer.h"
 #include "tests/roomd/unit/core/drain_events.h"
+#include "tests/roomd/unit/core/test_user.h"
 
 namespace roomd {
 namespace {
 
 using chat::v1::ServerEvent;
 
-chat::v1::User UserFor(const std::string& email) { return *MakeUser(email, ""); }
+using roomd::testing::UserFor;
 
 // Records what the room asks of the broker; the test plays the broker's replies.
 class FakeLink : public RoomLink {

@@ -13,6 +13,7 @@
 #include "roomd/core/timer.h"
 #include "tests/roomd/unit/core/drain_events.h"
 #include "tests/roomd/unit/core/fake_subscriber.h"
+#include "tests/roomd/unit/core/test_user.h"
 
 namespace roomd {
 namespace {
@@ -21,7 +22,7 @@ using chat::v1::ServerEvent;
 
 using roomd::testing::FakeSubscriber;
 
-chat::v1::User UserFor(const std::string& email) { return *MakeUser(email, ""); }
+using roomd::testing::UserFor;
 
 class RoomTest : public ::testing::Test {
  protected:
