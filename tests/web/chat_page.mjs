@@ -122,11 +122,18 @@ export class ChatPage {
 
   async waitForOnline(names) {
     const want = [...names].sort();
-    await this.page.waitForFunction((w) => {
-      const have = Array.from(document.querySelectorAll('#users .user-name'), (n) => n.textContent).sort();
-      return JSON.stringify(have) === JSON.stringify(w) &&
-        document.getElementById('users-count').textContent === String(w.length);
-    }, want, POLL);
+    try {
+      await this.page.waitForFunction((w) => {
+        const have = Array.from(document.querySelectorAll('#users .user-name'), (n) => n.textContent).sort();
+        return JSON.stringify(have) === JSON.stringify(w) &&
+          document.getElementById('users-count').textContent === String(w.length);
+      }, want, POLL);
+    } catch (err) {
+      // Say what the page showed instead, and why (its status line): a timeout alone does not.
+      const status = await this.page.textContent('#status-text').catch(() => '?');
+      throw new Error(`waiting for online ${JSON.stringify(want)}, the page shows ` +
+        `${JSON.stringify(await this.onlineNames())}, status "${status}": ${err.message}`);
+    }
   }
 
   // Like waitForOnline, for a list that comes a page at a time: scrolls the people panel to

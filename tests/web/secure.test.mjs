@@ -20,6 +20,10 @@ const OUT_DIR = path.join(TEST_OUTPUT_DIR, 'secure');
 const MINT = path.join(here, '..', '..', 'scripts', 'mint-token');
 const MAKE_CERTS = path.join(here, '..', 'support', 'make-test-certs');
 const POLL = { polling: 50, timeout: 30000 };
+// Ann's tokens live 10 s, so the page renews them at half-life, every 5 s. At 4 s a renewal
+// (the endpoint runs mint-token, a Python start) that took over about 1.3 s on a loaded
+// machine let the token expire first, and Ann's session ended with it.
+const ANN_TOKEN_TTL_S = 10;
 
 describe('the page with signed tokens (roomd --auth=jwt)', { timeout: 180000 }, () => {
   let roomd;
@@ -63,7 +67,7 @@ describe('the page with signed tokens (roomd --auth=jwt)', { timeout: 180000 }, 
       res.setHeader('Access-Control-Allow-Origin', `https://127.0.0.1:${bridgePort}`);
       res.setHeader('Access-Control-Allow-Credentials', 'true');
       endpointHits += 1;
-      const token = await mint('--sub=ann-1', '--name=Ann', '--ttl=4s');
+      const token = await mint('--sub=ann-1', '--name=Ann', `--ttl=${ANN_TOKEN_TTL_S}s`);
       res.setHeader('Content-Type', 'application/json');
       res.end(JSON.stringify({ token: token }));
     });
@@ -110,8 +114,9 @@ describe('the page with signed tokens (roomd --auth=jwt)', { timeout: 180000 }, 
       await bot.send('beep');
       await ann.waitForMessage('beep');
 
-      // Ann's 4 s tokens are renewed ahead of expiry: the session outlives several of them.
-      const deadline = Date.now() + 30000;
+      // Ann's short tokens are renewed ahead of expiry (at half-life): the session outlives
+      // several of them.
+      const deadline = Date.now() + 6 * ANN_TOKEN_TTL_S * 1000;
       while (endpointHits < 4 && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
