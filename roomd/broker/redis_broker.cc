@@ -317,6 +317,7 @@ void RedisBroker::Post(const std::string& room, const chat::v1::User& from,
       rooms_ != nullptr && !client_id.empty() ? rooms_->Find(room) : nullptr;
   if (local != nullptr) {
     if (std::optional<chat::v1::ChatMessage> original = local->FindSent(message)) {
+      RoomdMetrics::Get().messages->Inc();  // counted as Room::Post counts a resend
       done(PostResult{*std::move(original), /*duplicate=*/true});
       return;
     }
@@ -330,7 +331,11 @@ void RedisBroker::Post(const std::string& room, const chat::v1::User& from,
           return;
         }
         RunScript(RedisScript::kPost, args, [message, done](redisReply* reply) {
-          done(ParsePostReply(reply, message));
+          absl::StatusOr<PostResult> posted = ParsePostReply(reply, message);
+          if (posted.ok()) {
+            RoomdMetrics::Get().messages->Inc();  // a stream's sends count in Room::Post
+          }
+          done(std::move(posted));
         });
       },
       /*bounded=*/true);
