@@ -40,7 +40,9 @@ class SentLedgerTest : public TwoNodeTest {
 // forgot an idle user's sends).
 class OldSendsTest : public SentLedgerTest {
  protected:
-  OldSendsTest() { limits_ = {.keep_sends = 1000, .keep_for = absl::ZeroDuration()}; }
+  OldSendsTest() {
+    limits_ = {.keep_sends = 1000, .keep_for = absl::ZeroDuration(), .max_sends = 20000};
+  }
 };
 
 TEST_F(OldSendsTest, AnIdleUsersLastSendsAreKeptWhateverTheirAge) {
