@@ -77,7 +77,8 @@ class RoomLink {
 
 // The server-wide side: room links, and the unary RPCs that need no local room. Callbacks of
 // the unary methods run exactly once: inline for the memory broker, on the broker's thread
-// for a shared one (never under a lock of the caller's). Lifetime: owned by the server,
+// for a shared one (inline when its node answers a resend from memory; never under a lock
+// of the caller's). Lifetime: owned by the server,
 // started before it serves and shut down after every stream and call has ended.
 class Broker {
  public:

@@ -133,6 +133,7 @@ absl::StatusOr<std::unique_ptr<Broker>> MakeBroker(const ServerOptions& options,
   config.port = address->port;
   config.node_id = options.node_id.empty() ? DefaultNodeId() : options.node_id;
   config.history_size = options.history_size;
+  config.sent_ledger = options.sent_ledger;
   config.presence_expiry = options.presence_expiry;
   config.heartbeat_interval = options.heartbeat_interval;
   config.timeout = options.broker_timeout;

@@ -3,6 +3,7 @@
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -12,6 +13,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "roomd/core/logger.h"
 #include "roomd/core/room.h"
+#include "roomd/core/room_registry.h"
 #include "roomd/core/roomd_metrics.h"
 
 namespace roomd {
@@ -113,7 +115,7 @@ absl::StatusOr<PostResult> ParsePostReply(const redisReply* reply,
 // kPost's arguments for `message` (seq unset).
 std::vector<std::string> PostArgs(const std::string& room, const std::string& node,
                                   uint64_t origin_conn, const chat::v1::ChatMessage& message,
-                                  size_t history_size) {
+                                  size_t history_size, const SentLedgerLimits& ledger) {
   return {room,
           node,
           absl::StrCat(origin_conn),
@@ -121,9 +123,9 @@ std::vector<std::string> PostArgs(const std::string& room, const std::string& no
           absl::StrCat(history_size),
           message.from().id(),
           message.client_id(),
-          absl::StrCat(MemorySentLedger::kKeepSends),
-          absl::StrCat(absl::ToInt64Milliseconds(MemorySentLedger::kKeepFor)),
-          absl::StrCat(MemorySentLedger::kMaxSends)};
+          absl::StrCat(ledger.keep_sends),
+          absl::StrCat(absl::ToInt64Milliseconds(ledger.keep_for)),
+          absl::StrCat(ledger.max_sends)};
 }
 
 }  // namespace
@@ -144,8 +146,9 @@ class RedisBroker::RedisRoomLink final : public RoomLink {
 
   absl::Status PublishMessage(const chat::v1::ChatMessage& message, uint64_t origin_conn,
                               std::function<void(absl::StatusOr<PostResult>)> done) override {
-    std::vector<std::string> args = PostArgs(room_, broker_->config_.node_id, origin_conn,
-                                             message, broker_->config_.history_size);
+    std::vector<std::string> args =
+        PostArgs(room_, broker_->config_.node_id, origin_conn, message,
+                 broker_->config_.history_size, broker_->config_.sent_ledger);
     return Submit([broker = broker_, args = std::move(args), message, done = std::move(done)] {
       if (broker->state_ != LinkState::kUp) {
         done(absl::UnavailableError(kBrokerUnavailable));
@@ -234,7 +237,7 @@ RedisBroker::RedisBroker(Config config)
 
 RedisBroker::~RedisBroker() { Shutdown(); }
 
-absl::Status RedisBroker::Start(RoomRegistry* /*rooms*/) {
+absl::Status RedisBroker::Start(RoomRegistry* rooms) {
   {
     chat::MutexLock lock(&mu_);
     if (started_) {
@@ -242,6 +245,7 @@ absl::Status RedisBroker::Start(RoomRegistry* /*rooms*/) {
     }
     started_ = true;
   }
+  rooms_ = rooms;
   loop_.Start();
   Queue(
       [this] {
@@ -307,8 +311,19 @@ void RedisBroker::Post(const std::string& room, const chat::v1::User& from,
   message.set_client_id(client_id);
   *message.mutable_sent_at() = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
       absl::ToUnixNanos(absl::Now()));
-  std::vector<std::string> args =
-      PostArgs(room, config_.node_id, /*origin_conn=*/0, message, config_.history_size);
+  // A resend this node saw sequenced is answered from its replica's ledger, which outlives a
+  // Redis that lost its data.
+  std::shared_ptr<Room> local =
+      rooms_ != nullptr && !client_id.empty() ? rooms_->Find(room) : nullptr;
+  if (local != nullptr) {
+    if (std::optional<chat::v1::ChatMessage> original = local->FindSent(message)) {
+      RoomdMetrics::Get().messages->Inc();  // counted as Room::Post counts a resend
+      done(PostResult{*std::move(original), /*duplicate=*/true});
+      return;
+    }
+  }
+  std::vector<std::string> args = PostArgs(room, config_.node_id, /*origin_conn=*/0, message,
+                                           config_.history_size, config_.sent_ledger);
   const bool queued = Queue(
       [this, args = std::move(args), message, done] {
         if (state_ != LinkState::kUp) {
@@ -316,7 +331,11 @@ void RedisBroker::Post(const std::string& room, const chat::v1::User& from,
           return;
         }
         RunScript(RedisScript::kPost, args, [message, done](redisReply* reply) {
-          done(ParsePostReply(reply, message));
+          absl::StatusOr<PostResult> posted = ParsePostReply(reply, message);
+          if (posted.ok()) {
+            RoomdMetrics::Get().messages->Inc();  // a stream's sends count in Room::Post
+          }
+          done(std::move(posted));
         });
       },
       /*bounded=*/true);

@@ -15,6 +15,7 @@
 #include "roomd/broker/redis_loop.h"
 #include "roomd/broker/redis_scripts.h"
 #include "roomd/core/room.h"
+#include "roomd/core/sent_ledger.h"
 
 namespace roomd {
 
@@ -43,6 +44,7 @@ class RedisBroker final : public Broker {
     int port = 6379;
     std::string node_id;
     size_t history_size = 100;
+    SentLedgerLimits sent_ledger;
     absl::Duration presence_expiry = absl::Seconds(30);
     absl::Duration heartbeat_interval = absl::Seconds(5);
     absl::Duration timeout = absl::Seconds(5);
@@ -113,6 +115,7 @@ class RedisBroker final : public Broker {
   void FinishShutdown();
 
   const Config config_;
+  RoomRegistry* rooms_ = nullptr;  // set by Start, before any call; this node's rooms
   RedisLoop loop_;
   std::atomic<bool> available_{false};
   std::atomic<uint64_t> next_link_id_{1};

@@ -77,7 +77,8 @@ end
 // client_id its user already had sequenced posts nothing: the reply is the original's seq
 // and, if the log still holds it, the original. The ledger of a user's sends (a hash
 // client_id -> seq, and a zset client_id -> Redis time in ms) keeps each send while it is
-// among the user's last ARGV[8] or younger than ARGV[9] ms, never more than ARGV[10].
+// among the user's last ARGV[8] or younger than ARGV[9] ms, never more than ARGV[10]: so it
+// is trimmed by count only, and never expires as a whole (an idle user's last sends stay).
 constexpr char kPost[] = R"lua(
 local room, uid, cid = ARGV[1], ARGV[6], ARGV[7]
 local sent, sent_at
@@ -119,9 +120,9 @@ if sent then
     redis.call('ZREM', sent_at, oldest[1])
     redis.call('HDEL', sent, oldest[1])
   end
-  -- A user who stops sending is forgotten once the newest send is older than keep_ms.
-  redis.call('PEXPIRE', sent, keep_ms)
-  redis.call('PEXPIRE', sent_at, keep_ms)
+  -- Ledgers written by an older roomd expire as a whole: take that expiry off.
+  redis.call('PERSIST', sent)
+  redis.call('PERSIST', sent_at)
 end
 return {seq, 0, ''}
 )lua";

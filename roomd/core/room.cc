@@ -38,7 +38,8 @@ Room::Room(std::string name, const ServerOptions& options, Timer* timer, Message
       last_activity_(absl::Now()),
       coalescer_(options.presence_max_users),
       trim_at_bytes_(trim_slack_),
-      epoch_(NewEpoch()) {}
+      epoch_(NewEpoch()),
+      sent_(std::make_unique<MemorySentLedger>(options.sent_ledger)) {}
 
 void Room::LoadStored(const StoredRoom& stored) {
   chat::MutexLock lock(&mu_);
@@ -187,6 +188,13 @@ absl::StatusOr<chat::v1::ChatMessage> Room::Post(const chat::v1::User& from,
   }
   RoomdMetrics::Get().messages->Inc();
   if (link_ != nullptr) {
+    // This node's ledger first: it still knows the sends a Redis that lost its data forgot.
+    if (std::optional<chat::v1::ChatMessage> original = FindSentSharedLocked(message)) {
+      if (duplicate != nullptr) {
+        *duplicate = true;
+      }
+      return *std::move(original);
+    }
     return PublishLocked(message, origin_conn);
   }
   if (!client_id.empty()) {
@@ -256,13 +264,32 @@ absl::StatusOr<std::optional<chat::v1::ChatMessage>> Room::FindSentLocked(
   absl::StatusOr<std::optional<chat::v1::ChatMessage>> stored =
       store_->FindByClientId(name_, user_id, resent.client_id());
   if (stored.ok() && stored->has_value()) {
-    const chat::v1::ChatMessage& original = **stored;
-    sent_->Record(user_id, resent.client_id(),
-                  SentLedger::Entry{original.seq(), absl::FromUnixNanos(
-                                        google::protobuf::util::TimeUtil::TimestampToNanoseconds(
-                                            original.sent_at()))});
+    RecordSentLocked(**stored);
   }
   return stored;
+}
+
+std::optional<chat::v1::ChatMessage> Room::FindSentSharedLocked(
+    const chat::v1::ChatMessage& resent) const {
+  if (resent.client_id().empty()) {
+    return std::nullopt;
+  }
+  std::optional<SentLedger::Entry> sent = sent_->Find(resent.from().id(), resent.client_id());
+  if (!sent.has_value()) {
+    return std::nullopt;
+  }
+  return OriginalLocked(*sent, resent);
+}
+
+void Room::RecordSentLocked(const chat::v1::ChatMessage& message) {
+  if (message.client_id().empty()) {
+    return;
+  }
+  sent_->Record(message.from().id(), message.client_id(),
+                SentLedger::Entry{message.seq(),
+                                  absl::FromUnixNanos(
+                                      google::protobuf::util::TimeUtil::TimestampToNanoseconds(
+                                          message.sent_at()))});
 }
 
 void Room::OnCommitted(const chat::v1::ChatMessage& message, uint64_t origin_conn,

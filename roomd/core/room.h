@@ -99,7 +99,8 @@ class Room : public std::enable_shared_from_this<Room> {
   // `origin_conn` is 0 for unary Post. Text is validated by the caller.
   // Idempotent per user and client_id (SentLedger): a client_id the room already sequenced
   // for `from` posts nothing and returns the original with *duplicate set (in a shared room
-  // the broker finds that out; the origin member then gets OnSendDuplicate). With a store,
+  // this node's ledger answers if it saw the original, else the broker finds that out and
+  // the origin member then gets OnSendDuplicate). With a store,
   // the message returned has seq 0 and `committed` answers once the store has kept it; a
   // client_id sent before a restart is found in the store (FindSentLocked).
   using CommitCallback = std::function<void(absl::StatusOr<chat::v1::ChatMessage>)>;
@@ -141,6 +142,9 @@ class Room : public std::enable_shared_from_this<Room> {
   std::vector<chat::v1::User> LocalUsers() const;
   uint64_t last_seq() const;
   std::string epoch() const;
+  // The original of `resent` (its sender's same client_id) if this replica saw it
+  // sequenced: the broker answers a unary resend with it before asking Redis.
+  std::optional<chat::v1::ChatMessage> FindSent(const chat::v1::ChatMessage& resent) const;
 
   std::vector<chat::v1::User> Online() const;
   // A page of the online list sorted by name, with the exact count: `page_size` 0 means the
@@ -250,6 +254,11 @@ class Room : public std::enable_shared_from_this<Room> {
   // (only it knows the sends of an earlier process, or of this room before an eviction).
   absl::StatusOr<std::optional<chat::v1::ChatMessage>> FindSentLocked(
       const chat::v1::ChatMessage& resent) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A shared room's: the ledger only (whatever it lacks, Redis's ledger is asked).
+  std::optional<chat::v1::ChatMessage> FindSentSharedLocked(
+      const chat::v1::ChatMessage& resent) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Remembers a sequenced message's client_id (if it has one) for its sender.
+  void RecordSentLocked(const chat::v1::ChatMessage& message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Shared room (room_replica.cc).
   absl::Status JoinSharedLocked(uint64_t conn_id, Subscriber* subscriber,
@@ -345,8 +354,10 @@ class Room : public std::enable_shared_from_this<Room> {
   size_t uncommitted_ ABSL_GUARDED_BY(mu_) = 0;     // messages the store has not answered yet
   // Names this run of the seq numbering (epoch.h); a shared room takes the broker's.
   std::string epoch_ ABSL_GUARDED_BY(mu_);
-  // Memory broker only (a shared room's ledger is the broker's).
-  std::unique_ptr<SentLedger> sent_ ABSL_GUARDED_BY(mu_) = std::make_unique<MemorySentLedger>();
+  // The room's sends by user and client_id. A shared room's replica records every message
+  // it applies (any node's) and asks Redis's ledger only for what it does not know: so a
+  // resend reaching this node is found even after Redis lost its data.
+  std::unique_ptr<SentLedger> sent_ ABSL_GUARDED_BY(mu_);
   // The store's last seq when the room was loaded (0: nothing stored before it): while it is
   // set, a client_id the ledger does not know is looked up in the store.
   uint64_t loaded_seq_ ABSL_GUARDED_BY(mu_) = 0;

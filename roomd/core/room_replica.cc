@@ -238,7 +238,13 @@ void Room::ApplySnapshot(const RoomSnapshot& snapshot) {
   MergeHistoryLocked(snapshot.history);
   last_seq_ = std::max(last_seq_, snapshot.last_seq);
   if (!snapshot.epoch.empty()) {
+    if (snapshot.epoch != epoch_) {
+      sent_->Clear();  // another numbering: the seqs this node remembered mean nothing now
+    }
     epoch_ = snapshot.epoch;
+  }
+  for (const chat::v1::ChatMessage& message : snapshot.history) {
+    RecordSentLocked(message);
   }
 
   absl::flat_hash_set<std::string> now_online;
@@ -331,6 +337,7 @@ void Room::ApplyEventLocked(const SharedEvent& shared, Notifications* notes) {
       if (event.message().seq() > last_seq_) {
         last_seq_ = event.message().seq();
         PushHistoryLocked(event.message());
+        RecordSentLocked(event.message());
         AppendBytesLocked(shared.bytes, shared.origin_conn, /*skip_origin=*/false, notes);
       }
       break;
@@ -393,6 +400,11 @@ std::vector<chat::v1::User> Room::LocalUsers() const {
 uint64_t Room::last_seq() const {
   chat::MutexLock lock(&mu_);
   return last_seq_;
+}
+
+std::optional<chat::v1::ChatMessage> Room::FindSent(const chat::v1::ChatMessage& resent) const {
+  chat::MutexLock lock(&mu_);
+  return FindSentSharedLocked(resent);
 }
 
 std::string Room::epoch() const {

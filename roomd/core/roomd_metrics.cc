@@ -39,7 +39,7 @@ RoomdMetrics::RoomdMetrics() {
         labels);
     messages_rejected[code] = r.AddCounter(
         "chat_messages_rejected_total",
-        "Sends answered with an Error instead of being posted, by code.", labels);
+        "Sends and unary Posts refused instead of being posted, by code.", labels);
   }
   joins = r.AddCounter("chat_joins_total", "Sessions that joined a room.");
   leaves = r.AddCounter("chat_leaves_total", "Sessions that left a room (any reason).");

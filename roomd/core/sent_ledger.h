@@ -3,7 +3,8 @@
 // Which Send.client_ids a room already sequenced, per user: a resent message (a client that
 // lost its connection right after a send and sends again) gets its original echo instead
 // of being posted twice. An interface so that a persistent store can keep it later; the
-// shared broker keeps its own in Redis (redis_scripts.h), beside the room's seq.
+// shared broker keeps its own in Redis (redis_scripts.h), beside the room's seq, and each
+// node's replica of a shared room keeps one in memory as well (in case Redis loses it).
 
 #include <cstddef>
 #include <cstdint>
@@ -15,6 +16,16 @@
 #include "absl/time/time.h"
 
 namespace roomd {
+
+// How long sends are remembered, per user and room (docs/protocol.md promises the defaults):
+// a send stays while it is among its user's last `keep_sends` or younger than `keep_for`
+// (whichever lasts longer), and never beyond `max_sends`, which only a sender faster than
+// the rate limit could reach. The Redis ledger follows the same rule.
+struct SentLedgerLimits {
+  size_t keep_sends = 1000;
+  absl::Duration keep_for = absl::Minutes(10);
+  size_t max_sends = 20000;
+};
 
 class SentLedger {
  public:
@@ -34,19 +45,11 @@ class SentLedger {
   virtual void Clear() = 0;
 };
 
-// In memory, for one room. A send is remembered while it is among its user's last
-// `keep_sends` or younger than `keep_for` (whichever lasts longer), and never beyond
-// `max_sends` per user, which only a sender faster than the rate limit could reach.
-// Not thread-safe: the room's lock guards it.
+// In memory, for one room, within `limits`. Not thread-safe: the room's lock guards it.
 class MemorySentLedger final : public SentLedger {
  public:
-  static constexpr size_t kKeepSends = 1000;
-  static constexpr absl::Duration kKeepFor = absl::Minutes(10);
-  static constexpr size_t kMaxSends = 20000;
-
-  explicit MemorySentLedger(size_t keep_sends = kKeepSends, absl::Duration keep_for = kKeepFor,
-                            size_t max_sends = kMaxSends)
-      : keep_sends_(keep_sends), keep_for_(keep_for), max_sends_(max_sends) {}
+  explicit MemorySentLedger(const SentLedgerLimits& limits = {})
+      : keep_sends_(limits.keep_sends), keep_for_(limits.keep_for), max_sends_(limits.max_sends) {}
 
   std::optional<Entry> Find(const std::string& user_id,
                             const std::string& client_id) const override;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "roomd/core/sent_ledger.h"
 
 namespace roomd {
 
@@ -46,6 +47,9 @@ struct ServerOptions {
   size_t max_outbound_bytes = 1 << 20;
   // A typing notice ends by itself after this long without a refresh.
   absl::Duration typing_timeout = absl::Seconds(5);
+  // Which sends each user's resend finds (Send.client_id), in memory and in Redis alike.
+  // No flag: the protocol promises the defaults; tests shrink them.
+  SentLedgerLimits sent_ledger;
   // Coalescing cap of one write (events are batched only when a session is behind).
   size_t max_batch_events = 256;
   size_t max_batch_bytes = 256 << 10;

@@ -9,6 +9,7 @@
 #include "roomd/grpc/call_credentials.h"
 #include "roomd/core/logger.h"
 #include "roomd/core/online_index.h"
+#include "roomd/core/roomd_metrics.h"
 #include "roomd/core/validation.h"
 #include "roomd/grpc/chat_stream.h"
 #include "roomd/grpc/relay_stream.h"
@@ -78,6 +79,8 @@ grpc::ServerUnaryReactor* ChatService::Post(grpc::CallbackServerContext* context
   absl::StatusOr<chat::v1::User> user =
       claims.ok() ? ValidatePost(*request, *claims) : claims.status();
   if (!user.ok()) {
+    // A refused Post is a rejected message, as a refused Send is (chat_session.cc).
+    RoomdMetrics::Get().MessageRejected(user.status());
     Log("error post peer=%s room=%s: %s", context->peer(), request->room(),
         user.status().ToString());
     return FinishUnary(context, user.status());
@@ -87,6 +90,7 @@ grpc::ServerUnaryReactor* ChatService::Post(grpc::CallbackServerContext* context
                 [call, response, peer = context->peer(), room = request->room()](
                     absl::StatusOr<PostResult> posted) {
                   if (!posted.ok()) {
+                    RoomdMetrics::Get().MessageRejected(posted.status());
                     Log("error post peer=%s room=%s: %s", peer, room,
                         posted.status().ToString());
                     call->Done(ToGrpcStatus(posted.status()));

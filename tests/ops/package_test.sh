@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The Debian packages: CPack builds them from this build tree, dpkg-deb shows what they
 # hold, dpkg -x installs them into a scratch root, and the installed binaries start on
-# loopback with the example flags (addresses and paths moved into the scratch root).
-# Usage: package_test.sh BUILD_DIR
+# loopback with the example flags (addresses and paths moved into the scratch root), carry
+# a chat message, and keep it in the example flags' history store across a restart.
+# Usage: package_test.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$(cd "$1" && pwd)
+src=$(cd "$2" && pwd)
 scratch=$(mktemp -d)
 pids=()
 cleanup() {
@@ -52,12 +54,25 @@ root=$scratch/root
 dpkg -x "$roomd_deb" "$root"
 dpkg -x "$bridge_deb" "$root"
 
+# The example flags keep history in roomd's StateDirectory, the one place the unit lets it
+# write.
+state_dir=/var/lib/$(sed -n 's/^StateDirectory=//p' "$root/lib/systemd/system/roomd.service")
+grep -q "^--store=sqlite:$state_dir/" "$root/etc/chat/roomd.flags" ||
+  { cat "$root/etc/chat/roomd.flags"; fail "roomd.flags keeps no history in $state_dir"; }
+
 # The example flags, moved to loopback port 0 and the scratch root.
+mkdir "$scratch/state"
 sed -e 's|^--listen=.*|--listen=127.0.0.1:0|' -e 's|^--metrics_listen=.*|--metrics_listen=127.0.0.1:0|' \
+  -e "s|^--store=sqlite:$state_dir/|--store=sqlite:$scratch/state/|" \
   "$root/etc/chat/roomd.flags" >"$scratch/roomd.flags"
-"$root/usr/bin/roomd" --flagfile="$scratch/roomd.flags" 2>"$scratch/roomd.log" &
-pids+=($!)
-roomd_port=$(wait_line "$scratch/roomd.log" 'listening on 127\.0\.0\.1:[0-9]+' | grep -oE '[0-9]+"?\}?$' | tr -dc 0-9)
+# Starts the installed roomd, logging to $1; sets roomd_pid and roomd_port.
+start_roomd() {
+  "$root/usr/bin/roomd" --flagfile="$scratch/roomd.flags" 2>"$1" &
+  roomd_pid=$!
+  pids+=($roomd_pid)
+  roomd_port=$(wait_line "$1" 'listening on 127\.0\.0\.1:[0-9]+' | grep -oE '[0-9]+"?\}?$' | tr -dc 0-9)
+}
+start_roomd "$scratch/roomd.log"
 roomd_metrics=$(wait_line "$scratch/roomd.log" 'metrics on 127\.0\.0\.1:[0-9]+' | grep -oE '127\.0\.0\.1:[0-9]+' | cut -d: -f2)
 sed -e 's|^--listen=.*|--listen=127.0.0.1:0|' -e 's|^--metrics_listen=.*|--metrics_listen=127.0.0.1:0|' \
   -e "s|^--roomd=.*|--roomd=127.0.0.1:$roomd_port|" -e "s|^--web_root=.*|--web_root=$root/usr/share/chat/web|" \
@@ -77,4 +92,17 @@ grep -q '"roomd":"up"' "$scratch/health" || { cat "$scratch/health"; fail "healt
 curl -fsS --max-time 10 "http://127.0.0.1:$roomd_metrics/metrics" >"$scratch/metrics" ||
   fail "GET /metrics"
 grep -q '^chat_connections_total' "$scratch/metrics" || fail "roomd's metrics"
+
+# One real message: a unary Post reaches a reader's Chat stream; roomd restarts (SIGTERM,
+# as systemctl restart does) and still holds it.
+chat() {
+  PYTHONPATH="$src/tests/support" /usr/bin/python3 "$src/tests/ops/package_chat.py" \
+    --target "127.0.0.1:$roomd_port" --proto_dir "$src/proto" "$1" || fail "package_chat.py $1"
+}
+chat post
+kill -TERM "$roomd_pid"
+wait "$roomd_pid" || fail "roomd did not exit 0 on SIGTERM"
+ls "$scratch/state"/*.db >/dev/null || fail "no history database in the store's folder"
+start_roomd "$scratch/roomd-restarted.log"
+chat history
 echo "OK: packages $(basename "$roomd_deb") $(basename "$bridge_deb") install and run"

@@ -20,6 +20,11 @@ for unit in roomd wsbridge; do
   done
 done
 grep -q '^StateDirectory=' "$scratch/roomd.service" || { echo "FAIL: roomd.service lacks StateDirectory"; exit 1; }
+# The example flags keep history in that StateDirectory (elsewhere, ProtectSystem=strict
+# would make the store fail to open).
+state_dir=/var/lib/$(sed -n 's/^StateDirectory=//p' "$scratch/roomd.service")
+grep -q "^--store=sqlite:$state_dir/" "$src/deploy/flags/roomd.flags" ||
+  { echo "FAIL: deploy/flags/roomd.flags keeps no history in $state_dir"; exit 1; }
 status=0
 out=$(systemd-analyze verify --man=no "$scratch/roomd.service" "$scratch/wsbridge.service" 2>&1) ||
   status=$?

@@ -1,6 +1,7 @@
 // Post, ListRooms, GetPresence and GetHistory agree with the Chat stream.
 
 #include "absl/strings/str_cat.h"
+#include "roomd/core/roomd_metrics.h"
 #include "tests/support/roomd_fixture.h"
 
 namespace roomd::testing {
@@ -46,6 +47,29 @@ TEST_F(UnaryTest, PostReachesMembersAndLandsInHistory) {
   EXPECT_EQ(history.messages(0).text(), "from the stream");
   EXPECT_EQ(history.messages(1).text(), "from post");
   EXPECT_EQ(history.last_seq(), 2u);
+}
+
+// A refused Post counts in chat_messages_rejected_total by its code, as a refused Send does;
+// an accepted one in chat_messages_total.
+TEST_F(UnaryTest, RefusedPostsCountAsRejectedMessagesByCode) {
+  RoomdMetrics& metrics = RoomdMetrics::Get();
+  auto rejected = [&metrics](absl::StatusCode code) {
+    return metrics.messages_rejected[static_cast<int>(code)]->Value();
+  };
+  const uint64_t invalid_before = rejected(absl::StatusCode::kInvalidArgument);
+  const uint64_t accepted_before = metrics.messages->Value();
+
+  grpc::Status status;
+  Post("lobby", "bot@example.com", "", &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  Post("lobby", "not an email", "hello", &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_EQ(rejected(absl::StatusCode::kInvalidArgument), invalid_before + 2);
+  EXPECT_EQ(metrics.messages->Value(), accepted_before);
+
+  Post("lobby", "bot@example.com", "hello");
+  EXPECT_EQ(metrics.messages->Value(), accepted_before + 1);
+  EXPECT_EQ(rejected(absl::StatusCode::kInvalidArgument), invalid_before + 2);
 }
 
 TEST_F(UnaryTest, PostCreatesTheRoomAndGetHistoryPages) {

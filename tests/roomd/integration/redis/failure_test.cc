@@ -116,5 +116,73 @@ TEST_F(TwoNodeTest, WhileRedisIsDownSendsFailUnavailableThenServiceResumes) {
   ASSERT_TRUE(alice->WaitFor(IsJoined("carol")));
 }
 
+// Redis restarts empty (no persistence): its ledger of sends is gone, but the nodes that
+// held the room saw the original and still know it. A resend to either of them, on a new
+// stream or as a unary Post, gets the original back; nothing is posted twice.
+TEST_F(TwoNodeTest, AResendAfterRedisLostItsDataIsNotPostedAgain) {
+  auto bob = JoinAs(*b_, "lobby", "bob@example.com");
+  {
+    auto alice = JoinAs(*a_, "lobby", "alice@example.com");
+    ASSERT_TRUE(alice->Send("once", "c1"));
+    std::optional<ServerEvent> original = bob->WaitFor(IsMessage("once"));
+    ASSERT_TRUE(original);
+    ASSERT_EQ(original->message().seq(), 1u);
+    ASSERT_TRUE(alice->WaitFor(IsMessage("once")));  // node A applied it too
+    alice->Cancel();
+  }
+
+  redis_->Kill();
+  std::string why;
+  ASSERT_TRUE(redis_->Restart(&why)) << why;
+  ASSERT_TRUE(a_->WaitForBroker(absl::Seconds(30)));
+  ASSERT_TRUE(b_->WaitForBroker(absl::Seconds(30)));
+
+  // Alice comes back to node A and resends what she never saw echoed. Should the fresh link
+  // drop again the join or send fails; try again a few times, each waiting for its outcome.
+  std::optional<ServerEvent> echo;
+  for (int attempt = 0; attempt < 5 && !echo; ++attempt) {
+    ChatTestClient alice(ChannelTo(a_->address()));
+    ASSERT_TRUE(alice.Join("lobby", "alice@example.com"));
+    if (!alice.WaitForWelcome()) {
+      ASSERT_TRUE(a_->WaitForBroker(absl::Seconds(30)));
+      continue;
+    }
+    ASSERT_TRUE(alice.Send("once", "c1"));
+    std::optional<ServerEvent> outcome = alice.WaitFor([](const ServerEvent& event) {
+      return (event.has_error() && event.error().client_id() == "c1") ||
+             (event.has_message() && event.message().client_id() == "c1");
+    });
+    ASSERT_TRUE(outcome);
+    if (outcome->has_message()) {
+      echo = outcome;
+    } else {
+      ASSERT_TRUE(a_->WaitForBroker(absl::Seconds(30)));
+    }
+  }
+  ASSERT_TRUE(echo);
+  EXPECT_EQ(echo->message().seq(), 1u);
+
+  // The same resend as a unary Post through node B (which holds the room: bob is there).
+  chat::v1::PostRequest request;
+  request.set_room("lobby");
+  request.set_email("alice@example.com");
+  request.set_text("once");
+  request.set_client_id("c1");
+  chat::v1::PostResponse response;
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+  grpc::Status status = StubFor(*b_)->Post(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(response.duplicate());
+  EXPECT_EQ(response.message().seq(), 1u);
+
+  // The next message is seq 2, and bob saw "once" exactly once.
+  ASSERT_TRUE(Post(*a_, "lobby", "carol@example.com", "next").ok());
+  std::optional<ServerEvent> next = bob->WaitFor(IsMessage("next"));
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->message().seq(), 2u);
+  EXPECT_EQ(MessagesWithText(bob->events(), "once").size(), 1u);
+}
+
 }  // namespace
 }  // namespace roomd::testing

@@ -24,8 +24,9 @@ class TwoNodeTest : public ::testing::Test {
   void SetUp() override;
   void TearDown() override;
 
-  // Options of a node: short presence timing so expiry is quick to observe.
-  ServerOptions NodeOptions(const std::string& node_id) const;
+  // Options of a node: short presence timing so expiry is quick to observe. A fixture that
+  // needs other limits overrides it.
+  virtual ServerOptions NodeOptions(const std::string& node_id) const;
   // Starts a node and waits until it reaches Redis.
   std::unique_ptr<RoomServer> StartNode(const ServerOptions& options);
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "roomd/core/roomd_metrics.h"
 #include "tests/roomd/integration/redis/two_node_fixture.h"
 #include "tests/support/relay_test_client.h"
 
@@ -350,6 +351,14 @@ TEST_F(TwoNodeTest, AResendThroughTheOtherNodeIsNeverADuplicate) {
     EXPECT_EQ(copy.sent_at().seconds(), echo->message().sent_at().seconds());
   }
   EXPECT_EQ(copies.size(), 1u);
+}
+
+// Unary Posts through Redis count in chat_messages_total as a stream's sends do.
+TEST_F(TwoNodeTest, UnaryPostsCountAsMessages) {
+  const uint64_t before = RoomdMetrics::Get().messages->Value();
+  ASSERT_TRUE(Post(*a_, "counted", "bot@example.com", "one").ok());
+  ASSERT_TRUE(Post(*b_, "counted", "bot@example.com", "two").ok());
+  EXPECT_EQ(RoomdMetrics::Get().messages->Value(), before + 2);
 }
 
 // Both nodes name a shared room's numbering alike (the epoch lives in Redis), so a client

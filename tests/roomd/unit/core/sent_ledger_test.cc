@@ -21,7 +21,8 @@ TEST(MemorySentLedgerTest, RemembersPerUserAndClientId) {
 }
 
 TEST(MemorySentLedgerTest, KeepsTheLastSendsOrTheRecentOnesWhicheverIsMore) {
-  MemorySentLedger ledger(/*keep_sends=*/3, /*keep_for=*/absl::Minutes(10), /*max_sends=*/5);
+  MemorySentLedger ledger(
+      {.keep_sends = 3, .keep_for = absl::Minutes(10), .max_sends = 5});
   // Five sends within a minute: all are recent, so all stay (up to max_sends).
   for (int i = 1; i <= 5; ++i) {
     ledger.Record("ann", absl::StrCat("c", i),
