@@ -41,7 +41,12 @@ if(CHAT_SANITIZE MATCHES "thread")
       "race:grpc::ServerBidiReactor<*>::PreBindBacklog"
       "race:grpc::Server::CallbackRequest<"
       "race:std::atomic<grpc::"
-      "race:std::__atomic_base<grpc::")
+      "race:std::__atomic_base<grpc::"
+      # gRPC's own threads (the TLS certificate watcher's, for one) are joined by gRPC's
+      # teardown, which may still be running when a test process exits: TSan then saw a
+      # finished, unjoined thread in 3 of 15 TlsTest runs under load. Our threads are
+      # std::threads, whose leaks are still reported.
+      "thread:grpc_core::Thread::Thread")
     string(APPEND _chat_tsan_supp "${fn}\n")
   endforeach()
   foreach(name ${_chat_names})

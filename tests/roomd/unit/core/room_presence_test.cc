@@ -121,24 +121,32 @@ class RoomPresenceTest : public ::testing::Test {
     return false;
   }
 
+  // A member for the test: it outlives the test's body, since the room's timer thread may
+  // wake it (a presence tick) after the last line; they are freed once timer_ has stopped.
+  FakeSubscriber* NewSubscriber() {
+    subscribers_.push_back(std::make_unique<FakeSubscriber>());
+    return subscribers_.back().get();
+  }
+
   ServerOptions options_;
+  std::vector<std::unique_ptr<FakeSubscriber>> subscribers_;  // before timer_: freed after it
   Timer timer_;
 };
 
 TEST_F(RoomPresenceTest, ABigRoomSendsTheJoinsOfATickInOnePresence) {
   auto room = std::make_shared<Room>("lobby", options_, &timer_);
-  std::vector<std::unique_ptr<FakeSubscriber>> subs;
+  std::vector<FakeSubscriber*> subs;
   for (int i = 1; i <= 5; ++i) {
-    subs.push_back(std::make_unique<FakeSubscriber>());
-    Join(*room, i, subs.back().get());
+    subs.push_back(NewSubscriber());
+    Join(*room, i, subs.back());
   }
   testing::DrainEvents(*room, 1);  // the small room's per-join events
   const int seen = subs[0]->wakes();
   testing::DrainEvents(*room, 1, /*register_if_idle=*/true);
-  subs.push_back(std::make_unique<FakeSubscriber>());
-  Join(*room, 6, subs.back().get());
-  subs.push_back(std::make_unique<FakeSubscriber>());
-  Join(*room, 7, subs.back().get());
+  subs.push_back(NewSubscriber());
+  Join(*room, 6, subs.back());
+  subs.push_back(NewSubscriber());
+  Join(*room, 7, subs.back());
   ASSERT_TRUE(subs[0]->WaitForWakeAfter(seen));
   std::set<std::string> joined;
   int events = 0;
@@ -162,11 +170,11 @@ TEST_F(RoomPresenceTest, ABigRoomSendsTheJoinsOfATickInOnePresence) {
 
 TEST_F(RoomPresenceTest, ABigRoomsWelcomeCarriesTheCountAndTheFirstPage) {
   auto room = std::make_shared<Room>("lobby", options_, &timer_);
-  std::vector<std::unique_ptr<FakeSubscriber>> subs;
+  std::vector<FakeSubscriber*> subs;
   ServerEvent welcome;
   for (int i = 9; i >= 1; --i) {  // join order is not name order
-    subs.push_back(std::make_unique<FakeSubscriber>());
-    welcome = Join(*room, i, subs.back().get());
+    subs.push_back(NewSubscriber());
+    welcome = Join(*room, i, subs.back());
   }
   const chat::v1::Welcome& w = welcome.welcome();
   EXPECT_EQ(w.online_count(), 9u);
@@ -186,9 +194,8 @@ TEST_F(RoomPresenceTest, ABigRoomsWelcomeCarriesTheCountAndTheFirstPage) {
 
 TEST_F(RoomPresenceTest, ASmallRoomsWelcomeStillListsEveryone) {
   auto room = std::make_shared<Room>("lobby", options_, &timer_);
-  FakeSubscriber a, b;
-  Join(*room, 2, &a);
-  const ServerEvent welcome = Join(*room, 1, &b);
+  Join(*room, 2, NewSubscriber());
+  const ServerEvent welcome = Join(*room, 1, NewSubscriber());
   EXPECT_EQ(welcome.welcome().online_size(), 2);
   EXPECT_EQ(welcome.welcome().online_count(), 2u);
   EXPECT_TRUE(welcome.welcome().online_next_page_token().empty());
@@ -196,26 +203,26 @@ TEST_F(RoomPresenceTest, ASmallRoomsWelcomeStillListsEveryone) {
 
 TEST_F(RoomPresenceTest, MembersListsAreExactAfterAStormOfJoinsAndLeaves) {
   auto room = std::make_shared<Room>("lobby", options_, &timer_);
-  std::vector<std::unique_ptr<FakeSubscriber>> subs(200);
+  std::vector<FakeSubscriber*> subs(200);
   for (auto& sub : subs) {
-    sub = std::make_unique<FakeSubscriber>();
+    sub = NewSubscriber();
   }
   OnlineModel early;  // in the room before the storm
-  const ServerEvent first = Join(*room, 1, subs[1].get());
+  const ServerEvent first = Join(*room, 1, subs[1]);
   for (const chat::v1::User& user : first.welcome().online()) {
     early.names.insert(user.name());
   }
   early.count = first.welcome().online_count();
   for (int i = 2; i <= 60; ++i) {
-    Join(*room, i, subs[i].get());
+    Join(*room, i, subs[i]);
   }
   // The storm: 30 leave, 30 join, interleaved; a late member joins in its middle.
   OnlineModel late;
   for (int k = 0; k < 30; ++k) {
     Leave(*room, 2 + 2 * k);
-    Join(*room, 100 + k, subs[100 + k].get());
+    Join(*room, 100 + k, subs[100 + k]);
     if (k == 15) {
-      const ServerEvent welcome = Join(*room, 150, subs[150].get());
+      const ServerEvent welcome = Join(*room, 150, subs[150]);
       for (const chat::v1::User& user : welcome.welcome().online()) {
         late.names.insert(user.name());
       }
@@ -232,8 +239,8 @@ TEST_F(RoomPresenceTest, MembersListsAreExactAfterAStormOfJoinsAndLeaves) {
       }
     }
   }
-  EXPECT_TRUE(SettleModel(*room, 1, subs[1].get(), &early));
-  EXPECT_TRUE(SettleModel(*room, 150, subs[150].get(), &late));
+  EXPECT_TRUE(SettleModel(*room, 1, subs[1], &early));
+  EXPECT_TRUE(SettleModel(*room, 150, subs[150], &late));
   EXPECT_EQ(early.count, 61u);  // 60, 30 gone, 30 new, and the late member
   EXPECT_EQ(early.names, OnlineNames(*room));
   EXPECT_EQ(late.names, OnlineNames(*room));
