@@ -244,6 +244,7 @@ SqliteStore::SqliteStore(const Config& config, std::string epoch, StoreLock lock
       checkpoint_db_(std::move(checkpoint_db)),
       read_db_(std::move(read_db)) {
   checkpointer_ = std::thread([this] { CheckpointLoop(); });
+  deliverer_ = std::thread([this] { DeliverLoop(); });
   thread_ = std::thread([this] { WriterLoop(); });
 }
 
@@ -378,6 +379,14 @@ void SqliteStore::Shutdown() {
   cv_.SignalAll();
   if (thread_.joinable()) {
     thread_.join();
+  }
+  {
+    chat::MutexLock lock(&deliver_mu_);
+    deliver_stop_ = true;
+  }
+  deliver_cv_.SignalAll();
+  if (deliverer_.joinable()) {
+    deliverer_.join();  // after the writer: every committed batch is delivered first
   }
   {
     chat::MutexLock lock(&checkpoint_mu_);

@@ -27,8 +27,9 @@ namespace roomd {
 enum class FsyncMode { kAlways, kInterval, kOff };
 
 // The history store on SQLite (--store=sqlite:PATH) in WAL mode. Appends go to a queue that
-// one writer thread drains: many messages, one transaction (a group commit), and only then
-// their callbacks (which deliver them). Reads use a connection of their own, which WAL lets
+// one writer thread drains: many messages, one transaction (a group commit). Only then are
+// their callbacks (which deliver them) run, in commit order, by a deliverer thread, so the
+// writer commits the next batch while the last one is being delivered. Reads use a connection of their own, which WAL lets
 // run beside the writer. The writer also deletes expired messages (retention) in small
 // batches between commits. A checkpointer thread of its own fsyncs the WAL (kInterval) and
 // copies it into the database, so no commit ever waits for the disk but with kAlways.
@@ -109,6 +110,12 @@ class SqliteStore final : public MessageStore {
   // Deletes at most one small batch of expired messages; true if more may remain.
   bool SweepOnce();
   void ApplyTestHooks();
+  // The deliverer thread (sqlite_deliverer.cc): runs committed batches' callbacks in order.
+  void DeliverLoop();
+  // Writer: queues a committed batch for the deliverer (which runs its callbacks).
+  void HandToDeliverer(std::vector<Pending> batch);
+  // Writer: waits until every batch handed over so far has been delivered.
+  void WaitDelivered();
   // The checkpointer thread (sqlite_checkpointer.cc).
   void CheckpointLoop();
   void Checkpoint();
@@ -129,6 +136,14 @@ class SqliteStore final : public MessageStore {
   std::atomic<int64_t> max_pages_for_test_{-1};
   std::atomic<bool> sweep_now_{false};
   std::atomic<uint64_t> deleted_{0};
+
+  // Committed batches whose callbacks have not run yet, oldest first.
+  chat::Mutex deliver_mu_;
+  chat::CondVar deliver_cv_;
+  std::deque<std::vector<Pending>> committed_ ABSL_GUARDED_BY(deliver_mu_);
+  bool delivering_ ABSL_GUARDED_BY(deliver_mu_) = false;  // callbacks are running now
+  bool deliver_stop_ ABSL_GUARDED_BY(deliver_mu_) = false;
+  std::thread deliverer_;
 
   chat::Mutex read_mu_;
   sqlite::Db read_db_ ABSL_GUARDED_BY(read_mu_);

@@ -43,14 +43,14 @@ void SqliteStore::WriterLoop() {
       absl::Status status = CommitBatch(batch);
       if (status.ok()) {
         commits_.fetch_add(1);
-        for (Pending& pending : batch) {
-          pending.done(absl::OkStatus());
-        }
+        HandToDeliverer(std::move(batch));
       } else {
         // Later messages of the same rooms were sequenced after the failed ones: fail them
         // too (a seq must never be skipped), and refuse appends until every room has
-        // heard, so each room takes its seq back before anyone sends again.
+        // heard, so each room takes its seq back before anyone sends again. What was
+        // committed before is delivered first, so each room hears in seq order.
         Log("history store: %s", status.ToString());
+        WaitDelivered();
         {
           chat::MutexLock lock(&mu_);
           if (state_ == State::kOpen) {
