@@ -12,6 +12,12 @@ namespace roomd {
 void SqliteStore::HandToDeliverer(std::vector<Pending> batch) {
   {
     chat::MutexLock lock(&deliver_mu_);
+    // One batch at most waits behind the one being delivered. Under a flood the writer
+    // commits faster than rooms can deliver, and handing over batch after batch would pour
+    // thousands of messages into a room at once, past its members' outbound limit.
+    while (!committed_.empty()) {
+      deliver_cv_.Wait(&deliver_mu_);
+    }
     committed_.push_back(std::move(batch));
   }
   deliver_cv_.SignalAll();
@@ -25,8 +31,8 @@ void SqliteStore::WaitDelivered() {
 }
 
 void SqliteStore::DeliverLoop() {
-  std::deque<std::vector<Pending>> batches;
   for (;;) {
+    std::vector<Pending> batch;
     {
       chat::MutexLock lock(&deliver_mu_);
       delivering_ = false;
@@ -39,15 +45,14 @@ void SqliteStore::DeliverLoop() {
       if (committed_.empty()) {
         return;  // stopping, and the writer (joined first) hands over nothing more
       }
-      batches.swap(committed_);
+      batch = std::move(committed_.front());
+      committed_.pop_front();
       delivering_ = true;
     }
-    for (std::vector<Pending>& batch : batches) {
-      for (Pending& pending : batch) {
-        pending.done(absl::OkStatus());
-      }
+    deliver_cv_.SignalAll();  // HandToDeliverer: room for the next batch
+    for (Pending& pending : batch) {
+      pending.done(absl::OkStatus());
     }
-    batches.clear();
   }
 }
 
