@@ -25,6 +25,10 @@ using chat::v1::ServerEvent;
 
 constexpr int kSenders = 4;
 constexpr int kMessagesEach = 20000;  // far more than get through before the kill
+// Sends each sender has in flight at most, as a real client keeps its backlog bounded: a
+// sender that never waited would flood the room past every member's outbound limit and be
+// dropped as a slow consumer, however fast roomd commits.
+constexpr int kWindow = 64;
 
 absl::StatusOr<ListeningChild> StartRoomd(const std::string& db, const std::string& fsync) {
   return StartListening({ROOMD_BINARY, "--listen=127.0.0.1:0", "--store=sqlite:" + db,
@@ -43,19 +47,31 @@ void KillMidBurstAndCheck(const std::string& fsync) {
   for (int i = 0; i < kSenders; ++i) {
     clients.push_back(JoinedClient(address, "burst", absl::StrCat("s", i, "@example.com")));
   }
+  // The watcher only reads; each sender's own client waits for its echoes.
+  clients.push_back(JoinedClient(address, "burst", "watcher@example.com"));
+  ChatTestClient& watcher = *clients.back();
   std::atomic<bool> stop{false};
   std::vector<std::thread> senders;
   for (int i = 0; i < kSenders; ++i) {
     senders.emplace_back([&, i] {
+      ChatTestClient& client = *clients[i];
       for (int n = 0; n < kMessagesEach && !stop.load(); ++n) {
-        if (!clients[i]->Send(absl::StrCat("m", n), absl::StrCat("s", i, "-", n))) {
-          return;  // the server is gone
+        if (n >= kWindow) {
+          const std::string acked = absl::StrCat("s", i, "-", n - kWindow);
+          if (!client.WaitFor([&](const ServerEvent& event) {
+                return event.has_message() && event.message().client_id() == acked;
+              })) {
+            return;  // the server is gone
+          }
+        }
+        if (!client.Send(absl::StrCat("m", n), absl::StrCat("s", i, "-", n))) {
+          return;
         }
       }
     });
   }
-  // Kill once the burst is well under way: the first client saw a few hundred messages.
-  std::optional<ServerEvent> under_way = clients[0]->WaitFor(
+  // Kill once the burst is well under way: the watcher saw a few hundred messages.
+  std::optional<ServerEvent> under_way = watcher.WaitFor(
       [](const ServerEvent& event) { return event.has_message() && event.message().seq() >= 500; },
       absl::Seconds(60));
   ASSERT_TRUE(under_way) << roomd->process->Output();
