@@ -44,6 +44,20 @@ CREATE TABLE IF NOT EXISTS meta (
 INSERT OR IGNORE INTO meta (key, value) VALUES ('epoch', random());
 )sql";
 
+// The writer's busy handler, for the moments the checkpointer holds the write lock to start
+// the WAL over: a short sleep per try, so the next commit starts within a fraction of a
+// millisecond of the lock's release (SQLite's own handler backs off to 100 ms sleeps).
+constexpr absl::Duration kBusyPoll = absl::Microseconds(200);
+constexpr absl::Duration kBusyLimit = absl::Seconds(5);
+
+int PollWhileBusy(void* /*unused*/, int tries) {
+  if (tries * kBusyPoll >= kBusyLimit) {
+    return 0;  // SQLITE_BUSY: the caller reports the error
+  }
+  absl::SleepFor(kBusyPoll);
+  return 1;
+}
+
 int64_t ClampSeq(uint64_t seq) {
   return static_cast<int64_t>(std::min<uint64_t>(seq, std::numeric_limits<int64_t>::max()));
 }
@@ -149,6 +163,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const Config& con
   if (!write_db.ok()) {
     return write_db.status();
   }
+  sqlite3_busy_handler(write_db->get(), PollWhileBusy, nullptr);
   {
     // WAL: readers never wait for the writer, and a commit is one append to the log.
     absl::StatusOr<sqlite::Stmt> wal = sqlite::Stmt::Prepare(write_db->get(),
