@@ -14,6 +14,7 @@ LOAD_FIGURES = (
     ("max_ms", "max ms", False),
     ("server_us_per_delivery", "server CPU µs/delivery", False),
     ("server_rss_kb", "RSS roomd + wsbridge KB", False),
+    ("wire_bytes_per_delivery", "bytes on the wire per delivery", False),
 )
 # For cases that only held connections.
 IDLE_FIGURES = (

@@ -64,6 +64,8 @@ struct BenchOptions {
   int grpc_channels = 1;
   // grpc: Join.accept_batches (else every ServerEvent carries one event, as bots get).
   bool accept_batches = false;
+  // ws: offer permessage-deflate as browsers do (and inflate what the bridge compresses).
+  bool deflate = false;
 
   // ws: connect over TLS (wss), trusting this CA's PEM file for the bridge's certificate.
   std::string tls_ca_file;

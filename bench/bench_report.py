@@ -266,6 +266,13 @@ def targets_table(cases):
         add("F-secure (TLS both hops, jwt) ≥ 60% of F (same run), no loss, no drop",
             f"{fmt_int(rate)}/s = {share:.0%} of F, {fmt_int(lost)} lost, {fmt_int(dropped)} dropped",
             share >= 0.6 and lost == 0 and dropped == 0)
+    if "L10-deflate" in by_name:
+        runs = by_name["L10-deflate"]
+        wire = median(runs, "wire_bytes_per_delivery")
+        lost, dropped = median(runs, "lost"), median(runs, "dropped")
+        add("L10 with permessage-deflate: ≤ 150 bytes on the wire per delivery, no loss",
+            f"{wire:.1f} bytes, {fmt_int(lost)} lost, {fmt_int(dropped)} dropped",
+            0 < wire <= 150 and lost == 0 and dropped == 0)
     if "W" in by_name:
         runs = by_name["W"]
         rate, p99 = median(runs, "deliveries_per_s"), median(runs, "p99_ms")
@@ -274,6 +281,27 @@ def targets_table(cases):
             f"{fmt_int(rate)}/s, p99 {fmt_ms(p99)} ms, {fmt_int(lost)} lost, {fmt_int(dropped)} dropped",
             rate >= 19_000 and p99 <= 50 and lost == 0 and dropped == 0)
     return rows if len(rows) > 2 else []
+
+
+def wire_table(cases):
+    """Bytes the load generator read per delivery, for the WebSocket cases (chat_bench
+    counts every byte of its sockets: frame headers, batch frames, Welcomes)."""
+    rows = []
+    for case in cases:
+        runs = [r for r in case["runs"] if r.get("wire_bytes_per_delivery")]
+        if not runs or runs[0].get("idle"):
+            continue
+        if not rows:
+            rows.append("| case | permessage-deflate | bytes on the wire per delivery | "
+                        "server CPU µs/delivery |")
+            rows.append("|---|---|---|---|")
+        rows.append("| " + " | ".join([
+            f"**{case['name']}**",
+            "offered" if runs[0].get("deflate") else "not offered",
+            f"{median(runs, 'wire_bytes_per_delivery'):.1f}",
+            f"{median(runs, 'server_us_per_delivery'):.2f}",
+        ]) + " |")
+    return rows
 
 
 def store_table(cases):
@@ -365,6 +393,14 @@ def write_report(args, cases, baseline=None):
     if idle:
         out.append("")
         out.extend(idle)
+    wire = wire_table(cases)
+    if wire:
+        out.append("")
+        out.append("Bytes on the wire: what the clients read from their sockets in the measured "
+                   "interval over the deliveries in it. Browsers offer permessage-deflate; the "
+                   "`-deflate` cases do as they do.")
+        out.append("")
+        out.extend(wire)
     store = store_table(cases)
     if store:
         out.append("")

@@ -39,6 +39,11 @@ double BenchResult::DeliveriesPerSecond() const {
   return measured_seconds > 0 ? static_cast<double>(deliveries) / measured_seconds : 0;
 }
 
+double BenchResult::WireBytesPerDelivery() const {
+  return deliveries > 0 ? static_cast<double>(wire_bytes_read) / static_cast<double>(deliveries)
+                        : 0;
+}
+
 double BenchResult::ServerCpuPercent() const {
   double total = 0;
   for (const ServerUsage& server : servers) {
@@ -116,6 +121,10 @@ std::string BenchResult::Summary() const {
   }
   absl::StrAppendFormat(&out, "  load gen    CPU %.0f%% (%d threads)\n", bench_cpu_percent,
                         o.threads);
+  if (WireBytesPerDelivery() > 0) {
+    absl::StrAppendFormat(&out, "  wire        %.1f bytes read per delivery%s\n",
+                          WireBytesPerDelivery(), o.deflate ? " (permessage-deflate offered)" : "");
+  }
   if (!first_drop.empty()) {
     absl::StrAppendFormat(&out, "  first drop  %s\n", first_drop);
   }
@@ -205,6 +214,8 @@ std::string BenchResult::ToJson() const {
                      : 0.0);
   num("rss_per_conn_kb", Round(rss_per_connection_kb, 0.01));
   num("bench_cpu_percent", Round(bench_cpu_percent, 0.1));
+  num("wire_bytes_per_delivery", Round(WireBytesPerDelivery(), 0.1));
+  boolean("deflate", o.deflate);
   boolean("clean", Clean());
   str("first_drop", first_drop);
   str("first_error", first_error);

@@ -61,10 +61,14 @@ struct BenchResult {
 
   std::vector<ServerUsage> servers;
   double bench_cpu_percent = 0;
+  // ws: bytes the clients read from their sockets during the measured interval.
+  uint64_t wire_bytes_read = 0;
   // Idle mode: (RSS after - RSS before) / connected, all servers together.
   double rss_per_connection_kb = 0;
 
   double DeliveriesPerSecond() const;
+  // wire_bytes_read over the deliveries counted in the same interval (0 without either).
+  double WireBytesPerDelivery() const;
   double ServerCpuPercent() const;
   int64_t ServerRssKb() const;
   // True when nothing went wrong: no loss, disorder, drop, rejection, connect error or timeout.

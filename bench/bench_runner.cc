@@ -247,7 +247,7 @@ absl::Status BenchRunner::CreateClients() {
         *iocs_[i % threads], participant.get(), endpoints[i % target_count], source,
         targets[i % target_count], room_name(participant->room()),
         absl::ToChronoNanoseconds(options_.connect_timeout),
-        WsSecurity{tls_context_.get(), TokenFor(i)});
+        WsSecurity{tls_context_.get(), TokenFor(i)}, options_.deflate);
     if (Sender* sender = participant->sender()) {
       sender->set_transport(client.get());
     }
@@ -260,7 +260,7 @@ absl::Status BenchRunner::CreateClients() {
     late_ws_clients_.push_back(std::make_unique<WsClient>(
         *iocs_[i % threads], late_participants_.back().get(), endpoints[0], source, targets[0],
         room_name(0), absl::ToChronoNanoseconds(options_.connect_timeout),
-        WsSecurity{tls_context_.get(), TokenFor(i)}));
+        WsSecurity{tls_context_.get(), TokenFor(i)}, options_.deflate));
   }
   return absl::OkStatus();
 }
@@ -381,6 +381,7 @@ void BenchRunner::Measure(BenchResult* result) {
     server_cpu_start_.push_back(sample.ok() ? sample->cpu_seconds : 0);
   }
   self_cpu_start_ = SelfCpuSeconds();
+  ws_bytes_start_ = WsClient::BytesRead();
   measure_start_ns_ = NowNanos();
   run_.SetMeasureStart(measure_start_ns_);
   Note("measuring");  // profiling scripts key on these two lines
@@ -409,6 +410,7 @@ void BenchRunner::Measure(BenchResult* result) {
   result->servers = std::move(servers);
   result->bench_cpu_percent =
       elapsed > 0 ? 100.0 * (SelfCpuSeconds() - self_cpu_start_) / elapsed : 0;
+  result->wire_bytes_read = WsClient::BytesRead() - ws_bytes_start_;
 
   for (int s = 0; s < senders; ++s) {
     run_.senders()[s]->Stop();

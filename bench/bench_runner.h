@@ -85,6 +85,7 @@ class BenchRunner {
   std::unique_ptr<boost::asio::ssl::context> tls_context_;
   std::vector<std::unique_ptr<Participant>> participants_;
   std::vector<std::unique_ptr<WsClient>> ws_clients_;
+  uint64_t ws_bytes_start_ = 0;  // WsClient::BytesRead() when the measured interval began
   // --churn: the members that join during the churn (indices clients..clients+churn-1).
   std::vector<std::unique_ptr<Participant>> late_participants_;
   std::vector<std::unique_ptr<WsClient>> late_ws_clients_;

@@ -58,6 +58,8 @@ ABSL_FLAG(int, source_addresses, kDefaults.source_addresses,
           "ws to a loopback target: connect from 127.0.0.2 .. 127.0.0.(1+N) in turn (0: kernel's "
           "choice; -1: enough that each address holds at most 250 clients, at least 4)");
 ABSL_FLAG(int, grpc_channels, kDefaults.grpc_channels, "grpc: HTTP/2 connections to spread clients over");
+ABSL_FLAG(bool, deflate, kDefaults.deflate,
+          "ws: offer permessage-deflate, as browsers do, and inflate compressed frames");
 ABSL_FLAG(bool, accept_batches, kDefaults.accept_batches,
           "grpc: join with accept_batches (roomd may send batch events under load)");
 ABSL_FLAG(std::string, tls_ca_file, "",
@@ -127,6 +129,7 @@ int main(int argc, char** argv) {
   options.source_addresses = absl::GetFlag(FLAGS_source_addresses);
   options.grpc_channels = absl::GetFlag(FLAGS_grpc_channels);
   options.accept_batches = absl::GetFlag(FLAGS_accept_batches);
+  options.deflate = absl::GetFlag(FLAGS_deflate);
   options.tls_ca_file = absl::GetFlag(FLAGS_tls_ca_file);
   if (const std::string path = absl::GetFlag(FLAGS_jwt_secret_file); !path.empty()) {
     absl::StatusOr<std::string> secret = chat::ReadSecretFile(path, "--jwt_secret_file");

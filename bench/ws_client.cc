@@ -1,7 +1,9 @@
 #include "bench/ws_client.h"
 
 #include <netinet/in.h>
+#include <zlib.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <utility>
@@ -38,11 +40,46 @@ uint32_t NextMask(uint32_t* state) {
   return x;
 }
 
+std::atomic<uint64_t> bytes_read{0};  // WsClient::BytesRead
+
 }  // namespace
+
+WsInflater::WsInflater() : stream_(std::make_unique<z_stream>()) {
+  inflateInit2(stream_.get(), -15);  // raw deflate, any window the server may use
+}
+
+WsInflater::~WsInflater() { inflateEnd(stream_.get()); }
+
+absl::Status WsInflater::Inflate(absl::string_view payload, std::string* out) {
+  static constexpr char kTail[] = {0, 0, '\xff', '\xff'};
+  z_stream& z = *stream_;
+  out->clear();
+  char chunk[16 * 1024];
+  for (absl::string_view part : {payload, absl::string_view(kTail, sizeof(kTail))}) {
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(part.data()));
+    z.avail_in = static_cast<uInt>(part.size());
+    do {
+      z.next_out = reinterpret_cast<Bytef*>(chunk);
+      z.avail_out = sizeof(chunk);
+      const int result = inflate(&z, Z_SYNC_FLUSH);
+      if (result != Z_OK && result != Z_BUF_ERROR) {
+        return absl::DataLossError(absl::StrCat("inflate failed (", result, ")"));
+      }
+      out->append(chunk, sizeof(chunk) - z.avail_out);
+      if (out->size() > kMaxMessageBytes) {
+        return absl::ResourceExhaustedError("message too big");
+      }
+    } while (z.avail_in > 0 || z.avail_out == 0);
+  }
+  return absl::OkStatus();
+}
+
+uint64_t WsClient::BytesRead() { return bytes_read.load(std::memory_order_relaxed); }
 
 WsClient::WsClient(net::io_context& ioc, Participant* participant, net::ip::tcp::endpoint target,
                    net::ip::address source, std::string host, std::string room,
-                   std::chrono::nanoseconds handshake_timeout, WsSecurity security)
+                   std::chrono::nanoseconds handshake_timeout, WsSecurity security,
+                   bool offer_deflate)
     : ioc_(ioc),
       participant_(participant),
       target_(std::move(target)),
@@ -53,7 +90,8 @@ WsClient::WsClient(net::io_context& ioc, Participant* participant, net::ip::tcp:
       token_(std::move(security.token)),
       socket_(ioc),
       timer_(ioc),
-      mask_state_(0x9e3779b9u ^ static_cast<uint32_t>(participant->index() * 2654435761u)) {
+      mask_state_(0x9e3779b9u ^ static_cast<uint32_t>(participant->index() * 2654435761u)),
+      offer_deflate_(offer_deflate) {
   if (mask_state_ == 0) {
     mask_state_ = 1;
   }
@@ -161,7 +199,8 @@ void WsClient::WriteUpgradeRequest() {
     const uint32_t word = NextMask(&mask_state_);
     std::memcpy(key + i, &word, 4);
   }
-  in_flight_ = UpgradeRequest(host_, "/chat", absl::Base64Escape(absl::string_view(key, 16)));
+  in_flight_ = UpgradeRequest(host_, "/chat", absl::Base64Escape(absl::string_view(key, 16)),
+                              offer_deflate_);
   writing_ = true;
   AsyncWrite(net::buffer(in_flight_), [this](const boost::system::error_code& e, std::size_t) {
     OnRequestWritten(e);
@@ -197,6 +236,7 @@ void WsClient::OnResponseRead(const boost::system::error_code& ec, std::size_t b
     return;
   }
   in_end_ += bytes;
+  bytes_read.fetch_add(bytes, std::memory_order_relaxed);
   const absl::string_view received(in_.data(), in_end_);
   const std::size_t head = ResponseHeadSize(received);
   if (head == 0) {
@@ -210,6 +250,9 @@ void WsClient::OnResponseRead(const boost::system::error_code& ec, std::size_t b
   if (absl::Status status = CheckUpgradeResponse(received.substr(0, head)); !status.ok()) {
     End(absl::StrCat("handshake: ", status.message()));
     return;
+  }
+  if (offer_deflate_ && AgreesToDeflate(received.substr(0, head))) {
+    inflater_ = std::make_unique<WsInflater>();
   }
   in_begin_ = head;  // frames may follow the head in the same read
   open_ = true;
@@ -301,6 +344,7 @@ void WsClient::OnRead(const boost::system::error_code& ec, std::size_t bytes) {
     return;
   }
   in_end_ += bytes;
+  bytes_read.fetch_add(bytes, std::memory_order_relaxed);
   if (ProcessFrames()) {
     DoRead();
   }
@@ -312,7 +356,7 @@ bool WsClient::ProcessFrames() {
     std::size_t size = 0;
     const absl::Status status = ParseServerFrame(
         absl::string_view(in_.data() + in_begin_, in_end_ - in_begin_), kMaxMessageBytes, &frame,
-        &size);
+        &size, inflater_ != nullptr);
     if (!status.ok()) {
       End(absl::StrCat("read: ", status.message()));
       return false;
@@ -337,7 +381,10 @@ bool WsClient::HandleFrame(const WsFrame& frame) {
         End("read: continuation frame out of place");
         return false;
       }
-      if (frame.fin && !in_message_) {
+      if (frame.opcode == WsOpcode::kText) {
+        message_compressed_ = frame.compressed;
+      }
+      if (frame.fin && !in_message_ && !frame.compressed) {
         text = frame.payload;  // the common case: decoded in the receive buffer
         break;
       }
@@ -351,6 +398,13 @@ bool WsClient::HandleFrame(const WsFrame& frame) {
         return true;
       }
       text = message_;
+      if (message_compressed_) {
+        if (absl::Status status = inflater_->Inflate(message_, &inflated_); !status.ok()) {
+          End(absl::StrCat("read: permessage-deflate: ", status.message()));
+          return false;
+        }
+        text = inflated_;
+      }
       break;
     case WsOpcode::kBinary:
       End("read: binary message");

@@ -21,10 +21,13 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "bench/participant.h"
 #include "bench/transport.h"
 #include "bench/ws_frame_codec.h"
+
+struct z_stream_s;
 
 namespace bench {
 
@@ -37,6 +40,21 @@ struct WsSecurity {
   std::string token;
 };
 
+// permessage-deflate on the client's side: a raw zlib inflater kept for the connection
+// (the bridge compresses each message against the ones before). Frees zlib on destruction.
+class WsInflater {
+ public:
+  WsInflater();
+  ~WsInflater();
+  WsInflater(const WsInflater&) = delete;
+  WsInflater& operator=(const WsInflater&) = delete;
+  // One whole message's payload (without its 00 00 ff ff) inflated into *out.
+  absl::Status Inflate(absl::string_view payload, std::string* out);
+
+ private:
+  std::unique_ptr<z_stream_s> stream_;
+};
+
 class WsClient final : public Transport {
  public:
   // `source` is the local address to connect from (unspecified: the kernel picks).
@@ -45,7 +63,7 @@ class WsClient final : public Transport {
   WsClient(boost::asio::io_context& ioc, Participant* participant,
            boost::asio::ip::tcp::endpoint target, boost::asio::ip::address source,
            std::string host, std::string room, std::chrono::nanoseconds handshake_timeout,
-           WsSecurity security = {});
+           WsSecurity security = {}, bool offer_deflate = false);
   WsClient(const WsClient&) = delete;
   WsClient& operator=(const WsClient&) = delete;
 
@@ -55,6 +73,10 @@ class WsClient final : public Transport {
 
   // On the io thread.
   void SendMessage(const std::string& text, const std::string& client_id) override;
+
+  // Bytes every client of this process read from its socket so far (any thread): what
+  // the bridge put on the wire for them, frame headers and all.
+  static uint64_t BytesRead();
 
  private:
   void DoStart();
@@ -101,6 +123,10 @@ class WsClient final : public Transport {
   std::size_t in_end_ = 0;
   std::string message_;  // a fragmented text message being put together
   bool in_message_ = false;
+  const bool offer_deflate_;
+  std::unique_ptr<WsInflater> inflater_;  // once the upgrade agreed to permessage-deflate
+  bool message_compressed_ = false;       // the message being put together
+  std::string inflated_;
 
   std::deque<std::string> queue_;  // whole frames, bounded by the sender's window
   std::string in_flight_;

@@ -15,6 +15,7 @@ namespace {
 
 constexpr uint8_t kFin = 0x80;
 constexpr uint8_t kReservedBits = 0x70;
+constexpr uint8_t kRsv1 = 0x40;
 constexpr uint8_t kOpcodeBits = 0x0f;
 constexpr uint8_t kMaskBit = 0x80;
 constexpr uint8_t kLengthBits = 0x7f;
@@ -39,16 +40,19 @@ uint64_t ReadBigEndian(const unsigned char* bytes, int count) {
 }  // namespace
 
 absl::Status ParseServerFrame(absl::string_view data, uint64_t max_payload, WsFrame* frame,
-                              std::size_t* size) {
+                              std::size_t* size, bool deflate) {
   *size = 0;
   if (data.size() < 2) {
     return absl::OkStatus();
   }
   const auto* bytes = reinterpret_cast<const unsigned char*>(data.data());
-  if (bytes[0] & kReservedBits) {
+  const uint8_t opcode = bytes[0] & kOpcodeBits;
+  const uint8_t reserved = bytes[0] & kReservedBits;
+  const bool compressed =
+      deflate && reserved == kRsv1 && !IsControl(static_cast<WsOpcode>(opcode)) && opcode != 0;
+  if (reserved != 0 && !compressed) {
     return absl::InvalidArgumentError("frame with reserved bits set");
   }
-  const uint8_t opcode = bytes[0] & kOpcodeBits;
   if (!IsKnown(opcode)) {
     return absl::InvalidArgumentError(absl::StrCat("frame with unknown opcode ", opcode));
   }
@@ -67,6 +71,7 @@ absl::Status ParseServerFrame(absl::string_view data, uint64_t max_payload, WsFr
   }
   frame->opcode = static_cast<WsOpcode>(opcode);
   frame->fin = (bytes[0] & kFin) != 0;
+  frame->compressed = compressed;
   if (IsControl(frame->opcode) && (!frame->fin || length > kMaxControlPayload)) {
     return absl::InvalidArgumentError("fragmented or oversize control frame");
   }
@@ -134,11 +139,29 @@ std::string DescribeClose(absl::string_view payload) {
 }
 
 std::string UpgradeRequest(absl::string_view host, absl::string_view target,
-                           absl::string_view key) {
+                           absl::string_view key, bool offer_deflate) {
   return absl::StrCat("GET ", target, " HTTP/1.1\r\nHost: ", host,
                       "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                       "Sec-WebSocket-Key: ",
-                      key, "\r\nSec-WebSocket-Version: 13\r\nUser-Agent: chat_bench\r\n\r\n");
+                      key, "\r\nSec-WebSocket-Version: 13\r\n",
+                      offer_deflate ? "Sec-WebSocket-Extensions: permessage-deflate; "
+                                      "client_max_window_bits\r\n"
+                                    : "",
+                      "User-Agent: chat_bench\r\n\r\n");
+}
+
+bool AgreesToDeflate(absl::string_view head) {
+  for (absl::string_view line : absl::StrSplit(head, "\r\n", absl::SkipEmpty())) {
+    const std::size_t colon = line.find(':');
+    if (colon != absl::string_view::npos &&
+        absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(line.substr(0, colon)),
+                               "sec-websocket-extensions") &&
+        absl::StartsWith(absl::StripAsciiWhitespace(line.substr(colon + 1)),
+                         "permessage-deflate")) {
+      return true;
+    }
+  }
+  return false;
 }
 
 std::size_t ResponseHeadSize(absl::string_view data) {

@@ -25,6 +25,13 @@ BridgeMetrics::BridgeMetrics() {
       "Browsers closed with 4008 because their outbound queue passed the limit.");
   frames_out = r.AddCounter("chat_deliveries_total", "Frames queued for browsers.");
   bytes_out = r.AddCounter("chat_delivered_bytes_total", "Bytes of frames queued for browsers.");
+  deflated_frames = r.AddCounter(
+      "chat_deflated_frames_total",
+      "Frames written compressed (permessage-deflate) to the browsers that accepted it.");
+  deflate_bytes_in = r.AddCounter("chat_deflate_input_bytes_total",
+                                  "Payload bytes of those frames before compression.");
+  deflate_bytes_out = r.AddCounter("chat_deflate_output_bytes_total",
+                                   "Payload bytes of those frames as written.");
   // The common codes exist from the first scrape; others appear when first seen.
   for (const char* code : {"1000", "1001", "1006", "4008"}) {
     r.AddCounter("chat_websocket_closes_total",

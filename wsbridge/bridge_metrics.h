@@ -30,6 +30,10 @@ struct BridgeMetrics {
   chat::metrics::Counter* slow_consumers;
   chat::metrics::Counter* frames_out;
   chat::metrics::Counter* bytes_out;
+  // permessage-deflate: frames written compressed, and their bytes before and after.
+  chat::metrics::Counter* deflated_frames;
+  chat::metrics::Counter* deflate_bytes_in;
+  chat::metrics::Counter* deflate_bytes_out;
 
  private:
   BridgeMetrics();

@@ -59,6 +59,9 @@ struct BridgeOptions {
   std::string roomd_key_pem;
   // Events queued towards roomd for one browser before the bridge stops reading it.
   std::size_t roomd_queue_events = 64;
+  // Offer permessage-deflate to browsers (RFC 7692): the frames the bridge writes are
+  // compressed for those that accept (most of a chat event repeats the last one).
+  bool permessage_deflate = true;
   // Kernel send buffer per browser socket (SO_SNDBUF); 0 keeps the kernel's default.
   int socket_send_buffer_bytes = 0;
 

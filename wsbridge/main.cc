@@ -54,6 +54,9 @@ ABSL_FLAG(std::size_t, roomd_queue_events, kDefaults.roomd_queue_events,
           "events queued towards roomd for one browser before the bridge stops reading it");
 ABSL_FLAG(int, socket_send_buffer_bytes, kDefaults.socket_send_buffer_bytes,
           "SO_SNDBUF for browser sockets (0: the kernel's default)");
+ABSL_FLAG(bool, permessage_deflate, kDefaults.permessage_deflate,
+          "compress frames for browsers that accept permessage-deflate (--nopermessage_deflate: "
+          "never)");
 ABSL_FLAG(absl::Duration, ping_interval, kDefaults.ping_interval, "keepalive ping interval");
 ABSL_FLAG(absl::Duration, dead_peer_timeout, kDefaults.dead_peer_timeout,
           "a browser that does not answer a ping within this is dropped");
@@ -146,6 +149,7 @@ int main(int argc, char** argv) {
   options.roomd_relays = absl::GetFlag(FLAGS_roomd_relays);
   options.roomd_queue_events = absl::GetFlag(FLAGS_roomd_queue_events);
   options.socket_send_buffer_bytes = absl::GetFlag(FLAGS_socket_send_buffer_bytes);
+  options.permessage_deflate = absl::GetFlag(FLAGS_permessage_deflate);
   options.ping_interval = absl::GetFlag(FLAGS_ping_interval);
   options.dead_peer_timeout = absl::GetFlag(FLAGS_dead_peer_timeout);
   options.handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);

@@ -128,5 +128,29 @@ TEST(WsFrameCodecTest, ChecksTheUpgradeResponse) {
   EXPECT_EQ(request.substr(request.size() - 4), "\r\n\r\n");
 }
 
+TEST(WsFrameCodecTest, Rsv1MarksACompressedDataFrameOnlyOnceDeflateIsAgreed) {
+  WsFrame frame;
+  std::size_t size = 0;
+  ASSERT_TRUE(ParseServerFrame(ServerFrame(0xC1, "hi"), 100, &frame, &size, /*deflate=*/true).ok());
+  EXPECT_TRUE(frame.compressed);
+  ASSERT_TRUE(ParseServerFrame(ServerFrame(0x81, "hi"), 100, &frame, &size, true).ok());
+  EXPECT_FALSE(frame.compressed);  // a message may go uncompressed
+  // Never on control frames or continuations, and RSV2/RSV3 stay errors.
+  EXPECT_FALSE(ParseServerFrame(ServerFrame(0xC9, "hi"), 100, &frame, &size, true).ok());
+  EXPECT_FALSE(ParseServerFrame(ServerFrame(0xC0, "hi"), 100, &frame, &size, true).ok());
+  EXPECT_FALSE(ParseServerFrame(ServerFrame(0xA1, "hi"), 100, &frame, &size, true).ok());
+}
+
+TEST(WsFrameCodecTest, OffersDeflateAndReadsTheAgreement) {
+  const std::string offer = UpgradeRequest("127.0.0.1:8080", "/chat", "a2V5", true);
+  EXPECT_NE(offer.find("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"),
+            std::string::npos);
+  EXPECT_EQ(UpgradeRequest("h", "/chat", "a2V5").find("Extensions"), std::string::npos);
+  EXPECT_TRUE(AgreesToDeflate(
+      "HTTP/1.1 101 Switching Protocols\r\nsec-websocket-extensions: permessage-deflate; "
+      "server_max_window_bits=10\r\n\r\n"));
+  EXPECT_FALSE(AgreesToDeflate("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n"));
+}
+
 }  // namespace
 }  // namespace bench

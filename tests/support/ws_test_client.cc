@@ -79,6 +79,11 @@ absl::StatusOr<std::unique_ptr<WsTestClient>> WsTestClient::Connect(int port, Op
       ++raw->pings_;
     }
   });
+  if (options.deflate) {
+    websocket::permessage_deflate deflate;
+    deflate.client_enable = true;
+    client->ws_.set_option(deflate);
+  }
   websocket::response_type response;
   done = false;
   client->ws_.async_handshake(response, absl::StrCat("127.0.0.1:", port), options.target,
@@ -93,6 +98,7 @@ absl::StatusOr<std::unique_ptr<WsTestClient>> WsTestClient::Connect(int port, Op
     return absl::PermissionDeniedError(
         absl::StrCat("upgrade refused with HTTP ", response.result_int(), ": ", ec.message()));
   }
+  client->extensions_ = std::string(response[beast::http::field::sec_websocket_extensions]);
   return client;
 }
 

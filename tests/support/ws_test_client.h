@@ -30,6 +30,7 @@ class WsTestClient {
     std::string target = "/chat";
     std::string origin;            // sent as Origin when not empty
     int receive_buffer_bytes = 0;  // SO_RCVBUF before connecting (0: kernel default)
+    bool deflate = false;          // offer permessage-deflate, as browsers do
   };
   using Event = boost::json::object;
   using Predicate = std::function<bool(const Event&)>;
@@ -60,6 +61,8 @@ class WsTestClient {
   // Closes from this side with `code`.
   absl::Status Close(boost::beast::websocket::close_code code);
 
+  // The upgrade response's Sec-WebSocket-Extensions ("" when none was agreed).
+  const std::string& extensions() const { return extensions_; }
   bool closed() const { return closed_; }
   const boost::beast::websocket::close_reason& close_reason() const { return close_reason_; }
   int pings_received() const { return pings_; }
@@ -91,6 +94,7 @@ class WsTestClient {
   boost::beast::websocket::close_reason close_reason_;
   int pings_ = 0;
   int frames_ = 0;
+  std::string extensions_;
 };
 
 // Predicates over ServerEvent JSON objects.

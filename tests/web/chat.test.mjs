@@ -90,6 +90,10 @@ describe('chat page through wsbridge and roomd', { timeout: 240000 }, () => {
     const seen = await bob.messages();
     assert.deepEqual(seen.map((m) => [m.name, m.own]), [
       ['ann.lee', false], ['Bob Martin', true], ['ann.lee', false]]);
+    // Chromium offered permessage-deflate and the bridge agreed: every frame above came
+    // compressed, and the page read it.
+    assert.match(bob.socketExtensions[0] ?? '', /^permessage-deflate/,
+      `extensions agreed: ${JSON.stringify(bob.socketExtensions)}`);
     // Offline, every avatar is drawn locally: initials, never a broken image.
     await ann.waitForNoBrokenImages();
     const initials = await ann.page.$$eval('#users .avatar', (a) => a.map((x) => x.textContent));

@@ -62,6 +62,15 @@ export class ChatPage {
 
   static async open(context, baseUrl) {
     const chat = new ChatPage(await context.newPage());
+    // What each WebSocket upgrade agreed to (Sec-WebSocket-Extensions), seen by Chromium.
+    chat.socketExtensions = [];
+    const cdp = await context.newCDPSession(chat.page);
+    await cdp.send('Network.enable');
+    cdp.on('Network.webSocketHandshakeResponseReceived', ({ response }) => {
+      const headers = Object.fromEntries(
+        Object.entries(response.headers).map(([k, v]) => [k.toLowerCase(), v]));
+      chat.socketExtensions.push(headers['sec-websocket-extensions'] ?? '');
+    });
     await chat.page.goto(baseUrl);
     return chat;
   }

@@ -7,9 +7,10 @@
 
 namespace wsbridge {
 
-TextFrameHeader::TextFrameHeader(std::size_t payload_bytes) {
+TextFrameHeader::TextFrameHeader(std::size_t payload_bytes, bool compressed) {
   constexpr std::uint8_t kFinText = 0x81;  // FIN, opcode 1 (text); server frames are unmasked
-  bytes_[0] = kFinText;
+  constexpr std::uint8_t kRsv1 = 0x40;     // permessage-deflate: the payload is compressed
+  bytes_[0] = compressed ? kFinText | kRsv1 : kFinText;
   if (payload_bytes < 126) {
     bytes_[1] = static_cast<std::uint8_t>(payload_bytes);
     size_ = 2;

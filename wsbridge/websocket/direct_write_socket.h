@@ -41,9 +41,10 @@
 namespace wsbridge {
 
 // The header of one unmasked (server to client) text frame with FIN set: 2 to 10 bytes.
+// `compressed`: RSV1, a permessage-deflate message.
 class TextFrameHeader {
  public:
-  explicit TextFrameHeader(std::size_t payload_bytes);
+  explicit TextFrameHeader(std::size_t payload_bytes, bool compressed = false);
   boost::asio::const_buffer buffer() const { return {bytes_.data(), size_}; }
 
  private:

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <limits>
 #include <memory>
 #include <utility>
 
@@ -38,6 +39,17 @@ constexpr std::size_t kMaxBatchBytes = 64 * 1024;
 constexpr std::size_t kKeptBatchBufferBytes = 4 * 1024;
 // Likewise the capacity of the drained inbox.
 constexpr std::size_t kKeptInboxFrames = 64;
+
+// Where a loop compresses a frame for a browser that negotiated permessage-deflate: like
+// the batch scratch, free again once TryWriteFrame returns.
+std::string& LoopDeflateScratch() {
+  thread_local std::string scratch;
+  return scratch;
+}
+
+// Frames smaller than this go out as they are: deflate's block header and the flush cost
+// about as much as they could save.
+constexpr std::size_t kMinDeflateBytes = 32;
 
 // Where a loop builds batch frames: a direct write is done with its buffer on return, so
 // all the loop's browsers share one (no allocation per frame, no buffer per browser). It
@@ -245,9 +257,24 @@ void WebSocketSession::Run(beast::http::request<beast::http::string_body> reques
   ws_.set_option(websocket::stream_base::timeout{
       absl::ToChronoMilliseconds(options.handshake_timeout),
       websocket::stream_base::none(), /*keep_alive_pings=*/false});
-  ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& response) {
+  ws_.set_option(websocket::stream_base::decorator([this](websocket::response_type& response) {
     response.set(beast::http::field::server, "wsbridge");
+    // Beast has negotiated by now: its answer says how this bridge may compress.
+    const beast::string_view extensions =
+        response[beast::http::field::sec_websocket_extensions];
+    deflate_agreement_ =
+        ParseDeflateAgreement(absl::string_view(extensions.data(), extensions.size()));
   }));
+  if (options.permessage_deflate) {
+    websocket::permessage_deflate deflate;
+    deflate.server_enable = true;
+    deflate.server_max_window_bits = FrameDeflater::kWindowBits;
+    // What the browser compresses, Beast inflates: a small window keeps that state small.
+    deflate.client_max_window_bits = FrameDeflater::kWindowBits;
+    // Beast's own writes (errors, close) stay plain; FrameDeflater compresses the frames.
+    deflate.msg_size_threshold = std::numeric_limits<std::size_t>::max();
+    ws_.set_option(deflate);
+  }
   // Frames up to this size are read (and discarded when over max_frame_bytes); larger
   // ones make Beast close with 1009.
   ws_.read_message_max(options.max_frame_bytes * BridgeOptions::kDiscardFactor);
@@ -280,6 +307,9 @@ void WebSocketSession::OnAccept(beast::error_code ec) {
     return;
   }
   Enter(Phase::kOpen);
+  if (deflate_agreement_) {
+    deflater_ = std::make_unique<FrameDeflater>(*deflate_agreement_);
+  }
   if (close_reason_) {  // GoAway arrived during the upgrade: no roomd stream for this one
     Enter(Phase::kClosing);
     DoWrite();
@@ -605,7 +635,24 @@ bool WebSocketSession::WriteNextFrame() {
                               }));
     return false;
   }
-  frame_header_ = TextFrameHeader(data.size());
+  bool compressed = false;
+  if (deflater_ != nullptr && data.size() >= kMinDeflateBytes) {
+    std::string& packed = LoopDeflateScratch();
+    if (absl::Status status = deflater_->Compress(
+            absl::string_view(static_cast<const char*>(data.data()), data.size()), &packed);
+        status.ok()) {
+      BridgeMetrics& metrics = BridgeMetrics::Get();
+      metrics.deflated_frames->Inc();
+      metrics.deflate_bytes_in->Inc(data.size());
+      metrics.deflate_bytes_out->Inc(packed.size());
+      data = net::buffer(packed);
+      compressed = true;
+    } else {
+      LogLine(absl::StrCat("#", id_, " ", status.message(), "; frame sent uncompressed"));
+    }
+  }
+  wrote_since_ping_ = true;
+  frame_header_ = TextFrameHeader(data.size(), compressed);
   if (!socket.TryWriteFrame(frame_header_.buffer(), data)) {
     socket.FinishFrame(net::bind_allocator(
         OperationAllocator<void>(),
@@ -722,6 +769,10 @@ void WebSocketSession::OnPingTimer(beast::error_code ec) {
   const BridgeOptions& options = *context_.options;
   switch (ping_) {
     case PingState::kWaiting:
+      if (deflater_ != nullptr && !wrote_since_ping_) {
+        deflater_->Release();  // idle for a ping interval: its next frame starts afresh
+      }
+      wrote_since_ping_ = false;
       ping_ = PingState::kDue;
       DoWrite();
       ArmPingTimer(options.dead_peer_timeout);

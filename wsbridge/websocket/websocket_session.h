@@ -37,6 +37,7 @@
 #include "wsbridge/roomd_link/roomd_stream_observer.h"
 #include "wsbridge/tls/tls_stream.h"
 #include "wsbridge/websocket/direct_write_socket.h"
+#include "wsbridge/websocket/frame_deflater.h"
 #include "wsbridge/websocket/operation_memory.h"
 #include "wsbridge/websocket/write_pass.h"
 
@@ -208,6 +209,10 @@ class WebSocketSession final : public RoomdStreamObserver,
   Frame in_flight_;           // a lone event written as it is
   std::string batch_buffer_;  // a batch frame Beast writes (direct writes use the loop's)
   TextFrameHeader frame_header_{0};  // of a frame written directly
+  // permessage-deflate, when the upgrade agreed to it (--permessage_deflate).
+  std::optional<DeflateAgreement> deflate_agreement_;
+  std::unique_ptr<FrameDeflater> deflater_;
+  bool wrote_since_ping_ = false;  // else the deflater's state is given back
   bool pass_pending_ = false;  // a WritePass will call WriteQueued
   std::size_t events_written_ = 0;  // by the current WriteQueued, for the pass's pacing
 
