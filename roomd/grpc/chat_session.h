@@ -184,6 +184,9 @@ class ChatSession final : public Subscriber {
   TokenBucket page_bucket_ ABSL_GUARDED_BY(mu_);
   bool rate_limit_logged_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  // The room's events reach the client through its transport's feed (Room::FeedKey), not
+  // through this session's writes: it writes only its private queue.
+  bool fed_ ABSL_GUARDED_BY(mu_) = false;
   // Join.accept_batches (or a Relay): a pass is one write; else one write per event, and
   // the rest of the pass waits here (at most max_batch_events).
   bool batches_ ABSL_GUARDED_BY(mu_) = false;
