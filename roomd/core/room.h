@@ -46,8 +46,9 @@ struct RoomFeedItem {
 
 // One chat room: its members (connections), presence (users counted by connections), the
 // message seq, the history ring, and an append-only log of serialized broadcast events that
-// each member reads with its own cursor. Fan-out is an append plus a wake of the idle members
-// only; a member that is busy writing picks the new entries up when its write completes.
+// each member reads with its own cursor, or, for a relay's sessions, through the relay's one
+// cursor for all of them (a feed). Fan-out is an append plus a wake of the idle members and
+// feeds only; one that is busy writing picks the new entries up when its write completes.
 //
 // Without a link (memory broker) the room is its own authority: it sequences messages and
 // decides presence itself. With a RoomLink (shared broker) it is this node's replica of a
