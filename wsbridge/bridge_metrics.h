@@ -18,8 +18,9 @@ struct BridgeMetrics {
     websockets_total->Inc();
     websockets_open->Inc();
   }
-  void FrameQueued(std::size_t bytes) {
-    frames_out->Inc();
+  // `events` events of `bytes` bytes in all went into a browser's queue.
+  void FramesQueued(std::size_t events, std::size_t bytes) {
+    frames_out->Inc(events);
     bytes_out->Inc(bytes);
   }
   // A WebSocket that was open ended with `close_code` (1006: no close frame).

@@ -66,7 +66,11 @@ size_t Room::UserConnectionsLocked(const std::string& user_id) const {
 
 absl::Status Room::Join(uint64_t conn_id, Subscriber* subscriber, const chat::v1::User& user,
                         uint64_t after_seq, chat::v1::ServerEvent* welcome,
-                        Notifications* notes, const std::string& epoch) {
+                        Notifications* notes, const std::string& epoch, FeedKey feed,
+                        bool* fed) {
+  if (fed != nullptr) {
+    *fed = false;
+  }
   chat::MutexLock lock(&mu_);
   if (closed_) {
     return absl::AbortedError("room was closed");
@@ -101,8 +105,34 @@ absl::Status Room::Join(uint64_t conn_id, Subscriber* subscriber, const chat::v1
   member->subscriber = subscriber;
   member->user = user;
   member->cursor = TailLocked();
-  members_.emplace(conn_id, std::move(member));
-  FillWelcomeLocked(user, after_seq, epoch, welcome);
+  Member* joined = members_.emplace(conn_id, std::move(member)).first->second.get();
+  if (feed.reader == nullptr) {
+    FillWelcomeLocked(user, after_seq, epoch, welcome);
+    MaybeTrimLocked(notes);
+    return absl::OkStatus();
+  }
+  std::unique_ptr<Member>& slot = feeds_[feed.reader];
+  if (slot == nullptr) {
+    slot = std::make_unique<Member>();
+    slot->reader = feed.reader;
+    slot->subscriber = feed.reader;
+    slot->cursor = TailLocked();
+    AddWaitingLocked(slot.get());  // the Welcome below wakes it
+  }
+  joined->feed = slot.get();
+  joined->fed_pos = slot->fed.size();
+  joined->feed_session = feed.session;
+  slot->fed.push_back(joined);
+  // The Welcome is the feed's next entry for this member, and everything after it is too.
+  chat::v1::ServerEvent own_welcome;
+  FillWelcomeLocked(user, after_seq, epoch, &own_welcome);
+  AppendBytesLocked(SerializeToSlice(own_welcome), conn_id, /*skip_origin=*/false, notes,
+                    /*addressed=*/true, /*counted=*/false);
+  joined->fed_from = TailLocked();
+  slot->max_fed_from = std::max(slot->max_fed_from, joined->fed_from);
+  if (fed != nullptr) {
+    *fed = true;
+  }
   MaybeTrimLocked(notes);
   return absl::OkStatus();
 }
@@ -419,8 +449,8 @@ Room::CollectResult Room::Collect(uint64_t conn_id, size_t max_events, size_t ma
     return CollectResult::kGone;
   }
   Member* member = it->second.get();
-  if (member->pending) {
-    return CollectResult::kIdle;  // nothing before its Welcome
+  if (member->pending || member->feed != nullptr) {
+    return CollectResult::kIdle;  // nothing before its Welcome; a fed member has no cursor
   }
   if (BacklogLocked(*member) > max_outbound_bytes_) {
     RemoveMemberLocked(conn_id, notes);
@@ -436,8 +466,8 @@ Room::CollectResult Room::Collect(uint64_t conn_id, size_t max_events, size_t ma
   while (member->cursor < tail && events < max_events && bytes < max_bytes) {
     const LogEntry& entry = log_[member->cursor - log_start_];
     ++member->cursor;
-    if (entry.skip_origin && entry.origin == conn_id) {
-      continue;
+    if (entry.addressed || (entry.skip_origin && entry.origin == conn_id)) {
+      continue;  // a fed member's Welcome, or this member's own typing notice
     }
     out->push_back(entry.bytes);
     bytes += entry.bytes.size();
@@ -454,12 +484,103 @@ Room::CollectResult Room::Collect(uint64_t conn_id, size_t max_events, size_t ma
   return CollectResult::kIdle;
 }
 
+Room::CollectResult Room::CollectFeed(Subscriber* reader, size_t max_events, size_t max_bytes,
+                                      std::vector<FeedItem>* out, Notifications* notes) {
+  chat::MutexLock lock(&mu_);
+  auto it = feeds_.find(reader);
+  if (it == feeds_.end()) {
+    return CollectResult::kGone;
+  }
+  Member* feed = it->second.get();
+  if (BacklogLocked(*feed) > max_outbound_bytes_) {
+    DropFeedLocked(feed, notes);
+    return CollectResult::kSlowConsumer;
+  }
+  const uint64_t tail = TailLocked();
+  const int64_t oldest_ns = feed->cursor < tail ? log_[feed->cursor - log_start_].appended_ns : 0;
+  size_t events = 0;
+  size_t bytes = 0;
+  bool open_to_all = false;  // out->back() is this call's and goes to every member
+  bool open_own = false;     // out->back() is this call's (to the sessions in `recipients`)
+  std::vector<uint64_t> recipients;
+  while (feed->cursor < tail && events < max_events && bytes < max_bytes) {
+    const uint64_t index = feed->cursor++;
+    const LogEntry& entry = log_[index - log_start_];
+    bool to_all = !entry.addressed && index >= feed->max_fed_from;
+    if (to_all && entry.skip_origin) {
+      auto origin = members_.find(entry.origin);
+      to_all = origin == members_.end() || origin->second->feed != feed;
+    }
+    if (to_all) {
+      if (!open_to_all) {
+        FeedItem item;
+        item.sessions.reserve(feed->fed.size());
+        for (const Member* member : feed->fed) {
+          item.sessions.push_back(member->feed_session);
+        }
+        out->push_back(std::move(item));
+        open_to_all = true;
+        open_own = false;
+      }
+    } else {
+      RecipientsLocked(*feed, entry, index, &recipients);
+      if (recipients.empty()) {
+        continue;
+      }
+      if (!open_own || out->back().sessions != recipients) {
+        out->push_back(FeedItem{recipients, {}});
+        open_own = true;
+        open_to_all = false;
+      }
+    }
+    out->back().events.push_back(entry.bytes);
+    bytes += entry.bytes.size();
+    ++events;
+  }
+  if (events > 0) {
+    RoomdMetrics::Get().fanout_latency->Observe(
+        static_cast<double>(absl::GetCurrentTimeNanos() - oldest_ns) * 1e-9);
+    return CollectResult::kEvents;
+  }
+  if (!feed->waiting) {
+    AddWaitingLocked(feed);
+  }
+  return CollectResult::kIdle;
+}
+
+void Room::RecipientsLocked(const Member& feed, const LogEntry& entry, uint64_t index,
+                            std::vector<uint64_t>* sessions) const {
+  sessions->clear();
+  if (entry.addressed) {
+    auto member = members_.find(entry.origin);
+    if (member != members_.end() && member->second->feed == &feed) {
+      sessions->push_back(member->second->feed_session);
+    }
+    return;
+  }
+  for (const Member* member : feed.fed) {
+    if (member->fed_from <= index && !(entry.skip_origin && member->conn_id == entry.origin)) {
+      sessions->push_back(member->feed_session);
+    }
+  }
+}
+
+void Room::DropFeedLocked(Member* feed, Notifications* notes) {
+  // The last removal takes the feed with it.
+  const std::vector<Member*> fed = feed->fed;
+  for (const Member* member : fed) {
+    RoomdMetrics::Get().slow_consumers->Inc();
+    notes->Drop(member->subscriber, SlowConsumerStatus());
+    RemoveMemberLocked(member->conn_id, notes);
+  }
+}
+
 uint64_t Room::BacklogLocked(const Member& member) const {
   if (member.cursor >= TailLocked()) {
     return 0;
   }
   const LogEntry& first = log_[member.cursor - log_start_];
-  return total_bytes_ - (first.end_offset - first.bytes.size());
+  return total_bytes_ - (first.end_offset - first.counted());
 }
 
 void Room::AppendLocked(const chat::v1::ServerEvent& event, uint64_t origin, bool skip_origin,
@@ -467,11 +588,36 @@ void Room::AppendLocked(const chat::v1::ServerEvent& event, uint64_t origin, boo
   AppendBytesLocked(SerializeToSlice(event), origin, skip_origin, notes);
 }
 
+bool Room::SendToFed(uint64_t conn_id, grpc::Slice bytes, Notifications* notes) {
+  chat::MutexLock lock(&mu_);
+  auto member = members_.find(conn_id);
+  if (member == members_.end() || member->second->feed == nullptr) {
+    return false;
+  }
+  AppendBytesLocked(std::move(bytes), conn_id, /*skip_origin=*/false, notes, /*addressed=*/true);
+  MaybeTrimLocked(notes);
+  return true;
+}
+
 void Room::AppendBytesLocked(grpc::Slice bytes, uint64_t origin, bool skip_origin,
-                             Notifications* notes) {
-  total_bytes_ += bytes.size();
+                             Notifications* notes, bool addressed, bool counted) {
+  // An uncounted entry counts toward no backlog, but takes memory until read like any.
   log_bytes_ += bytes.size();
-  log_.push_back(LogEntry{std::move(bytes), total_bytes_, origin, skip_origin});
+  LogEntry entry{std::move(bytes), 0, origin, skip_origin, addressed, !counted};
+  total_bytes_ += entry.counted();
+  entry.end_offset = total_bytes_;
+  log_.push_back(std::move(entry));
+  if (addressed) {
+    // Only its member's feed has something new.
+    auto member = members_.find(origin);
+    if (member != members_.end() && member->second->feed != nullptr &&
+        member->second->feed->waiting) {
+      Member* feed = member->second->feed;
+      RemoveWaitingLocked(feed);
+      notes->Wake(feed->subscriber);
+    }
+    return;
+  }
   // Wake the idle members; the origin of a skip-origin entry has nothing new and stays.
   size_t kept = 0;
   for (Member* member : waiting_) {
@@ -511,6 +657,16 @@ void Room::RemoveMemberLocked(uint64_t conn_id, Notifications* notes) {
   std::unique_ptr<Member> member = std::move(it->second);
   members_.erase(it);
   RemoveWaitingLocked(member.get());
+  if (Member* feed = member->feed; feed != nullptr) {
+    Member* last = feed->fed.back();
+    feed->fed[member->fed_pos] = last;
+    last->fed_pos = member->fed_pos;
+    feed->fed.pop_back();
+    if (feed->fed.empty()) {
+      RemoveWaitingLocked(feed);
+      feeds_.erase(feed->reader);
+    }
+  }
   if (member->typing) {
     SendTypingLocked(*member, /*active=*/false, notes);
   }
@@ -542,7 +698,7 @@ void Room::MaybeTrimLocked(Notifications* notes) {
   uint64_t keep_from = log_start_;
   while (keep_from < tail) {
     const LogEntry& entry = log_[keep_from - log_start_];
-    if (total_bytes_ - (entry.end_offset - entry.bytes.size()) <= max_outbound_bytes_) {
+    if (total_bytes_ - (entry.end_offset - entry.counted()) <= max_outbound_bytes_) {
       break;
     }
     ++keep_from;
@@ -550,15 +706,29 @@ void Room::MaybeTrimLocked(Notifications* notes) {
   std::vector<uint64_t> laggards;
   uint64_t min_cursor = tail;
   for (const auto& [conn_id, member] : members_) {
+    if (member->feed != nullptr) {
+      continue;  // its feed reads for it
+    }
     if (member->cursor < keep_from) {
       laggards.push_back(conn_id);
     } else {
       min_cursor = std::min(min_cursor, member->cursor);
     }
   }
+  std::vector<Member*> lagging_feeds;
+  for (const auto& [reader, feed] : feeds_) {
+    if (feed->cursor < keep_from) {
+      lagging_feeds.push_back(feed.get());
+    } else {
+      min_cursor = std::min(min_cursor, feed->cursor);
+    }
+  }
   for (uint64_t conn_id : laggards) {
     notes->Drop(members_[conn_id]->subscriber, SlowConsumerStatus());
     RemoveMemberLocked(conn_id, notes);
+  }
+  for (Member* feed : lagging_feeds) {
+    DropFeedLocked(feed, notes);
   }
   while (log_start_ < min_cursor && !log_.empty()) {
     log_bytes_ -= log_.front().bytes.size();

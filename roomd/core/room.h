@@ -29,10 +29,26 @@
 
 namespace roomd {
 
+// A relay's sessions in a room can share one cursor, a feed: the room's events then reach
+// the relay once, addressed to all of them, instead of once per session. `reader` is the
+// relay's (woken like a member when the log grows, and it collects with Room::CollectFeed);
+// `session` is the relay's id of the joining session. A feed lives in the room while it
+// carries a session; the reader must outlive that.
+struct RoomFeedKey {
+  Subscriber* reader = nullptr;
+  uint64_t session = 0;
+};
+// What a feed collected: `events` go to each of `sessions` (relay session ids).
+struct RoomFeedItem {
+  std::vector<uint64_t> sessions;
+  std::vector<grpc::Slice> events;
+};
+
 // One chat room: its members (connections), presence (users counted by connections), the
 // message seq, the history ring, and an append-only log of serialized broadcast events that
-// each member reads with its own cursor. Fan-out is an append plus a wake of the idle members
-// only; a member that is busy writing picks the new entries up when its write completes.
+// each member reads with its own cursor, or, for a relay's sessions, through the relay's one
+// cursor for all of them (a feed). Fan-out is an append plus a wake of the idle members and
+// feeds only; one that is busy writing picks the new entries up when its write completes.
 //
 // Without a link (memory broker) the room is its own authority: it sequences messages and
 // decides presence itself. With a RoomLink (shared broker) it is this node's replica of a
@@ -58,6 +74,9 @@ class Room : public std::enable_shared_from_this<Room> {
     kSlowConsumer,  // the member's backlog passed the limit: it was removed from the room
   };
 
+  using FeedKey = RoomFeedKey;
+  using FeedItem = RoomFeedItem;
+
   // `store` may be null (history only in the ring); else it outlives the room.
   Room(std::string name, const ServerOptions& options, Timer* timer,
        MessageStore* store = nullptr);
@@ -82,9 +101,13 @@ class Room : public std::enable_shared_from_this<Room> {
   // reaches the subscriber through OnJoined.
   // `epoch` is Join.epoch: when set and not the room's, the seqs the client kept are from an
   // earlier numbering, so after_seq is ignored and the Welcome says history_reset.
+  // With a `feed` (not in a shared room), the member reads through it: its Welcome goes
+  // into the log as an entry addressed to it alone (so the feed carries it in order, before
+  // the entries that follow the join and after none that precede it), `welcome` is left
+  // empty and *fed is set; the member itself never collects.
   absl::Status Join(uint64_t conn_id, Subscriber* subscriber, const chat::v1::User& user,
                     uint64_t after_seq, chat::v1::ServerEvent* welcome, Notifications* notes,
-                    const std::string& epoch = "");
+                    const std::string& epoch = "", FeedKey feed = {}, bool* fed = nullptr);
 
   // Removes the connection (no-op if it is not a member).
   void Leave(uint64_t conn_id, Notifications* notes);
@@ -118,6 +141,22 @@ class Room : public std::enable_shared_from_this<Room> {
   CollectResult Collect(uint64_t conn_id, size_t max_events, size_t max_bytes,
                         bool register_if_idle, std::vector<grpc::Slice>* out,
                         Notifications* notes);
+
+  // A private event (an Error, a page, a resend's echo) for a fed member: it goes into the
+  // log addressed to that member alone, so its feed carries it in order after the Welcome,
+  // and counts toward the feed's backlog. False if `conn_id` is not a fed member (the
+  // caller queues it itself).
+  bool SendToFed(uint64_t conn_id, grpc::Slice bytes, Notifications* notes);
+
+  // Collect for a feed: moves its cursor over up to `max_events` / about `max_bytes` of the
+  // log and appends, per run of entries with the same recipients, one item naming the
+  // sessions that get them (a typing notice not to its origin, a Welcome to its member
+  // only, nothing from before a member's join). A feed whose backlog passed the outbound
+  // limit is removed with all its members, each dropped as a slow consumer (kSlowConsumer);
+  // kGone: the room has no feed of `reader` (its last member left). An idle feed is woken
+  // on the next append for it.
+  CollectResult CollectFeed(Subscriber* reader, size_t max_events, size_t max_bytes,
+                            std::vector<FeedItem>* out, Notifications* notes);
 
   // The replica side of a shared room, called on the broker's thread.
   // Takes the shared room's state as of `snapshot` (members get the messages and presence
@@ -174,10 +213,14 @@ class Room : public std::enable_shared_from_this<Room> {
  private:
   struct LogEntry {
     grpc::Slice bytes;     // one serialized ServerEvent, shared by every recipient
-    uint64_t end_offset;   // bytes appended to the log up to and including this entry
+    uint64_t end_offset;   // counted bytes appended up to and including this entry
     uint64_t origin;       // connection that caused it (0: none)
     bool skip_origin;      // e.g. typing notices go to the others only
+    bool addressed = false;  // to `origin` alone (a fed member's private event)
+    bool uncounted = false;  // counts toward no backlog (a Welcome, as when written directly)
     int64_t appended_ns = absl::GetCurrentTimeNanos();  // for the fan-out latency metric
+    // The bytes the entry counts toward backlogs and trimming.
+    uint64_t counted() const { return uncounted ? 0 : bytes.size(); }
   };
   struct Member {
     uint64_t conn_id = 0;
@@ -190,6 +233,17 @@ class Room : public std::enable_shared_from_this<Room> {
     bool typing_timer_pending = false;
     absl::Time typing_deadline;
     bool pending = false;    // shared room: waiting for its Welcome (no cursor yet)
+    // A fed member reads through its feed (no cursor of its own): the feed, its place in
+    // the feed's list, its relay session id, and the first entry it gets after its Welcome.
+    Member* feed = nullptr;
+    size_t fed_pos = 0;
+    uint64_t feed_session = 0;
+    uint64_t fed_from = 0;
+    // A feed (in feeds_, not members_): its reader, its members, and the largest fed_from
+    // among them (entries from there on go to all of them but a skipped origin).
+    Subscriber* reader = nullptr;
+    std::vector<Member*> fed;
+    uint64_t max_fed_from = 0;
     uint64_t after_seq = 0;  // Join.after_seq, for a Welcome built later
     std::string epoch;       // Join.epoch, likewise
   };
@@ -216,10 +270,16 @@ class Room : public std::enable_shared_from_this<Room> {
     return log_start_ + log_.size();
   }
   uint64_t BacklogLocked(const Member& member) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Removes `feed` with every member it carries, each dropped as a slow consumer.
+  void DropFeedLocked(Member* feed, Notifications* notes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The relay session ids of the feed's members that get `entry` (at index `index`).
+  void RecipientsLocked(const Member& feed, const LogEntry& entry, uint64_t index,
+                        std::vector<uint64_t>* sessions) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void AppendLocked(const chat::v1::ServerEvent& event, uint64_t origin, bool skip_origin,
                     Notifications* notes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void AppendBytesLocked(grpc::Slice bytes, uint64_t origin, bool skip_origin,
-                         Notifications* notes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                         Notifications* notes, bool addressed = false, bool counted = true)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Welcome for `user` from the current state: online list, history after `after_seq`.
   void FillWelcomeLocked(const chat::v1::User& user, uint64_t after_seq,
                          const std::string& epoch, chat::v1::ServerEvent* welcome) const
@@ -337,6 +397,8 @@ class Room : public std::enable_shared_from_this<Room> {
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time last_activity_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint64_t, std::unique_ptr<Member>> members_ ABSL_GUARDED_BY(mu_);
+  // The relays' feeds by reader; each carries members of members_.
+  absl::flat_hash_map<Subscriber*, std::unique_ptr<Member>> feeds_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, OnlineUser> online_ ABSL_GUARDED_BY(mu_);
   uint64_t next_online_order_ ABSL_GUARDED_BY(mu_) = 0;
   OnlineIndex by_name_ ABSL_GUARDED_BY(mu_);

@@ -56,6 +56,15 @@ struct RoomdMetrics {
     deliveries->Inc(events.size());
     delivered_bytes->Inc(bytes);
   }
+  // `events` written once for `recipients` sessions (a feed's item).
+  void WroteTo(const std::vector<grpc::Slice>& events, size_t recipients) {
+    size_t bytes = 0;
+    for (const grpc::Slice& event : events) {
+      bytes += event.size();
+    }
+    deliveries->Inc(events.size() * recipients);
+    delivered_bytes->Inc(bytes * recipients);
+  }
 
   static constexpr int kCodes = 17;  // absl::StatusCode 0..16
   std::array<chat::metrics::Counter*, 3> connections_total;

@@ -353,7 +353,9 @@ void ChatSession::HandleJoinLocked(const chat::v1::Join& join, Notifications* no
       break;
     }
     chat::v1::ServerEvent welcome;
-    status = (*room)->Join(conn_id_, this, *user, join.after_seq(), &welcome, notes, join.epoch());
+    bool fed = false;
+    status = (*room)->Join(conn_id_, this, *user, join.after_seq(), &welcome, notes, join.epoch(),
+                           transport_->FeedFor(*room), &fed);
     if (absl::IsAborted(status)) {
       status = absl::UnavailableError("the room was being recycled; join again");
       continue;
@@ -365,14 +367,17 @@ void ChatSession::HandleJoinLocked(const chat::v1::Join& join, Notifications* no
     user_ = *std::move(user);
     ArmTokenDeadlineLocked();
     batches_ = join.accept_batches() || transport_->AlwaysBatches();
-    if (!welcome.has_welcome()) {
+    fed_ = fed;
+    if (!fed && !welcome.has_welcome()) {
       state_ = State::kJoining;  // a shared room still syncing: OnJoined follows
       return;
     }
     state_ = State::kJoined;
     RoomdMetrics::Get().Joined();
     Log("join %s", DescribeLocked());
-    EnqueuePrivateLocked(welcome, /*counted=*/false, notes);
+    if (!fed) {
+      EnqueuePrivateLocked(welcome, /*counted=*/false, notes);  // else the feed carries it
+    }
     MaybeStartWriteLocked(notes);
     return;
   }
@@ -507,6 +512,9 @@ void ChatSession::EnqueuePrivateLocked(const chat::v1::ServerEvent& event, bool 
     return;
   }
   grpc::Slice bytes = SerializeToSlice(event);
+  if (fed_ && state_ == State::kJoined && room_->SendToFed(conn_id_, bytes, notes)) {
+    return;  // the feed carries it after the Welcome, within the feed's outbound limit
+  }
   if (counted) {
     if (private_bytes_ + bytes.size() > options_.max_outbound_bytes) {
       Log("error %s: dropped: slow consumer (private queue full)", DescribeLocked());
@@ -539,7 +547,7 @@ void ChatSession::MaybeStartWriteLocked(Notifications* notes) {
     batch.push_back(std::move(event.bytes));
     private_.pop_front();
   }
-  if (state_ == State::kJoined) {
+  if (state_ == State::kJoined && !fed_) {
     const size_t room_events = options_.max_batch_events - batch.size();
     const size_t room_bytes = bytes < options_.max_batch_bytes ? options_.max_batch_bytes - bytes : 0;
     const Room::CollectResult result = room_->Collect(conn_id_, room_events, room_bytes,

@@ -60,7 +60,8 @@ namespace roomd {
 //   PERMISSION_DENIED.
 // - `presence_page` is answered with ServerEvent.presence_page, ahead of the room's backlog
 //   (a page reflects the room as it is now; the backlog's presence changes applied after it
-//   leave the list exact). A bad token, or more requests than the send rate, gets Error.
+//   leave the list exact); a session fed by its relay gets it, like its other private
+//   events, in log order. A bad token, or more requests than the send rate, gets Error.
 // - A send whose client_id this user already had sequenced in the room posts nothing: this
 //   client alone gets the original message again (its seq, its time) as the echo.
 // - Each ServerEvent carries one event unless the Join set accept_batches (or the transport
@@ -184,6 +185,9 @@ class ChatSession final : public Subscriber {
   TokenBucket page_bucket_ ABSL_GUARDED_BY(mu_);
   bool rate_limit_logged_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  // The room's events reach the client through its transport's feed (Room::FeedKey), not
+  // through this session's writes: it writes only its private queue.
+  bool fed_ ABSL_GUARDED_BY(mu_) = false;
   // Join.accept_batches (or a Relay): a pass is one write; else one write per event, and
   // the rest of the pass waits here (at most max_batch_events).
   bool batches_ ABSL_GUARDED_BY(mu_) = false;

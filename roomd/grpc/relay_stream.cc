@@ -60,6 +60,8 @@ class RelayStream::Session final : public SessionTransport,
 
   bool AlwaysBatches() const override { return true; }
 
+  Room::FeedKey FeedFor(const std::shared_ptr<Room>& room) override;
+
   void Write(std::vector<grpc::Slice> events, bool /*more*/) override {
     chat::MutexLock lock(&relay->mu_);
     if (relay->broken_ || done) {
@@ -112,6 +114,135 @@ class RelayStream::Session final : public SessionTransport,
   bool finish_requested ABSL_GUARDED_BY(relay->mu_) = false;
   bool done ABSL_GUARDED_BY(relay->mu_) = false;
 };
+
+// The relay's reader of one room (Room::FeedKey): it collects the room's events once for
+// all the relay's sessions there and queues them as items naming those sessions. Like a
+// session it has one collect's items in flight: it collects again once they are written.
+// Its state is guarded by the relay's mu_. Lifetime: reference-counted (the relay's
+// feeds_ and the room's notifications hold it); it holds the relay.
+class RelayStream::Feed final : public Subscriber {
+ public:
+  Feed(RelayStream* owner, const std::shared_ptr<Room>& room) : relay(owner), room_(room) {
+    relay->Ref();
+  }
+
+  void Ref() override { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void Unref() override {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      delete this;
+    }
+  }
+  void OnEventsAvailable() override { Collect(); }
+  // The room drops a lagging feed's sessions one by one (OnDropped of each), not the feed.
+  void OnDropped(const absl::Status& /*why*/) override {}
+
+  bool Serves(const std::shared_ptr<Room>& room) const { return room_.lock() == room; }
+
+  // Collects what the room has and queues it, unless the last collect's items are still
+  // being written (then they ask again once written).
+  void Collect();
+  // The last collect's items were written: collect again (unless the relay broke).
+  void WriteDone(bool ok);
+
+  RelayStream* const relay;
+
+ private:
+  ~Feed() override { relay->Unref(); }
+
+  const std::weak_ptr<Room> room_;
+  std::atomic<int> refs_{0};
+  bool busy_ ABSL_GUARDED_BY(relay->mu_) = false;   // collecting, or its items unwritten
+  bool again_ ABSL_GUARDED_BY(relay->mu_) = false;  // woken while collecting
+};
+
+RelayStream::FeedHold::FeedHold(Feed* feed) : feed_(feed) {
+  if (feed_ != nullptr) {
+    feed_->Ref();
+  }
+}
+
+RelayStream::FeedHold::FeedHold(FeedHold&& other) noexcept : feed_(other.feed_) {
+  other.feed_ = nullptr;
+}
+
+RelayStream::FeedHold& RelayStream::FeedHold::operator=(FeedHold&& other) noexcept {
+  if (this != &other) {
+    if (feed_ != nullptr) {
+      feed_->Unref();
+    }
+    feed_ = other.feed_;
+    other.feed_ = nullptr;
+  }
+  return *this;
+}
+
+RelayStream::FeedHold::~FeedHold() {
+  if (feed_ != nullptr) {
+    feed_->Unref();
+  }
+}
+
+Room::FeedKey RelayStream::Session::FeedFor(const std::shared_ptr<Room>& room) {
+  chat::MutexLock lock(&relay->mu_);
+  FeedHold& hold = relay->feeds_[room.get()];
+  if (hold.get() == nullptr || !hold.get()->Serves(room)) {
+    hold = FeedHold(new Feed(relay, room));  // a room recycled at the same address
+  }
+  return Room::FeedKey{hold.get(), id};
+}
+
+void RelayStream::Feed::Collect() {
+  {
+    chat::MutexLock lock(&relay->mu_);
+    if (busy_) {
+      again_ = true;
+      return;
+    }
+    busy_ = true;
+  }
+  for (;;) {
+    std::vector<Room::FeedItem> items;
+    if (std::shared_ptr<Room> room = room_.lock()) {
+      Notifications notes;  // a lagging feed's drops, delivered before the relay's lock
+      room->CollectFeed(this, relay->options_.max_batch_events,
+                        relay->options_.max_batch_bytes, &items, &notes);
+    }
+    chat::MutexLock lock(&relay->mu_);
+    if (!items.empty() && !relay->broken_ && !relay->finished_) {
+      for (size_t i = 0; i < items.size(); ++i) {
+        Room::FeedItem& collected = items[i];
+        RoomdMetrics::Get().WroteTo(collected.events, collected.sessions.size());
+        Outgoing outgoing;
+        outgoing.from_feed = true;
+        outgoing.item.session = collected.sessions.front();
+        outgoing.item.more_sessions.assign(collected.sessions.begin() + 1,
+                                           collected.sessions.end());
+        outgoing.item.events = std::move(collected.events);
+        if (i + 1 == items.size()) {
+          outgoing.feed = FeedHold(this);
+        }
+        relay->QueueLocked(std::move(outgoing));
+      }
+      return;  // busy until written
+    }
+    if (!again_) {
+      busy_ = false;
+      return;
+    }
+    again_ = false;
+  }
+}
+
+void RelayStream::Feed::WriteDone(bool ok) {
+  {
+    chat::MutexLock lock(&relay->mu_);
+    busy_ = false;
+    again_ = false;
+  }
+  if (ok) {
+    Collect();
+  }
+}
 
 RelayStream::RelayStream(grpc::CallbackServerContext* context, const ServerOptions& options,
                          RoomRegistry* rooms, SessionTracker* tracker, Timer* timer,
@@ -306,17 +437,19 @@ void RelayStream::MaybeStartWriteLocked() {
   std::vector<RelayDownItem> items;
   size_t bytes = 0;
   size_t count = 0;
+  bool last_from_feed = false;
   for (; count < pending_.size() && (count == 0 || bytes < kMaxWriteBytes); ++count) {
     Outgoing& next = pending_[count];
-    in_flight_.push_back(Written{std::move(next.session), next.item.done});
-    if (!next.item.done && !items.empty() && !items.back().done &&
-        SameEvents(items.back().events, next.item.events)) {
+    in_flight_.push_back(Written{std::move(next.session), next.item.done, std::move(next.feed)});
+    if (!next.from_feed && !last_from_feed && !next.item.done && !items.empty() &&
+        !items.back().done && SameEvents(items.back().events, next.item.events)) {
       items.back().more_sessions.push_back(next.item.session);
       bytes += kMaxSessionIdBytes;
       continue;
     }
     bytes += RelayDownItemBytes(next.item);
     items.push_back(std::move(next.item));
+    last_from_feed = next.from_feed;
   }
   pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(count));
   out_ = EncodeRelayDown(items);
@@ -328,6 +461,7 @@ void RelayStream::OnWriteDone(bool ok) {
   AcquireConstruction();
   // Each written item's session, referenced, and whether the item was its last.
   std::vector<std::pair<ChatSession*, bool>> written;
+  std::vector<FeedHold> feeds;  // whose collects were written
   {
     chat::MutexLock lock(&mu_);
     writing_ = false;
@@ -337,6 +471,12 @@ void RelayStream::OnWriteDone(bool ok) {
       pending_.clear();
     }
     for (Written& item : in_flight_) {
+      if (item.feed.get() != nullptr) {
+        feeds.push_back(std::move(item.feed));
+      }
+      if (item.session == nullptr) {
+        continue;  // a feed's item
+      }
       Session& session = *item.session;
       session.AssertLockedBy(this);
       if (session.done) {
@@ -362,6 +502,10 @@ void RelayStream::OnWriteDone(bool ok) {
     }
     chat->Unref();
   }
+  for (const FeedHold& feed : feeds) {
+    feed.get()->WriteDone(ok);
+  }
+  feeds.clear();
   if (!ok) {
     EndAllSessions();
   }
@@ -454,10 +598,15 @@ void RelayStream::MaybeFinish() {
 
 void RelayStream::OnDone() {
   AcquireConstruction();
+  absl::flat_hash_map<const Room*, FeedHold> feeds;  // released with no lock held
   {
     chat::MutexLock lock(&mu_);
     Log("relay closed peer=%s", peer_);
+    feeds.swap(feeds_);
+    pending_.clear();
+    in_flight_.clear();
   }
+  feeds.clear();
   registry_->Remove(this);
   RoomdMetrics::Get().ConnectionClosed(ConnectionKind::kRelay, absl::OkStatus());
   Unref();

@@ -24,6 +24,10 @@ class RelayRegistry;
 // which carries whatever every session has written since the last one, so a broadcast to
 // a thousand of the bridge's browsers is one gRPC write, not a thousand.
 //
+// A room's events reach all the relay's sessions in that room through one Feed (Room::FeedKey):
+// one cursor, one collect and one item naming the sessions, instead of one of each per
+// session.
+//
 // Threading: mu_ guards the relay's state. Sessions call in with their own lock held
 // (lock order: session, then relay), so the relay calls sessions only with mu_ released.
 // Admission: with --relay_secret_file, a call without the secret in metadata
@@ -51,14 +55,31 @@ class RelayStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
 
  private:
   class Session;
+  class Feed;
+  // A reference to a feed (Subscriber::Ref), released with the hold.
+  class FeedHold {
+   public:
+    FeedHold() = default;
+    explicit FeedHold(Feed* feed);
+    FeedHold(FeedHold&& other) noexcept;
+    FeedHold& operator=(FeedHold&& other) noexcept;
+    ~FeedHold();
+    Feed* get() const { return feed_; }
+
+   private:
+    Feed* feed_ = nullptr;
+  };
   struct Outgoing {
-    std::shared_ptr<Session> session;
+    std::shared_ptr<Session> session;  // none for a feed's item
     RelayDownItem item;
+    bool from_feed = false;
+    FeedHold feed;  // the last item of a feed's collect: the feed, told when it is written
   };
   // An item of the write in flight: whom to tell when it completes.
   struct Written {
     std::shared_ptr<Session> session;
     bool last;  // the session's done item
+    FeedHold feed;
   };
 
   ~RelayStream() override = default;
@@ -89,6 +110,8 @@ class RelayStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc:
 
   chat::Mutex mu_;
   absl::flat_hash_map<uint64_t, std::shared_ptr<Session>> sessions_ ABSL_GUARDED_BY(mu_);
+  // The feed of each room the relay's sessions joined (kept until the relay ends).
+  absl::flat_hash_map<const Room*, FeedHold> feeds_ ABSL_GUARDED_BY(mu_);
   uint64_t last_session_id_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<Outgoing> pending_ ABSL_GUARDED_BY(mu_);
   std::vector<Written> in_flight_ ABSL_GUARDED_BY(mu_);

@@ -6,12 +6,14 @@
 // the answers (ChatSession::OnRead, OnWriteDone, OnDone) come later, from another call
 // stack.
 
+#include <memory>
 #include <vector>
 
 #include <grpcpp/support/slice.h>
 
-#include "roomd/core/roomd_metrics.h"
 #include "absl/status/status.h"
+#include "roomd/core/room.h"
+#include "roomd/core/roomd_metrics.h"
 
 namespace roomd {
 
@@ -33,6 +35,9 @@ class SessionTransport {
   // Ends the session with `status` once; ChatSession::OnDone follows. With `abort`, the
   // client learns it at once, even if a write is stuck behind flow control.
   virtual void Finish(const absl::Status& status, bool abort) = 0;
+  // The feed the session reads `room` through (Room::Join), if its transport shares one
+  // with other sessions (a Relay does); none by default: the session collects itself.
+  virtual Room::FeedKey FeedFor(const std::shared_ptr<Room>& /*room*/) { return {}; }
   // What carries the session, for the metrics.
   virtual ConnectionKind kind() const { return ConnectionKind::kChatStream; }
 };

@@ -23,13 +23,22 @@ namespace roomd::testing {
 
 class RelayTestClient {
  public:
+  // With `read` false nothing is read until StartReading() (a bridge that stopped
+  // reading, for slow-consumer tests).
   explicit RelayTestClient(chat::v1::ChatService::Stub* stub,
-                           const ChatTestClient::Metadata& metadata = {})
-      : stream_(stub->Relay(WithMetadata(&context_, metadata))), reader_([this] { ReadLoop(); }) {}
+                           const ChatTestClient::Metadata& metadata = {}, bool read = true)
+      : stream_(stub->Relay(WithMetadata(&context_, metadata))) {
+    if (read) {
+      StartReading();
+    }
+  }
   ~RelayTestClient() {
     context_.TryCancel();
-    reader_.join();
+    if (reader_.joinable()) {
+      reader_.join();
+    }
   }
+  void StartReading() { reader_ = std::thread([this] { ReadLoop(); }); }
 
   bool Write(const chat::v1::RelayUp& up) { return stream_->Write(up); }
   bool Send(uint64_t session, const chat::v1::ClientEvent& event) {

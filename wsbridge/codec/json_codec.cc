@@ -66,13 +66,8 @@ absl::StatusOr<Frame> JsonCodec::EncodeServerEventBytes(absl::string_view bytes)
   return EncodeServerEvent(event);
 }
 
-namespace {
-constexpr absl::string_view kBatchHead = R"({"batch":{"events":[)";
-constexpr absl::string_view kBatchTail = "]}}";
-}  // namespace
-
 std::size_t BatchFrameSize(std::size_t joined_event_bytes) {
-  return kBatchHead.size() + joined_event_bytes + kBatchTail.size();
+  return kBatchFrameHead.size() + joined_event_bytes + kBatchFrameTail.size();
 }
 
 void WriteBatchFrame(const std::deque<Frame>& events, std::size_t count, char* out) {
@@ -80,7 +75,7 @@ void WriteBatchFrame(const std::deque<Frame>& events, std::size_t count, char* o
     std::memcpy(out, bytes.data(), bytes.size());
     out += bytes.size();
   };
-  put(kBatchHead);
+  put(kBatchFrameHead);
   const auto end = events.begin() + static_cast<std::ptrdiff_t>(count);
   for (auto it = events.begin(); it != end; ++it) {
     if (it != events.begin()) {
@@ -88,7 +83,7 @@ void WriteBatchFrame(const std::deque<Frame>& events, std::size_t count, char* o
     }
     put(**it);
   }
-  put(kBatchTail);
+  put(kBatchFrameTail);
 }
 
 void AppendBatchFrame(const std::deque<Frame>& events, std::size_t count, std::string* out) {

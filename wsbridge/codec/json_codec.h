@@ -39,7 +39,10 @@ class JsonCodec {
 // `{"batch":{"events":[e1,e2,...]}}` built from the first `count` already encoded single
 // events: byte for byte what EncodeServerEvent gives for that Batch. WriteBatchFrame
 // writes it to `out`, which has room for BatchFrameSize(joined) bytes, `joined` being the
-// events' sizes plus a comma between each two; AppendBatchFrame appends it.
+// events' sizes plus a comma between each two; AppendBatchFrame appends it. The frame is
+// kBatchFrameHead, the events joined by commas, kBatchFrameTail.
+inline constexpr absl::string_view kBatchFrameHead = R"({"batch":{"events":[)";
+inline constexpr absl::string_view kBatchFrameTail = "]}}";
 std::size_t BatchFrameSize(std::size_t joined_event_bytes);
 void WriteBatchFrame(const std::deque<Frame>& events, std::size_t count, char* out);
 void AppendBatchFrame(const std::deque<Frame>& events, std::size_t count, std::string* out);

@@ -24,15 +24,23 @@ Frame EncodeElement(absl::string_view bytes, int field, const JsonCodec& codec,
 
 }  // namespace
 
-ServerEventFrames FramesOfServerEvent(absl::string_view bytes, const JsonCodec& codec,
-                                      EncodedEventCache* cache) {
-  ServerEventFrames result;
+SharedFrames FramesOfServerEvent(absl::string_view bytes, const JsonCodec& codec,
+                                 EncodedEventCache* cache) {
+  auto result = std::make_shared<ServerEventFrames>();
   const std::vector<EventSlice> slices = SplitServerEvent(bytes);
-  result.frames.reserve(slices.size());
+  result->frames.reserve(slices.size());
   for (const EventSlice& slice : slices) {
-    result.welcome = result.welcome || slice.field == kWelcomeField;
-    result.frames.push_back(EncodeElement(slice.bytes, slice.field, codec, cache));
+    result->welcome = result->welcome || slice.field == kWelcomeField;
+    result->frames.push_back(EncodeElement(slice.bytes, slice.field, codec, cache));
+    result->bytes += result->frames.back()->size();
   }
+  return result;
+}
+
+SharedFrames SingleFrame(Frame frame) {
+  auto result = std::make_shared<ServerEventFrames>();
+  result->bytes = frame->size();
+  result->frames.push_back(std::move(frame));
   return result;
 }
 

@@ -177,9 +177,9 @@ void RoomdChatStream::Deliver(absl::string_view bytes) {
   if (!observer) {
     return;
   }
-  ServerEventFrames frames = FramesOfServerEvent(bytes, *codec_, cache_);
-  if (!frames.frames.empty()) {
-    observer->OnRoomdEvents(frames.frames, frames.welcome, /*wakes=*/nullptr);
+  SharedFrames frames = FramesOfServerEvent(bytes, *codec_, cache_);
+  if (!frames->frames.empty()) {
+    observer->OnRoomdEvents(std::move(frames), /*wakes=*/nullptr);
   }
 }
 

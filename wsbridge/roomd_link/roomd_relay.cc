@@ -167,12 +167,12 @@ class RoomdRelay::Session final : public RoomdStream {
   }
 
   // Results, called by the relay outside its lock.
-  void Deliver(const ServerEventFrames& frames, WakeBatch* wakes) {
-    if (frames.frames.empty()) {
+  void Deliver(const SharedFrames& frames, WakeBatch* wakes) {
+    if (frames->frames.empty()) {
       return;
     }
     if (auto observer = observer_.lock()) {
-      observer->OnRoomdEvents(frames.frames, frames.welcome, wakes);
+      observer->OnRoomdEvents(frames, wakes);
     }
   }
   void Writable() {
@@ -435,7 +435,7 @@ void RoomdRelay::Dispatch(absl::string_view frame) {
   // with the same bytes): every one of them gets the same frames.
   const DownItem* decoded_item = nullptr;
   absl::string_view decoded_bytes;
-  ServerEventFrames decoded;
+  SharedFrames decoded;
   // The sessions' wakeups go out together, one post per io thread, at the end; a session's
   // end must not overtake its events, so a done item first posts what is pending.
   WakeBatch wakes;

@@ -7,7 +7,7 @@
 
 #include <grpcpp/support/status.h>
 
-#include "wsbridge/codec/json_codec.h"
+#include "wsbridge/codec/server_event_frames.h"
 #include "wsbridge/wake_batch.h"
 
 namespace wsbridge {
@@ -16,11 +16,11 @@ class RoomdStreamObserver {
  public:
   virtual ~RoomdStreamObserver() = default;
 
-  // One read from roomd: its events in order, each encoded alone (a batch is split);
-  // `welcome` if one of them is the Welcome. The observer's wakeup goes into `wakes` when
-  // there is one (the reader posts it with the other sessions'), else it posts it itself.
-  virtual void OnRoomdEvents(const std::vector<Frame>& events, bool welcome,
-                             WakeBatch* wakes) = 0;
+  // One read from roomd: its events in order, each encoded alone (a batch is split), never
+  // none; shared with the other sessions the read went to. The observer's wakeup goes into
+  // `wakes` when there is one (the reader posts it with the other sessions'), else it posts
+  // it itself.
+  virtual void OnRoomdEvents(SharedFrames events, WakeBatch* wakes) = 0;
   // The outbound queue, once reported full, has room again.
   virtual void OnRoomdWritable() = 0;
   // The stream is over; the last call.

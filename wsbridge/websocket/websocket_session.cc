@@ -37,8 +37,8 @@ constexpr std::size_t kMaxBatchEvents = 256;
 constexpr std::size_t kMaxBatchBytes = 64 * 1024;
 // A batch buffer that grew past this is given back after its write (idle memory).
 constexpr std::size_t kKeptBatchBufferBytes = 4 * 1024;
-// Likewise the capacity of the drained inbox.
-constexpr std::size_t kKeptInboxFrames = 64;
+// Likewise the capacity of the drained inbox (runs of frames, one per relay read).
+constexpr std::size_t kKeptInboxRuns = 64;
 
 // Where a loop compresses a frame for a browser that negotiated permessage-deflate: like
 // the batch scratch, free again once TryWriteFrame returns.
@@ -185,8 +185,7 @@ bool WebSocketSession::Enter(Phase next) {
                                                                 shared_from_this()));
       break;
     case Phase::kFinished: {
-      queue_.clear();
-      queued_bytes_ = 0;
+      queue_.Clear();
       ping_timer_.cancel();
       join_timer_.cancel();
       close_timer_.cancel();
@@ -438,16 +437,14 @@ void WebSocketSession::ReplyError(absl::string_view message) {
   if (++bad_frames_ <= kMaxLoggedBadFrames) {
     LogLine(absl::StrCat("error #", id_, " ", peer_, ": ", message));
   }
-  Send(context_.codec->EncodeError(absl::StatusCode::kInvalidArgument, message));
+  Send(SingleFrame(context_.codec->EncodeError(absl::StatusCode::kInvalidArgument, message)));
 }
 
-void WebSocketSession::OnRoomdEvents(const std::vector<Frame>& events, bool welcome,
-                                     WakeBatch* wakes) {
+void WebSocketSession::OnRoomdEvents(SharedFrames events, WakeBatch* wakes) {
   bool post = false;
   {
     chat::MutexLock lock(&inbox_mu_);
-    inbox_.insert(inbox_.end(), events.begin(), events.end());
-    inbox_welcome_ = inbox_welcome_ || welcome;
+    inbox_.push_back(std::move(events));
     post = !drain_posted_;
     drain_posted_ = true;
   }
@@ -464,7 +461,6 @@ void WebSocketSession::OnRoomdEvents(const std::vector<Frame>& events, bool welc
 void WebSocketSession::Wake() { TakeInbox(/*wake=*/true); }
 
 void WebSocketSession::TakeInbox(bool wake) {
-  bool welcome = false;
   {
     chat::MutexLock lock(&inbox_mu_);
     if (wake) {
@@ -475,13 +471,11 @@ void WebSocketSession::TakeInbox(bool wake) {
     // The inbox takes the emptied vector of the last drain, so refilling it allocates
     // nothing.
     drained_.swap(inbox_);
-    welcome = inbox_welcome_;
-    inbox_welcome_ = false;
   }
-  HandleRoomdEvents(&drained_, welcome);
+  HandleRoomdEvents(drained_);
   drained_.clear();
-  if (drained_.capacity() > kKeptInboxFrames) {
-    std::vector<Frame>().swap(drained_);  // a burst's capacity is given back
+  if (drained_.capacity() > kKeptInboxRuns) {
+    std::vector<SharedFrames>().swap(drained_);  // a burst's capacity is given back
   }
 }
 
@@ -498,13 +492,13 @@ void WebSocketSession::OnRoomdDone(const grpc::Status& status) {
   net::post(strand_, [self = shared_from_this(), status] { self->HandleRoomdDone(status); });
 }
 
-void WebSocketSession::HandleRoomdEvents(std::vector<Frame>* events, bool welcome) {
-  if (welcome && roomd_phase_ == RoomdPhase::kAwaitingWelcome) {
-    EnterRoomd(RoomdPhase::kWelcomed);
-    RememberWho(*events);
-  }
-  for (Frame& frame : *events) {
-    Send(std::move(frame));
+void WebSocketSession::HandleRoomdEvents(const std::vector<SharedFrames>& runs) {
+  for (const SharedFrames& run : runs) {
+    if (run->welcome && roomd_phase_ == RoomdPhase::kAwaitingWelcome) {
+      EnterRoomd(RoomdPhase::kWelcomed);
+      RememberWho(run->frames);
+    }
+    Send(run);
   }
 }
 
@@ -538,14 +532,15 @@ void WebSocketSession::HandleRoomdDone(const grpc::Status& status) {
   StartClose(MakeCloseReason(code, reason), /*drain=*/true);
 }
 
-void WebSocketSession::Send(Frame frame) {
+void WebSocketSession::Send(SharedFrames run) {
   if (phase_ != Phase::kOpen) {
     return;
   }
-  const std::size_t limit = context_.options->outbound_queue_bytes;
+  const std::size_t events = run->frames.size();
+  const std::size_t bytes = run->bytes;
   // One frame always fits (a large Welcome must not doom its reader); a backlog may not.
-  if (!queue_.empty() && queued_bytes_ + frame->size() > limit) {
-    LogLine(absl::StrCat("slow consumer #", id_, " ", peer_, ": ", queued_bytes_,
+  if (!queue_.Push(std::move(run), context_.options->outbound_queue_bytes)) {
+    LogLine(absl::StrCat("slow consumer #", id_, " ", peer_, ": ", queue_.bytes(),
                          " bytes queued"));
     BridgeMetrics::Get().slow_consumers->Inc();
     StartClose(MakeCloseReason(kCloseSlowConsumer,
@@ -553,9 +548,7 @@ void WebSocketSession::Send(Frame frame) {
                /*drain=*/false);
     return;
   }
-  queued_bytes_ += frame->size();
-  BridgeMetrics::Get().FrameQueued(frame->size());
-  queue_.push_back(std::move(frame));
+  BridgeMetrics::Get().FramesQueued(events, bytes);
   // The next pass writes it, with whatever else arrives before then; a write in flight
   // takes it up when it completes.
   if (write_ == WriteState::kIdle && !pass_pending_) {
@@ -669,27 +662,21 @@ net::const_buffer WebSocketSession::TakeNextFrame() {
   // The batch stays within the outbound queue limit, so coalescing holds no more per
   // browser than the queue already could.
   const std::size_t max_bytes = std::min(kMaxBatchBytes, context_.options->outbound_queue_bytes);
-  std::size_t count = 1;
-  std::size_t bytes = queue_.front()->size();
-  while (accept_batches_ && count < queue_.size() && count < kMaxBatchEvents &&
-         bytes + queue_[count]->size() + 1 <= max_bytes) {
-    bytes += queue_[count]->size() + 1;
-    ++count;
-  }
+  const OutboundQueue::Batch batch =
+      queue_.PlanBatch(accept_batches_ ? kMaxBatchEvents : 1, max_bytes);
   net::const_buffer data;
-  if (count == 1) {
-    in_flight_ = std::move(queue_.front());
+  if (batch.count == 1) {
+    in_flight_ = queue_.Front();
     data = net::buffer(*in_flight_);
   } else {
     in_flight_.reset();
-    const std::size_t size = BatchFrameSize(bytes);  // `bytes` has the commas already
+    const std::size_t size = BatchFrameSize(batch.joined_bytes);
     char* scratch = LoopBatchScratch::Get(size);
-    WriteBatchFrame(queue_, count, scratch);
+    queue_.WriteBatch(batch, scratch);
     data = net::buffer(scratch, size);
   }
-  queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(count));
-  events_written_ += count;
-  queued_bytes_ -= bytes - (count - 1);  // `bytes` counted one comma per joined event
+  queue_.Pop(batch.count);
+  events_written_ += batch.count;
   return data;
 }
 
@@ -724,8 +711,7 @@ void WebSocketSession::StartClose(const websocket::close_reason& reason, bool dr
   }
   close_reason_ = reason;
   if (!drain) {
-    queue_.clear();
-    queued_bytes_ = 0;
+    queue_.Clear();
   }
   Enter(Phase::kClosing);
   DoWrite();

@@ -39,6 +39,7 @@
 #include "wsbridge/websocket/direct_write_socket.h"
 #include "wsbridge/websocket/frame_deflater.h"
 #include "wsbridge/websocket/operation_memory.h"
+#include "wsbridge/websocket/outbound_queue.h"
 #include "wsbridge/websocket/write_pass.h"
 
 namespace wsbridge {
@@ -62,7 +63,7 @@ class WebSocketSession final : public RoomdStreamObserver,
   void GoAway();
 
   // RoomdStreamObserver: called on gRPC threads, each only hands work to the loop.
-  void OnRoomdEvents(const std::vector<Frame>& events, bool welcome, WakeBatch* wakes) override;
+  void OnRoomdEvents(SharedFrames events, WakeBatch* wakes) override;
   void OnRoomdWritable() override;
   void OnRoomdDone(const grpc::Status& status) override;
   // Wakeable, on the loop: sends the events OnRoomdEvents put in the inbox.
@@ -129,18 +130,18 @@ class WebSocketSession final : public RoomdStreamObserver,
   void NoteJoin(chat::v1::Join* join);
   void ReplyError(absl::string_view message);
 
-  // roomd -> browser: a bounded queue of single events with one write (or ping, or
-  // close) in flight; events that wait are coalesced into one batch frame per write if the
-  // browser's join accepted batches, else written as frames of their own, several a pass.
-  // Sends the frames (moving them out of `events`).
-  void HandleRoomdEvents(std::vector<Frame>* events, bool welcome);
+  // roomd -> browser: a bounded queue of events with one write (or ping, or close) in
+  // flight; events that wait are coalesced into one batch frame per write if the browser's
+  // join accepted batches, else written as frames of their own, several a pass.
+  // Sends the runs of frames the inbox held.
+  void HandleRoomdEvents(const std::vector<SharedFrames>& runs);
   // Keeps the room and user id from the Welcome among `events`, for the disconnect line.
   void RememberWho(const std::vector<Frame>& events);
   // Sends what the inbox holds; `wake`: as the posted wakeup, which a new event after
   // this one posts again.
   void TakeInbox(bool wake);
   void HandleRoomdDone(const grpc::Status& status);
-  void Send(Frame frame);
+  void Send(SharedFrames run);
   void DoWrite();
   // Takes the next frame off the queue: one event as it is (in_flight_), or several as a
   // batch in the loop's scratch buffer, valid until the loop's next batch.
@@ -204,9 +205,8 @@ class WebSocketSession final : public RoomdStreamObserver,
   bool join_seen_ = false;
   bool accept_batches_ = false;  // the browser's Join.accept_batches: batch frames allowed
 
-  std::deque<Frame> queue_;  // each one event's JSON, shared with other sessions
-  std::size_t queued_bytes_ = 0;
-  Frame in_flight_;           // a lone event written as it is
+  OutboundQueue queue_;  // runs of events' JSON, shared with other sessions
+  Frame in_flight_;      // a lone event written as it is
   std::string batch_buffer_;  // a batch frame Beast writes (direct writes use the loop's)
   TextFrameHeader frame_header_{0};  // of a frame written directly
   // permessage-deflate, when the upgrade agreed to it (--permessage_deflate).
@@ -217,11 +217,11 @@ class WebSocketSession final : public RoomdStreamObserver,
   std::size_t events_written_ = 0;  // by the current WriteQueued, for the pass's pacing
 
   // roomd's events, filled on gRPC threads and drained on the strand: one post per burst
-  // of reads rather than one per read, so a busy browser costs no allocation per event.
+  // of reads rather than one per read, and one entry per read (its shared run of frames),
+  // not one per event.
   chat::Mutex inbox_mu_;
-  std::vector<Frame> inbox_ ABSL_GUARDED_BY(inbox_mu_);
-  std::vector<Frame> drained_;  // the inbox's last contents, kept for their capacity
-  bool inbox_welcome_ ABSL_GUARDED_BY(inbox_mu_) = false;
+  std::vector<SharedFrames> inbox_ ABSL_GUARDED_BY(inbox_mu_);
+  std::vector<SharedFrames> drained_;  // the inbox's last contents, kept for their capacity
   bool drain_posted_ ABSL_GUARDED_BY(inbox_mu_) = false;
 };
 

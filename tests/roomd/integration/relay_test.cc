@@ -80,6 +80,57 @@ TEST_F(RelayTest, ABroadcastCrossesTheRelayOnceForTheSessionsThatShareIt) {
   EXPECT_GT(relay.shared_items(), shared_before);
 }
 
+// The relay's sessions in a room share one feed: a bridge that stops reading its relay
+// has every session on it dropped as a slow consumer, and nobody else waits for it.
+TEST_F(RoomdTest, ARelayThatIsNotReadLosesItsSessionsAsSlowConsumersAndStallsNoOne) {
+  ServerOptions options = TestOptions();
+  options.max_outbound_bytes = 64 << 10;
+  options.max_batch_bytes = 16 << 10;
+  StartServer(options);
+  auto alice = JoinAs("lobby", "alice@example.com");
+  auto stuck_stub = chat::v1::ChatService::NewStub(NonReadingChannel(server_->address()));
+  RelayTestClient stuck(stuck_stub.get(), {}, /*read=*/false);
+  ASSERT_TRUE(stuck.Join(1, "lobby", "stuck1@example.com"));
+  ASSERT_TRUE(stuck.Join(2, "lobby", "stuck2@example.com"));
+  ASSERT_TRUE(alice->WaitFor(IsJoined("stuck1")));
+  ASSERT_TRUE(alice->WaitFor(IsJoined("stuck2")));
+
+  const std::string text(2000, 'x');
+  int posted = 0;
+  std::set<std::string> left;
+  while (posted < 4000 && left.size() < 2) {
+    std::string last;
+    for (int i = 0; i < 10; ++i) {
+      last = absl::StrCat(text, posted++);
+      Post("lobby", "bot@example.com", last);
+    }
+    ASSERT_TRUE(alice->WaitFor(IsMessage(last))) << "alice fell behind at " << posted;
+    for (const ServerEvent& event : alice->events()) {
+      if (event.has_presence() && event.presence().has_left()) {
+        left.insert(event.presence().left().name());
+      }
+    }
+  }
+  ASSERT_EQ(left, (std::set<std::string>{"stuck1", "stuck2"})) << "after " << posted << " posts";
+  Post("lobby", "bot@example.com", "after the drop");
+  ASSERT_TRUE(alice->WaitFor(IsMessage("after the drop")));
+  uint64_t next_seq = 1;
+  for (const ServerEvent& event : alice->events()) {
+    if (event.has_message()) {
+      ASSERT_EQ(event.message().seq(), next_seq++);  // every message, in order
+    }
+  }
+
+  // When the bridge reads again, each session's end says why.
+  stuck.StartReading();
+  for (uint64_t session : {1, 2}) {
+    std::optional<RelayDownItem> done = stuck.WaitForDone(session);
+    ASSERT_TRUE(done.has_value()) << session;
+    EXPECT_EQ(done->code(), static_cast<int>(grpc::StatusCode::RESOURCE_EXHAUSTED));
+    EXPECT_EQ(done->message(), "slow consumer");
+  }
+}
+
 TEST_F(RelayTest, ASessionThatBreaksTheRulesEndsAloneWithTheChatStreamsStatus) {
   RelayTestClient relay(stub_.get());
   ASSERT_TRUE(relay.Join(1, "lobby", "alice@example.com"));

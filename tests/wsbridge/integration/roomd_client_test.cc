@@ -24,7 +24,7 @@ constexpr absl::Duration kStreamsLimit = absl::Seconds(10);
 
 class DoneObserver : public RoomdStreamObserver {
  public:
-  void OnRoomdEvents(const std::vector<Frame>&, bool, WakeBatch*) override {}
+  void OnRoomdEvents(SharedFrames, WakeBatch*) override {}
   void OnRoomdWritable() override {}
   void OnRoomdDone(const grpc::Status&) override { done_.set_value(); }
 
