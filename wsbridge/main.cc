@@ -35,6 +35,9 @@ const wsbridge::BridgeOptions kDefaults;
 }  // namespace
 
 ABSL_FLAG(std::string, listen, kDefaults.listen, "host:port for HTTP and WebSocket");
+ABSL_FLAG(bool, reuse_port, kDefaults.reuse_port,
+          "SO_REUSEPORT on --listen: several bridges started with it share the one port, and "
+          "the kernel spreads new connections over them");
 ABSL_FLAG(std::string, roomd, kDefaults.roomd, "roomd's gRPC address, host:port");
 ABSL_FLAG(std::string, web_root, "",
           "folder served over HTTP (default: the source tree's web/ or one near the binary)");
@@ -126,6 +129,7 @@ int main(int argc, char** argv) {
 
   wsbridge::BridgeOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
+  options.reuse_port = absl::GetFlag(FLAGS_reuse_port);
   options.roomd = absl::GetFlag(FLAGS_roomd);
   options.web_root = absl::GetFlag(FLAGS_web_root);
   if (options.web_root.empty()) {
