@@ -4,7 +4,6 @@
 // Stateless and thread-safe; one instance serves the whole process.
 
 #include <cstddef>
-#include <deque>
 #include <memory>
 #include <string>
 
@@ -12,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "chat/v1/chat.pb.h"
+#include "common/ring_deque.h"
 
 namespace wsbridge {
 
@@ -41,7 +41,7 @@ class JsonCodec {
 // writes it to `out`, which has room for BatchFrameSize(joined) bytes, `joined` being the
 // events' sizes plus a comma between each two; AppendBatchFrame appends it.
 std::size_t BatchFrameSize(std::size_t joined_event_bytes);
-void WriteBatchFrame(const std::deque<Frame>& events, std::size_t count, char* out);
-void AppendBatchFrame(const std::deque<Frame>& events, std::size_t count, std::string* out);
+void WriteBatchFrame(const chat::RingDeque<Frame>& events, std::size_t count, char* out);
+void AppendBatchFrame(const chat::RingDeque<Frame>& events, std::size_t count, std::string* out);
 
 }  // namespace wsbridge

@@ -640,7 +640,7 @@ net::const_buffer WebSocketSession::TakeNextFrame() {
     WriteBatchFrame(queue_, count, scratch);
     data = net::buffer(scratch, size);
   }
-  queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(count));
+  queue_.pop_front(count);
   events_written_ += count;
   queued_bytes_ -= bytes - (count - 1);  // `bytes` counted one comma per joined event
   return data;

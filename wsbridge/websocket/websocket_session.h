@@ -15,7 +15,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,6 +31,7 @@
 #include "absl/time/time.h"
 #include "chat/v1/chat.pb.h"
 #include "common/mutex.h"
+#include "common/ring_deque.h"
 #include "wsbridge/bridge_context.h"
 #include "wsbridge/roomd_link/roomd_stream.h"
 #include "wsbridge/roomd_link/roomd_stream_observer.h"
@@ -203,7 +203,7 @@ class WebSocketSession final : public RoomdStreamObserver,
   bool join_seen_ = false;
   bool accept_batches_ = false;  // the browser's Join.accept_batches: batch frames allowed
 
-  std::deque<Frame> queue_;  // each one event's JSON, shared with other sessions
+  chat::RingDeque<Frame> queue_;  // each one event's JSON, shared with other sessions
   std::size_t queued_bytes_ = 0;
   Frame in_flight_;           // a lone event written as it is
   std::string batch_buffer_;  // a batch frame Beast writes (direct writes use the loop's)
