@@ -22,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/secret_file.h"
+#include "common/heap_trimmer.h"
 #include "common/log.h"
 #include "common/metrics/metrics_server.h"
 #include "wsbridge/bridge_metrics.h"
@@ -70,6 +71,9 @@ ABSL_FLAG(absl::Duration, roomd_finish_timeout, kDefaults.roomd_finish_timeout,
           "after a browser leaves, how long roomd gets to end its stream");
 ABSL_FLAG(std::string, log_format, "text",
           "log lines as \"text\" (time, daemon, message) or \"json\" (one object per line)");
+ABSL_FLAG(absl::Duration, malloc_trim_interval, absl::Seconds(10),
+          "this often, if the RSS grew by 8 MB since the last trim, give malloc's free pages "
+          "back to the kernel (malloc_trim; 0: never)");
 ABSL_FLAG(std::string, metrics_listen, "",
           "host:port serving Prometheus metrics at /metrics (empty: none; port 0 picks one); "
           "the same address as --listen serves them on the public port");
@@ -234,6 +238,7 @@ int main(int argc, char** argv) {
         server.BeginShutdown();
       };
   signals.async_wait(on_signal);
+  chat::HeapTrimmer trimmer(absl::GetFlag(FLAGS_malloc_trim_interval));
   signal_ioc.run();
   server.Wait();
   wsbridge::LogLine("stopped");
