@@ -41,12 +41,15 @@ def _median(runs, key):
 def load_cases(cases):
     """Cases that sent messages (deliveries/s and latency mean something)."""
     return [c for c in cases if c["runs"] and not c["runs"][0].get("idle")
+            and (c["runs"][0].get("shards") or 1) == 1
             and (_median(c["runs"], "deliveries") or 0) > 0]
 
 
 def idle_cases(cases):
-    """Cases that only held connections (churn cases move members, so they are left out)."""
-    return [c for c in cases if c["runs"] and c["runs"][0].get("idle")
+    """Cases that held connections and measured their memory: the idle ones (churn cases move
+    members, so they are left out) and the sharded ones (c100k, sampled with all joined)."""
+    return [c for c in cases if c["runs"]
+            and (c["runs"][0].get("idle") or (c["runs"][0].get("shards") or 1) > 1)
             and not c["runs"][0].get("churn") and "rss_per_conn_kb" in c["runs"][0]]
 
 
@@ -155,8 +158,8 @@ def draw_memory(plt, path, cases, baseline):
         ax.set_xlim(0, max(held) * 1.25)
     ax.set_ylim(0, max(per_conn) * 1.25)
     ax.set_xlabel("connections held")
-    ax.set_ylabel("KB per connection (roomd + wsbridge RSS)")
-    ax.set_title("Memory per idle connection")
+    ax.set_ylabel("KB per connection (roomd + wsbridge RSS growth)")
+    ax.set_title("Memory per held connection")
     ax.legend(loc="lower left")
     _save(plt, fig, path)
     return True
@@ -168,7 +171,7 @@ CHARTS = (
     ("latency", "Latency percentiles per case", draw_latency,
      "no case sent messages"),
     ("memory", "Memory per connection against connections held", draw_memory,
-     "no idle case ran (idle, big5k-idle, big10k-idle, quick-idle)"),
+     "no idle case ran (idle, big5k-idle, big10k-idle, quick-idle, c100k)"),
 )
 
 

@@ -21,6 +21,13 @@ IDLE_FIGURES = (
     ("rss_per_conn_kb", "KB per connection", False),
     ("connected", "connections held", True),
 )
+# Many connections over several processes (c100k).
+SHARDED_FIGURES = (
+    ("connect_s", "join time s", False),
+    ("rss_total_per_conn_kb", "KB per connection (all servers)", False),
+    ("rss_per_conn_kb", "KB per connection (above before)", False),
+    ("lost", "lost", False),
+)
 # Join storms (big* cases; as the report's Welcome table) add the time to Welcome.
 WELCOME_FIGURES = (
     ("welcome_p99_ms", "Welcome p99 ms", False),
@@ -33,6 +40,8 @@ def median_of(runs, key):
 
 
 def figures_for(name, runs):
+    if (runs[0].get("shards") or 1) > 1:
+        return SHARDED_FIGURES
     figures = IDLE_FIGURES if runs[0].get("idle") else LOAD_FIGURES
     if name.startswith("big") and any(r.get("welcome_p99_ms") for r in runs):
         figures = figures + WELCOME_FIGURES

@@ -3,6 +3,7 @@
 // Everything chat_bench can be told on its command line; main.cc fills it from flags.
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -51,15 +52,29 @@ struct BenchOptions {
   // Longest wait for connections to close at the end.
   absl::Duration close_timeout = absl::Seconds(5);
 
+  // One load spread over several processes: this one is shard `shard` of `shards`, all
+  // started with the same flags. Shard k names its rooms NAME-(k*rooms) .. and its users
+  // u(k*clients) .., so the shards together are shards*clients users in shards*rooms rooms,
+  // each room whole inside one process (its presence and loss are checked there).
+  int shard = 0;
+  int shards = 1;
+  // With shards > 1: after joining, create DIR/joined-<shard> and wait (within
+  // connect_timeout) until every shard has, so the servers are sampled with all clients
+  // held and nobody sends before everyone has joined.
+  std::string barrier_dir;
+
   // io_context threads of the tool (each runs its own io_context with its share of clients).
   int threads = 2;
-  // ws: local addresses 127.0.0.2 .. 127.0.0.(1+n) are used in turn as source addresses so
-  // that 10k+ connections never run out of ephemeral ports (0: let the kernel choose).
-  // kAutoSourceAddresses: enough that no address holds more than kClientsPerSourceAddress
-  // (wsbridge admits 256 connections per address by default), and at least 4.
+  // ws: local addresses first_source_address, +1, .. (source_addresses of them) are used in
+  // turn as source addresses so that 10k+ connections never run out of ephemeral ports
+  // (0: let the kernel choose). kAutoSourceAddresses: enough that no address holds more
+  // than kClientsPerSourceAddress (wsbridge admits 256 connections per address by
+  // default), and at least 4, from 127.0.0.2 on; shard k starts after shards 0..k-1.
   static constexpr int kAutoSourceAddresses = -1;
   static constexpr int kClientsPerSourceAddress = 250;
+  static constexpr uint32_t kFirstSourceAddress = (127u << 24) | 2u;  // 127.0.0.2
   int source_addresses = kAutoSourceAddresses;
+  uint32_t first_source_address = kFirstSourceAddress;
   // grpc: separate HTTP/2 connections the clients are spread over.
   int grpc_channels = 1;
   // grpc: Join.accept_batches (else every ServerEvent carries one event, as bots get).

@@ -127,7 +127,7 @@ def load_table(cases):
     rows.append("|" + "|".join(["---"] * (header.count("|") - 1)) + "|")
     for case in cases:
         runs = case["runs"]
-        if not runs or runs[0].get("idle"):
+        if not runs or runs[0].get("idle") or sharded(runs):
             continue
         path = "gRPC → roomd" if runs[0]["mode"] == "grpc" else "JSON/WebSocket → wsbridge → roomd"
         if "secure" in case["name"]:  # F-secure, quick-secure: TLS on both hops, jwt
@@ -149,6 +149,40 @@ def load_table(cases):
             fmt_pct(median(runs, "bench_cpu_percent")),
             f"{median(runs, 'server_us_per_delivery'):.2f}",
             fmt_mb(statistics.median(rss)),
+        ]) + " |")
+    return rows
+
+
+def sharded(runs):
+    """A run merged from several load processes (c100k): it has its own table."""
+    return (runs[0].get("shards") or 1) > 1
+
+
+def sharded_table(cases):
+    """Many connections over several bridges on one port and several load processes."""
+    rows = []
+    for case in cases:
+        runs = case["runs"]
+        if not runs or not sharded(runs):
+            continue
+        if not rows:
+            rows.append("| case | bridges × load processes | joined | join time s | rooms reached "
+                        "by a broadcast | messages sent | lost | dropped | RSS all servers, all "
+                        "joined | KB per connection (total) | KB per connection (above the "
+                        "servers' RSS before) |")
+            rows.append("|---|---|---|---|---|---|---|---|---|---|---|")
+        rows.append("| " + " | ".join([
+            f"**{case['name']}**",
+            f"{runs[0].get('bridges', 1)} × {runs[0]['shards']}",
+            f"{fmt_int(median(runs, 'connected'))} of {fmt_int(runs[0]['clients'])}",
+            f"{median(runs, 'connect_s'):.1f}",
+            f"{fmt_int(median(runs, 'rooms_reached'))} of {fmt_int(runs[0]['rooms'])}",
+            fmt_int(median(runs, "messages_sent")),
+            fmt_int(median(runs, "lost")),
+            fmt_int(median(runs, "dropped")),
+            fmt_mb(median(runs, "rss_joined_kb")),
+            f"{median(runs, 'rss_total_per_conn_kb'):.2f}",
+            f"{median(runs, 'rss_per_conn_kb'):.2f}",
         ]) + " |")
     return rows
 
@@ -340,7 +374,11 @@ def runs_section(cases):
     lines = []
     for case in cases:
         lines.append(f"- **{case['name']}**: " + "; ".join(
-            (f"{fmt_int(r['rss_per_conn_kb'])} KB/conn, {r['connected']} held, {r['dropped']} dropped"
+            (f"{r['connected']} joined in {r['connect_s']:.1f} s, "
+             f"{r['rss_total_per_conn_kb']:.2f} KB/conn, {r['rooms_reached']} rooms reached, "
+             f"{r['lost']} lost, {r['dropped']} dropped"
+             if (r.get("shards") or 1) > 1 else
+             f"{fmt_int(r['rss_per_conn_kb'])} KB/conn, {r['connected']} held, {r['dropped']} dropped"
              if r.get("idle") else
              f"{fmt_int(r['deliveries_per_s'])}/s, p99 {fmt_ms(r['p99_ms'])} ms, "
              f"{r['lost']} lost, {r['dropped']} dropped")
@@ -401,6 +439,17 @@ def write_report(args, cases, baseline=None):
                    "`-deflate` cases do as they do.")
         out.append("")
         out.extend(wire)
+    many = sharded_table(cases)
+    if many:
+        out.append("")
+        out.append("Many connections (c100k): one roomd, several wsbridge processes sharing one "
+                   "port (`--reuse_port`) and several `chat_bench` processes (`--shard`), which "
+                   "meet at a barrier once all have joined; the servers' RSS is sampled there. "
+                   "Join time: from the start to the last client of the slowest process "
+                   "welcomed, with the whole room seen. Then one sender per room; a "
+                   "room is reached when every member received a message.")
+        out.append("")
+        out.extend(many)
     store = store_table(cases)
     if store:
         out.append("")
@@ -495,6 +544,9 @@ def check_clean(cases, variant=""):
                            f"settled {r['settled']} {r.get('first_drop', '')}")
             elif not r.get("idle") and r["deliveries"] == 0:
                 bad.append(f"{case['name']}: no deliveries")
+            elif (r.get("shards") or 1) > 1 and r.get("rooms_reached", 0) < r["rooms"]:
+                bad.append(f"{case['name']}: a broadcast reached {r.get('rooms_reached', 0)} "
+                           f"of {r['rooms']} rooms")
     for line in bad:
         print(f"scripts/bench: NOT CLEAN{variant}: {line}", file=sys.stderr)
     return 1 if bad else 0

@@ -62,7 +62,8 @@ int64_t BenchResult::ServerRssKb() const {
 
 bool BenchResult::Clean() const {
   return lost == 0 && out_of_order == 0 && dropped == 0 && connect_errors == 0 && settled &&
-         ack_timeouts == 0 && rejected == 0 && connected == options.clients && churn_wrong == 0;
+         ack_timeouts == 0 && rejected == 0 && connected == options.clients && churn_wrong == 0 &&
+         barrier_passed;
 }
 
 std::string BenchResult::Summary() const {
@@ -172,6 +173,10 @@ std::string BenchResult::ToJson() const {
   num("connect_errors", connect_errors);
   boolean("settled", settled);
   num("connect_s", Round(connect_seconds, 0.001));
+  num("shard", o.shard);
+  num("shards", o.shards);
+  boolean("barrier_passed", barrier_passed);
+  num("barrier_s", Round(barrier_seconds, 0.001));
   num("measured_s", Round(measured_seconds, 0.001));
   num("messages_sent", static_cast<double>(messages_sent));
   num("deliveries", static_cast<double>(deliveries));
@@ -188,6 +193,7 @@ std::string BenchResult::ToJson() const {
   num("churn_wrong", churn_wrong);
   num("churn_settle_s", Round(churn_settle_seconds, 0.001));
   num("lost", static_cast<double>(lost));
+  num("rooms_reached", rooms_reached);
   num("out_of_order", static_cast<double>(out_of_order));
   num("dropped", dropped);
   num("rejected", static_cast<double>(rejected));
@@ -202,7 +208,8 @@ std::string BenchResult::ToJson() const {
                     json::serialize(json::string(server.name)),
                     ",\"cpu_percent\":", Number(Round(server.cpu_percent, 0.1)),
                     ",\"rss_kb\":", server.rss_kb, ",\"hwm_kb\":", server.hwm_kb,
-                    ",\"rss_before_kb\":", server.rss_before_kb, "}");
+                    ",\"rss_before_kb\":", server.rss_before_kb,
+                    ",\"rss_joined_kb\":", server.rss_joined_kb, "}");
   }
   out += "]";
   num("server_cpu_percent", Round(ServerCpuPercent(), 0.1));

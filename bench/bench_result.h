@@ -17,6 +17,7 @@ struct ServerUsage {
   int64_t rss_kb = 0;      // at the end of the measured interval
   int64_t hwm_kb = 0;      // peak
   int64_t rss_before_kb = 0;  // before the first connection (idle mode)
+  int64_t rss_joined_kb = 0;  // once every client joined (every shard's, with a barrier)
 };
 
 struct BenchResult {
@@ -26,6 +27,9 @@ struct BenchResult {
   int connect_errors = 0;
   bool settled = false;  // every client saw its whole room before the measurement
   double connect_seconds = 0;
+  // Shards: every shard reached the barrier, and how long this one waited there.
+  bool barrier_passed = true;
+  double barrier_seconds = 0;
   double measured_seconds = 0;
 
   uint64_t deliveries = 0;  // messages received inside the measured interval, all clients
@@ -48,6 +52,7 @@ struct BenchResult {
   double churn_settle_seconds = 0;
 
   uint64_t lost = 0;
+  int rooms_reached = 0;  // rooms whose every member that stayed received a message
   uint64_t out_of_order = 0;
   int dropped = 0;  // clients whose connection the server ended
   uint64_t rejected = 0;

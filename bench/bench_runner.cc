@@ -19,6 +19,7 @@
 #include "bench/grpc_client.h"
 #include "bench/proc_sample.h"
 #include "bench/sender.h"
+#include "bench/source_addresses.h"
 #include "bench/ws_client.h"
 #include "tests/support/token_minter.h"
 
@@ -121,6 +122,11 @@ absl::StatusOr<BenchResult> BenchRunner::Run() {
     server.rss_before_kb = server.rss_kb;
   }
   Connect(&result);
+  PassBarrier(&result);
+  const std::vector<ServerUsage> joined = SampleServers();
+  for (std::size_t k = 0; k < joined.size() && k < result.servers.size(); ++k) {
+    result.servers[k].rss_joined_kb = joined[k].rss_kb;
+  }
   if (options_.idle) {
     Hold(&result);
   } else {
@@ -173,7 +179,9 @@ absl::Status BenchRunner::CreateClients() {
     participants_.push_back(std::move(participant));
   }
   const auto room_name = [&](int room) {
-    return rooms == 1 ? options_.room : absl::StrCat(options_.room, "-", room);
+    return rooms == 1 && options_.shards == 1
+               ? options_.room
+               : absl::StrCat(options_.room, "-", options_.shard * rooms + room);
   };
 
   // Several targets (roomd nodes, or bridges in front of them): client i uses target
@@ -224,17 +232,8 @@ absl::Status BenchRunner::CreateClients() {
   // Several loopback source addresses: each has its own ephemeral port range.
   std::vector<net::ip::address> sources;
   if (endpoints[0].address().is_loopback() && endpoints[0].address().is_v4()) {
-    int count = options_.source_addresses;
-    if (count == BenchOptions::kAutoSourceAddresses) {
-      // Churn's joiners connect before its leavers are gone: count them too.
-      const int needed = (options_.clients + options_.churn +
-                          BenchOptions::kClientsPerSourceAddress - 1) /
-                         BenchOptions::kClientsPerSourceAddress;
-      count = std::clamp(needed, 4, 250);
-    }
-    for (int k = 0; k < count; ++k) {
-      sources.push_back(net::ip::make_address_v4(
-          (127u << 24) | static_cast<unsigned>(2 + k % 250)));
+    for (const uint32_t address : SourceAddresses(options_)) {
+      sources.push_back(net::ip::make_address_v4(address));
     }
   }
   if (absl::Status status = MakeTlsContext(); !status.ok()) {
@@ -286,8 +285,9 @@ std::string BenchRunner::TokenFor(int index) const {
   }
   roomd::testing::TokenSpec spec;
   spec.key = options_.jwt_secret;
-  spec.sub = absl::StrCat("bench-", index);
-  spec.name = absl::StrCat("u", index);
+  const int64_t user = static_cast<int64_t>(options_.shard) * options_.clients + index;
+  spec.sub = absl::StrCat("bench-", user);
+  spec.name = absl::StrCat("u", user);
   // Long enough for any run: a session ends when its token expires.
   spec.exp = absl::Now() + absl::Hours(2) + options_.connect_timeout + options_.warmup +
              options_.duration + options_.drain_timeout;
@@ -406,6 +406,7 @@ void BenchRunner::Measure(BenchResult* result) {
   }
   for (std::size_t k = 0; k < servers.size() && k < result->servers.size(); ++k) {
     servers[k].rss_before_kb = result->servers[k].rss_before_kb;
+    servers[k].rss_joined_kb = result->servers[k].rss_joined_kb;
   }
   result->servers = std::move(servers);
   result->bench_cpu_percent =
@@ -429,6 +430,41 @@ void BenchRunner::Measure(BenchResult* result) {
   if (!WaitUntil(drain_deadline, [&] { return RoomsCaughtUp(); })) {
     Note("some members had not received every message of their room after the drain");
   }
+}
+
+void BenchRunner::PassBarrier(BenchResult* result) {
+  if (options_.shards <= 1 || options_.barrier_dir.empty()) {
+    return;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const std::string mine = absl::StrCat(options_.barrier_dir, "/joined-", options_.shard);
+  int joined = 0;
+  for (const auto& p : participants_) {
+    joined += p->welcomed() ? 1 : 0;
+  }
+  if (std::FILE* file = std::fopen(mine.c_str(), "w")) {
+    std::fprintf(file, "%d %.3f\n", joined, result->connect_seconds);
+    std::fclose(file);
+  } else {
+    Note(absl::StrCat("barrier: cannot create ", mine));
+  }
+  const auto all_joined = [&] {
+    for (int k = 0; k < options_.shards; ++k) {
+      const std::string path = absl::StrCat(options_.barrier_dir, "/joined-", k);
+      if (access(path.c_str(), F_OK) != 0) {
+        return false;
+      }
+    }
+    return true;
+  };
+  result->barrier_passed =
+      WaitUntil(start + absl::ToChronoNanoseconds(options_.connect_timeout), all_joined);
+  result->barrier_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  Note(absl::StrCat(result->barrier_passed ? "all " : "NOT all ", options_.shards,
+                    " shards joined; waited ",
+                    absl::FormatDuration(absl::Trunc(absl::Seconds(result->barrier_seconds),
+                                                     absl::Milliseconds(1)))));
 }
 
 bool BenchRunner::RoomsCaughtUp() const {
@@ -467,6 +503,7 @@ void BenchRunner::Hold(BenchResult* result) {
   int64_t after = 0;
   for (std::size_t k = 0; k < servers.size() && k < result->servers.size(); ++k) {
     servers[k].rss_before_kb = result->servers[k].rss_before_kb;
+    servers[k].rss_joined_kb = result->servers[k].rss_joined_kb;
     before += servers[k].rss_before_kb;
     after += servers[k].rss_kb;
   }
@@ -584,6 +621,17 @@ void BenchRunner::Collect(BenchResult* result) {
   LatencyHistogram latency;
   LatencyHistogram welcome;
   const int senders = static_cast<int>(run_.senders().size());
+  // Rooms in which every member that stayed got at least one message (a broadcast reached
+  // the whole room); a room nobody stayed in does not count.
+  std::vector<int> room_state(static_cast<std::size_t>(std::max(options_.rooms, 1)), 0);
+  for (const auto& p : participants_) {
+    if (!p->welcomed() || p->dropped()) {
+      continue;
+    }
+    int& state = room_state[static_cast<std::size_t>(p->room())];  // 0 none, 1 all, -1 not
+    state = p->stats().received > 0 ? (state == 0 ? 1 : state) : -1;
+  }
+  result->rooms_reached = static_cast<int>(std::count(room_state.begin(), room_state.end(), 1));
   for (const auto& p : participants_) {
     result->client_ends.push_back(p->end_reason());
     const ReceiveStats& stats = p->stats();

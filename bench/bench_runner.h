@@ -64,6 +64,8 @@ class BenchRunner {
   void Measure(BenchResult* result);
   // Every member still here has received as many messages as the others in its room.
   bool RoomsCaughtUp() const;
+  // Shards with a barrier dir: says this one has joined, then waits (bounded) for the others.
+  void PassBarrier(BenchResult* result);
   void Hold(BenchResult* result);
   // --churn: the last members leave while as many new ones join; waits for exact counts.
   void Churn(BenchResult* result);

@@ -18,6 +18,7 @@
 #include "bench/bench_options.h"
 #include "bench/bench_result.h"
 #include "bench/bench_runner.h"
+#include "bench/source_addresses.h"
 #include "common/secret_file.h"
 
 namespace {
@@ -54,9 +55,18 @@ ABSL_FLAG(absl::Duration, ack_timeout, kDefaults.ack_timeout,
           "a message not acknowledged within this is given up (and counted)");
 ABSL_FLAG(absl::Duration, close_timeout, kDefaults.close_timeout, "longest wait for closing");
 ABSL_FLAG(int, threads, kDefaults.threads, "io_context threads of the load generator");
-ABSL_FLAG(int, source_addresses, kDefaults.source_addresses,
-          "ws to a loopback target: connect from 127.0.0.2 .. 127.0.0.(1+N) in turn (0: kernel's "
-          "choice; -1: enough that each address holds at most 250 clients, at least 4)");
+ABSL_FLAG(std::string, source_addresses, "-1",
+          "ws to a loopback target: connect from these addresses in turn: a range such as "
+          "127.0.0.2-127.0.0.9, or N (127.0.0.2 .. 127.0.0.(1+N); 0: the kernel's choice; -1: "
+          "enough that each address holds at most 250 clients, at least 4, after those of "
+          "lower shards)");
+ABSL_FLAG(int, shard, kDefaults.shard,
+          "this process is shard N of --shards, all with the same flags: its rooms and users "
+          "are numbered after those of shards 0..N-1");
+ABSL_FLAG(int, shards, kDefaults.shards, "processes sharing one load (see --shard)");
+ABSL_FLAG(std::string, barrier_dir, "",
+          "with --shards > 1: after joining, wait (within --connect_timeout) until every "
+          "shard has joined (files DIR/joined-N), then sample the servers and go on");
 ABSL_FLAG(int, grpc_channels, kDefaults.grpc_channels, "grpc: HTTP/2 connections to spread clients over");
 ABSL_FLAG(bool, deflate, kDefaults.deflate,
           "ws: offer permessage-deflate, as browsers do, and inflate compressed frames");
@@ -126,7 +136,14 @@ int main(int argc, char** argv) {
   options.ack_timeout = absl::GetFlag(FLAGS_ack_timeout);
   options.close_timeout = absl::GetFlag(FLAGS_close_timeout);
   options.threads = absl::GetFlag(FLAGS_threads);
-  options.source_addresses = absl::GetFlag(FLAGS_source_addresses);
+  if (absl::Status status =
+          bench::ParseSourceAddresses(absl::GetFlag(FLAGS_source_addresses), &options);
+      !status.ok()) {
+    return Usage(std::string(status.message()));
+  }
+  options.shard = absl::GetFlag(FLAGS_shard);
+  options.shards = absl::GetFlag(FLAGS_shards);
+  options.barrier_dir = absl::GetFlag(FLAGS_barrier_dir);
   options.grpc_channels = absl::GetFlag(FLAGS_grpc_channels);
   options.accept_batches = absl::GetFlag(FLAGS_accept_batches);
   options.deflate = absl::GetFlag(FLAGS_deflate);
@@ -173,10 +190,12 @@ int main(int argc, char** argv) {
     return Usage("--window must be 1..100000");
   }
   if (options.rate < 0 || options.threads < 1 || options.threads > 256 ||
-      options.source_addresses < -1 || options.source_addresses > 250 ||
       options.grpc_channels < 1 || options.grpc_channels > 1024) {
-    return Usage("--rate >= 0, --threads 1..256, --source_addresses -1..250, "
-                 "--grpc_channels 1..1024");
+    return Usage("--rate >= 0, --threads 1..256, --grpc_channels 1..1024");
+  }
+  if (options.shards < 1 || options.shards > 1000 || options.shard < 0 ||
+      options.shard >= options.shards) {
+    return Usage("--shards must be 1..1000 and --shard 0..shards-1");
   }
   if (options.duration <= absl::ZeroDuration() || options.duration > absl::Hours(1) ||
       options.warmup < absl::ZeroDuration() || options.warmup > absl::Hours(1)) {

@@ -15,7 +15,11 @@ Participant::Participant(int index, int room, const BenchOptions& options, RunSt
   }
 }
 
-std::string Participant::Email() const { return absl::StrCat("u", index_, "@example.com"); }
+std::string Participant::Email() const {
+  // Shards of one load are distinct users too.
+  return absl::StrCat("u", static_cast<int64_t>(options_.shard) * options_.clients + index_,
+                      "@example.com");
+}
 
 void Participant::OnWelcome(std::size_t online, int64_t now_ns) {
   SeeOnline(static_cast<uint32_t>(online));

@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/heap_trimmer.h"
 #include "common/log.h"
 #include "common/metrics/metrics_server.h"
 #include "roomd/core/logger.h"
@@ -85,6 +86,9 @@ ABSL_FLAG(absl::Duration, heartbeat_interval, kDefaults.heartbeat_interval,
           "at most half of --presence_expiry");
 ABSL_FLAG(std::string, log_format, "text",
           "log lines as \"text\" (time, daemon, message) or \"json\" (one object per line)");
+ABSL_FLAG(absl::Duration, malloc_trim_interval, absl::Seconds(10),
+          "this often, if the RSS grew by 8 MB since the last trim, give malloc's free pages "
+          "back to the kernel (malloc_trim; 0: never)");
 ABSL_FLAG(std::string, metrics_listen, "",
           "host:port serving Prometheus metrics at /metrics (empty: none; port 0 picks one)");
 ABSL_FLAG(absl::Duration, broker_timeout, kDefaults.broker_timeout,
@@ -238,6 +242,8 @@ int main(int argc, char** argv) {
     roomd::Log("metrics on %s:%d/metrics", address.substr(0, address.rfind(':')),
                metrics->port());
   }
+  // Started after the signal mask, which its thread inherits.
+  chat::HeapTrimmer trimmer(absl::GetFlag(FLAGS_malloc_trim_interval));
 
   int signal_number = 0;
   while (sigwait(&stop_signals, &signal_number) == 0 && signal_number == SIGHUP) {

@@ -13,6 +13,9 @@ namespace wsbridge {
 struct BridgeOptions {
   // host:port for HTTP and WebSocket; port 0 picks a free port (tests).
   std::string listen = "127.0.0.1:8080";
+  // SO_REUSEPORT on the listening socket: several bridges (each with this on) listen on the
+  // same `listen` address and the kernel spreads new connections over them.
+  bool reuse_port = false;
   // roomd's gRPC address, host:port.
   std::string roomd = "127.0.0.1:50051";
   // https and wss on `listen`: PEM files of the certificate (chain) and its key, read again

@@ -22,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/secret_file.h"
+#include "common/heap_trimmer.h"
 #include "common/log.h"
 #include "common/metrics/metrics_server.h"
 #include "wsbridge/bridge_metrics.h"
@@ -35,6 +36,9 @@ const wsbridge::BridgeOptions kDefaults;
 }  // namespace
 
 ABSL_FLAG(std::string, listen, kDefaults.listen, "host:port for HTTP and WebSocket");
+ABSL_FLAG(bool, reuse_port, kDefaults.reuse_port,
+          "SO_REUSEPORT on --listen: several bridges started with it share the one port, and "
+          "the kernel spreads new connections over them");
 ABSL_FLAG(std::string, roomd, kDefaults.roomd, "roomd's gRPC address, host:port");
 ABSL_FLAG(std::string, web_root, "",
           "folder served over HTTP (default: the source tree's web/ or one near the binary)");
@@ -70,6 +74,9 @@ ABSL_FLAG(absl::Duration, roomd_finish_timeout, kDefaults.roomd_finish_timeout,
           "after a browser leaves, how long roomd gets to end its stream");
 ABSL_FLAG(std::string, log_format, "text",
           "log lines as \"text\" (time, daemon, message) or \"json\" (one object per line)");
+ABSL_FLAG(absl::Duration, malloc_trim_interval, absl::Seconds(10),
+          "this often, if the RSS grew by 8 MB since the last trim, give malloc's free pages "
+          "back to the kernel (malloc_trim; 0: never)");
 ABSL_FLAG(std::string, metrics_listen, "",
           "host:port serving Prometheus metrics at /metrics (empty: none; port 0 picks one); "
           "the same address as --listen serves them on the public port");
@@ -129,6 +136,7 @@ int main(int argc, char** argv) {
 
   wsbridge::BridgeOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
+  options.reuse_port = absl::GetFlag(FLAGS_reuse_port);
   options.roomd = absl::GetFlag(FLAGS_roomd);
   options.web_root = absl::GetFlag(FLAGS_web_root);
   if (options.web_root.empty()) {
@@ -234,6 +242,7 @@ int main(int argc, char** argv) {
         server.BeginShutdown();
       };
   signals.async_wait(on_signal);
+  chat::HeapTrimmer trimmer(absl::GetFlag(FLAGS_malloc_trim_interval));
   signal_ioc.run();
   server.Wait();
   wsbridge::LogLine("stopped");

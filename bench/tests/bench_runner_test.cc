@@ -2,14 +2,17 @@
 // Short runs; the assertions are about correctness of the counts, never about speed.
 
 #include "bench/bench_runner.h"
+#include "bench/source_addresses.h"
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -81,8 +84,9 @@ class BenchRunnerTest : public ::testing::Test {
   }
 
   void StartBridge(absl::Duration shutdown_timeout = absl::Seconds(5),
-                   const SecureSetup* secure = nullptr) {
+                   const SecureSetup* secure = nullptr, std::size_t max_per_address = 256) {
     wsbridge::BridgeOptions options;
+    options.max_connections_per_address = max_per_address;
     if (secure != nullptr) {
       options.tls_cert_file = secure->certs + "/server.pem";
       options.tls_key_file = secure->certs + "/server.key";
@@ -234,6 +238,96 @@ TEST_F(BenchRunnerTest, IdleHoldsEveryConnection) {
   EXPECT_EQ(result->connected, 30);
   EXPECT_EQ(result->dropped, 0);
   EXPECT_EQ(result->deliveries, 0u);
+}
+
+TEST_F(BenchRunnerTest, ClientsConnectFromTheSourceAddressRange) {
+  StartRoomd();
+  // Two connections per address: six clients fit on three addresses, not on one.
+  StartBridge(absl::Seconds(5), nullptr, /*max_per_address=*/2);
+  BenchOptions options = Options(Mode::kWebSocket);
+  options.idle = true;
+  options.senders = 0;
+  options.clients = 6;
+  options.duration = absl::Milliseconds(100);
+  options.connect_timeout = absl::Seconds(10);
+  {
+    SCOPED_TRACE("127.0.0.20-127.0.0.22");
+    ASSERT_TRUE(ParseSourceAddresses("127.0.0.20-127.0.0.22", &options).ok());
+    BenchRunner runner(options);
+    absl::StatusOr<BenchResult> result = runner.Run();
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_TRUE(result->Clean()) << result->Summary();
+    EXPECT_EQ(result->connected, 6);
+  }
+  {
+    SCOPED_TRACE("127.0.0.23-127.0.0.23: the bridge refuses the third and later");
+    ASSERT_TRUE(ParseSourceAddresses("127.0.0.23-127.0.0.23", &options).ok());
+    BenchRunner runner(options);
+    absl::StatusOr<BenchResult> result = runner.Run();
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_EQ(result->connected, 2);
+    EXPECT_EQ(result->connect_errors, 4);
+  }
+}
+
+TEST_F(BenchRunnerTest, ShardsSplitOneLoadAndMeetAtTheBarrier) {
+  StartRoomd();
+  StartBridge();
+  const std::string barrier = TestPath("barrier");
+  ASSERT_EQ(std::system(absl::StrCat("rm -rf ", barrier, " && mkdir -p ", barrier).c_str()), 0);
+  BenchOptions options = Options(Mode::kWebSocket);
+  options.clients = 10;
+  options.rooms = 2;
+  options.senders = 2;  // one in each room
+  options.rate = 20;
+  options.shards = 2;
+  options.barrier_dir = barrier;
+  std::vector<absl::StatusOr<BenchResult>> results(2, absl::UnknownError("not run"));
+  std::vector<std::thread> shards;
+  for (int k = 0; k < 2; ++k) {
+    shards.emplace_back([&, k] {
+      BenchOptions mine = options;
+      mine.shard = k;
+      results[static_cast<std::size_t>(k)] = BenchRunner(mine).Run();
+    });
+  }
+  for (std::thread& shard : shards) {
+    shard.join();
+  }
+  for (const absl::StatusOr<BenchResult>& result : results) {
+    ASSERT_TRUE(result.ok()) << result.status();
+    ExpectCleanLoad(*result);
+    EXPECT_TRUE(result->barrier_passed);
+    EXPECT_EQ(result->rooms_reached, 2);  // a message reached every member of both rooms
+    EXPECT_GT(result->servers[0].rss_joined_kb, 0);
+  }
+  // The shards' rooms are distinct: bench-0, bench-1 (shard 0) and bench-2, bench-3.
+  std::vector<std::string> rooms;
+  for (const chat::v1::RoomInfo& room : roomd_->rooms().List()) {
+    rooms.push_back(room.name());
+  }
+  std::sort(rooms.begin(), rooms.end());
+  EXPECT_EQ(rooms, (std::vector<std::string>{"bench-0", "bench-1", "bench-2", "bench-3"}));
+}
+
+TEST_F(BenchRunnerTest, AShardAloneTimesOutAtTheBarrier) {
+  StartRoomd();
+  StartBridge();
+  const std::string barrier = TestPath("lonely-barrier");
+  ASSERT_EQ(std::system(absl::StrCat("rm -rf ", barrier, " && mkdir -p ", barrier).c_str()), 0);
+  BenchOptions options = Options(Mode::kWebSocket);
+  options.idle = true;
+  options.senders = 0;
+  options.clients = 4;
+  options.shards = 2;
+  options.barrier_dir = barrier;
+  options.connect_timeout = absl::Seconds(1);
+  options.duration = absl::Milliseconds(100);
+  absl::StatusOr<BenchResult> result = BenchRunner(options).Run();
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_FALSE(result->barrier_passed);
+  EXPECT_FALSE(result->Clean());
+  EXPECT_EQ(result->connected, 4);
 }
 
 TEST_F(BenchRunnerTest, ChurnEndsWithEveryCountExact) {

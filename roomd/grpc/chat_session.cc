@@ -577,7 +577,9 @@ void ChatSession::MaybeStartWriteLocked(Notifications* notes) {
   // that took longer than kHintedWriteBudget ends the hints for the pass, so its bytes are
   // not held back for nothing (docs/benchmarks.md, F-grpc).
   hinting_ = true;
-  unbatched_.assign(std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
+  for (grpc::Slice& slice : batch) {
+    unbatched_.push_back(std::move(slice));
+  }
   WriteNextUnbatchedLocked();
 }
 

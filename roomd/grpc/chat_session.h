@@ -2,7 +2,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +14,7 @@
 #include "absl/time/time.h"
 #include "chat/v1/chat.pb.h"
 #include "common/mutex.h"
+#include "common/ring_deque.h"
 #include "roomd/auth/authenticator.h"
 #include "roomd/core/room.h"
 #include "roomd/core/room_registry.h"
@@ -191,13 +191,13 @@ class ChatSession final : public Subscriber {
   // Join.accept_batches (or a Relay): a pass is one write; else one write per event, and
   // the rest of the pass waits here (at most max_batch_events).
   bool batches_ ABSL_GUARDED_BY(mu_) = false;
-  std::deque<grpc::Slice> unbatched_ ABSL_GUARDED_BY(mu_);
+  chat::RingDeque<grpc::Slice> unbatched_ ABSL_GUARDED_BY(mu_);
   // Whether the rest of unbatched_ may be written with buffer hints (set for each pass, and
   // cleared by a slow hinted write), and when the hinted write in flight started
   // (InfinitePast: the write in flight, if any, has no hint).
   bool hinting_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time hinted_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
-  std::deque<PrivateEvent> private_ ABSL_GUARDED_BY(mu_);
+  chat::RingDeque<PrivateEvent> private_ ABSL_GUARDED_BY(mu_);
   size_t private_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status final_status_ ABSL_GUARDED_BY(mu_);
   // --auth=jwt: whose session this is, and when its token stops counting (exp + leeway).

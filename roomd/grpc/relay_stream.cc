@@ -1,11 +1,11 @@
 #include "roomd/grpc/relay_stream.h"
 
 #include <cassert>
-#include <deque>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/ring_deque.h"
 #include "roomd/core/logger.h"
 #include "roomd/grpc/call_credentials.h"
 #include "roomd/grpc/status_convert.h"
@@ -105,7 +105,7 @@ class RelayStream::Session final : public SessionTransport,
   const uint64_t id;
   // The session; the transport's reference is held until `done`.
   ChatSession* chat ABSL_GUARDED_BY(relay->mu_) = nullptr;
-  std::deque<grpc::Slice> inbox ABSL_GUARDED_BY(relay->mu_);
+  chat::RingDeque<grpc::Slice> inbox ABSL_GUARDED_BY(relay->mu_);
   bool input_ended ABSL_GUARDED_BY(relay->mu_) = false;  // a nullptr read follows the inbox
   bool end_delivered ABSL_GUARDED_BY(relay->mu_) = false;
   bool wants_read ABSL_GUARDED_BY(relay->mu_) = false;

@@ -65,4 +65,30 @@ if daemons_alive; then
   pkill -f -- "--listen $bridge_addr" || true
   fail "a daemon outlived scripts/run's TERM"
 fi
-echo "scripts/run: started, served and stopped ($(grep -o 'Started in [0-9]* s' "$work/out"))"
+first_start="$(grep -o 'Started in [0-9]* s' "$work/out")"
+
+# --bridges=2: two wsbridge processes on the one port (--reuse_port), both serving.
+BUILD_DIR="$build_dir" STATE_DIR="$work/state" ROOMD_ADDR="$roomd_addr" BRIDGE_ADDR="$bridge_addr" \
+  "$source_dir/scripts/run" --store=memory --bridges=2 >"$work/out" 2>&1 &
+run_pid=$!
+for _ in $(seq 1 1200); do
+  grep -q "Started in" "$work/out" && break
+  kill -0 "$run_pid" 2>/dev/null || fail "scripts/run --bridges=2 exited before it started"
+  sleep 0.1
+done
+grep -q "2 wsbridge processes share that port" "$work/out" || fail "--bridges=2 did not say so"
+bridges="$(pgrep -f -- "--listen $bridge_addr .*--reuse_port" | wc -l)"
+[[ "$bridges" == 2 ]] || fail "--bridges=2 runs $bridges bridges with --reuse_port"
+for _ in 1 2 3 4 5 6; do  # connections land on either; each must answer
+  health="$(curl -fsS "http://$bridge_addr/healthz")" || fail "no health check with 2 bridges"
+  [[ "$health" == *'"roomd":"up"'* ]] || fail "roomd is not up behind a bridge: $health"
+done
+kill -TERM "$run_pid"
+wait "$run_pid" || true
+run_pid=""
+for _ in $(seq 1 100); do
+  daemons_alive || break
+  sleep 0.1
+done
+daemons_alive && fail "a daemon outlived scripts/run --bridges=2's TERM"
+echo "scripts/run: started, served and stopped ($first_start), and with --bridges=2"

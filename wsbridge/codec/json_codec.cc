@@ -70,27 +70,25 @@ std::size_t BatchFrameSize(std::size_t joined_event_bytes) {
   return kBatchFrameHead.size() + joined_event_bytes + kBatchFrameTail.size();
 }
 
-void WriteBatchFrame(const std::deque<Frame>& events, std::size_t count, char* out) {
+void WriteBatchFrame(const chat::RingDeque<Frame>& events, std::size_t count, char* out) {
   const auto put = [&out](absl::string_view bytes) {
     std::memcpy(out, bytes.data(), bytes.size());
     out += bytes.size();
   };
   put(kBatchFrameHead);
-  const auto end = events.begin() + static_cast<std::ptrdiff_t>(count);
-  for (auto it = events.begin(); it != end; ++it) {
-    if (it != events.begin()) {
+  for (std::size_t i = 0; i < count; ++i) {
+    if (i > 0) {
       *out++ = ',';
     }
-    put(**it);
+    put(*events[i]);
   }
   put(kBatchFrameTail);
 }
 
-void AppendBatchFrame(const std::deque<Frame>& events, std::size_t count, std::string* out) {
+void AppendBatchFrame(const chat::RingDeque<Frame>& events, std::size_t count, std::string* out) {
   std::size_t joined = count > 0 ? count - 1 : 0;
-  const auto end = events.begin() + static_cast<std::ptrdiff_t>(count);
-  for (auto it = events.begin(); it != end; ++it) {
-    joined += (*it)->size();
+  for (std::size_t i = 0; i < count; ++i) {
+    joined += events[i]->size();
   }
   const std::size_t start = out->size();
   out->resize(start + BatchFrameSize(joined));

@@ -4,7 +4,6 @@
 // Stateless and thread-safe; one instance serves the whole process.
 
 #include <cstddef>
-#include <deque>
 #include <memory>
 #include <string>
 
@@ -12,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "chat/v1/chat.pb.h"
+#include "common/ring_deque.h"
 
 namespace wsbridge {
 
@@ -44,7 +44,7 @@ class JsonCodec {
 inline constexpr absl::string_view kBatchFrameHead = R"({"batch":{"events":[)";
 inline constexpr absl::string_view kBatchFrameTail = "]}}";
 std::size_t BatchFrameSize(std::size_t joined_event_bytes);
-void WriteBatchFrame(const std::deque<Frame>& events, std::size_t count, char* out);
-void AppendBatchFrame(const std::deque<Frame>& events, std::size_t count, std::string* out);
+void WriteBatchFrame(const chat::RingDeque<Frame>& events, std::size_t count, char* out);
+void AppendBatchFrame(const chat::RingDeque<Frame>& events, std::size_t count, std::string* out);
 
 }  // namespace wsbridge

@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include <sys/socket.h>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/asio/strand.hpp>
@@ -18,6 +20,9 @@ namespace net = boost::asio;
 
 // After an accept error such as EMFILE, pause before accepting again instead of spinning.
 constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
+
+// Asio has no name for SO_REUSEPORT; this is its own boolean option type over it.
+using ReusePort = net::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
 bool IsPowerOfTen(uint64_t n) {
   while (n >= 10 && n % 10 == 0) {
@@ -48,6 +53,12 @@ absl::Status Listener::Bind(const net::ip::tcp::endpoint& endpoint) {
   acceptor_.set_option(net::socket_base::reuse_address(true), ec);
   if (ec) {
     return fail("set SO_REUSEADDR on");
+  }
+  if (context_.options->reuse_port) {
+    acceptor_.set_option(ReusePort(true), ec);
+    if (ec) {
+      return fail("set SO_REUSEPORT on");
+    }
   }
   acceptor_.bind(endpoint, ec);
   if (ec) {

@@ -30,8 +30,13 @@ namespace websocket = boost::beast::websocket;
 
 // Bad frames logged per session; the rest are only answered, so a flood cannot fill logs.
 constexpr int kMaxLoggedBadFrames = 3;
-// A read buffer that grew past this for one big frame is given back afterwards.
-constexpr std::size_t kKeptReadBufferBytes = 16 * 1024;
+// A browser is read at most this much at a time. The read in flight holds its buffer while
+// the browser is silent, which is most of the time, so that buffer is what every idle
+// connection pays (Beast's default would be 1536 bytes); a longer frame takes a few reads,
+// each from what Beast already has.
+constexpr std::size_t kReadChunkBytes = 256;
+// A read buffer that grew past this for one long frame is given back afterwards.
+constexpr std::size_t kKeptReadBufferBytes = 4 * kReadChunkBytes;
 // One write carries at most this many queued events / bytes (a lone event may be larger).
 constexpr std::size_t kMaxBatchEvents = 256;
 constexpr std::size_t kMaxBatchBytes = 64 * 1024;
@@ -336,7 +341,7 @@ void WebSocketSession::DoRead() {
   }
   read_ = ReadState::kReading;
   ws_.async_read_some(
-      read_buffer_, context_.options->max_frame_bytes + 1,
+      read_buffer_, std::min(kReadChunkBytes, context_.options->max_frame_bytes + 1),
       beast::bind_front_handler(&WebSocketSession::OnRead, shared_from_this()));
 }
 

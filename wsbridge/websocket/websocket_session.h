@@ -15,7 +15,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,6 +31,7 @@
 #include "absl/time/time.h"
 #include "chat/v1/chat.pb.h"
 #include "common/mutex.h"
+#include "common/ring_deque.h"
 #include "wsbridge/bridge_context.h"
 #include "wsbridge/roomd_link/roomd_stream.h"
 #include "wsbridge/roomd_link/roomd_stream_observer.h"

@@ -1,12 +1,12 @@
 #include "wsbridge/codec/event_splitter.h"
 
 #include <cstdint>
-#include <deque>
 #include <string>
 
 #include <gtest/gtest.h>
 
 #include "chat/v1/chat.pb.h"
+#include "common/ring_deque.h"
 #include "wsbridge/codec/json_codec.h"
 
 namespace wsbridge {
@@ -45,7 +45,7 @@ TEST(EventSplitterTest, BatchSplitsIntoItsEventsAndJoinsBackToTheSameJson) {
   EXPECT_EQ(slices[2].field, kWelcomeField);
 
   JsonCodec codec;
-  std::deque<Frame> frames;
+  chat::RingDeque<Frame> frames;
   for (const auto& slice : slices) {
     auto frame = codec.EncodeServerEventBytes(slice.bytes);
     ASSERT_TRUE(frame.ok());

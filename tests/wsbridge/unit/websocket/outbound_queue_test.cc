@@ -34,7 +34,7 @@ std::string Written(const OutboundQueue& queue, const OutboundQueue::Batch& batc
 
 // What AppendBatchFrame (the codec's own) gives for these events.
 std::string Expected(const std::vector<std::string>& texts) {
-  std::deque<Frame> frames;
+  chat::RingDeque<Frame> frames;
   for (const std::string& text : texts) {
     frames.push_back(F(text));
   }
