@@ -102,7 +102,7 @@ class WebSocketSession final : public RoomdStreamObserver,
   enum class WriteState {
     kIdle,
     kInFlight,  // a write, ping or close of Beast's, or the rest of a direct frame
-    kSettling,  // a direct write is done, but counts as in flight until the next pass
+    kSettling,  // a direct write is done, but counts as in flight for settle_passes_ passes
   };
   enum class PingState {
     kWaiting,       // for the next ping time
@@ -209,6 +209,7 @@ class WebSocketSession final : public RoomdStreamObserver,
   std::string batch_buffer_;  // a batch frame Beast writes (direct writes use the loop's)
   TextFrameHeader frame_header_{0};  // of a frame written directly
   bool pass_pending_ = false;  // a WritePass will call WriteQueued
+  int settle_passes_ = 0;      // kSettling: passes left before the next write
   std::size_t events_written_ = 0;  // by the current WriteQueued, for the pass's pacing
 
   // roomd's events, filled on gRPC threads and drained on the strand: one post per burst
