@@ -69,7 +69,12 @@ std::size_t DirectWriteSocket::SendNow(const net::const_buffer* parts, std::size
 
 bool DirectWriteSocket::TryWriteFrame(net::const_buffer header, net::const_buffer payload) {
   if (records_) {
-    return TryWriteSealedFrame(header, payload);
+    // Header and payload in the same records: a record of its own for a 2-10 byte header
+    // would cost 22 bytes more and one more seal and open.
+    std::string& plain = PlaintextScratch();
+    plain.assign(static_cast<const char*>(header.data()), header.size());
+    plain.append(static_cast<const char*>(payload.data()), payload.size());
+    return TryWriteSealed(net::buffer(plain));
   }
   const net::const_buffer parts[2] = {header, payload};
   std::size_t sent = SendNow(parts, 2);
@@ -87,17 +92,25 @@ bool DirectWriteSocket::TryWriteFrame(net::const_buffer header, net::const_buffe
   return false;
 }
 
-bool DirectWriteSocket::TryWriteSealedFrame(net::const_buffer header, net::const_buffer payload) {
-  // Header and payload in the same records: a record of its own for a 2-10 byte header
-  // would cost 22 bytes more and one more seal and open.
-  std::string& plain = PlaintextScratch();
-  plain.assign(static_cast<const char*>(header.data()), header.size());
-  plain.append(static_cast<const char*>(payload.data()), payload.size());
+bool DirectWriteSocket::TryWriteFrames(net::const_buffer frames) {
+  if (records_) {
+    return TryWriteSealed(frames);
+  }
+  const std::size_t sent = SendNow(&frames, 1);
+  if (sent == frames.size()) {
+    return true;
+  }
+  const net::const_buffer rest = frames + sent;
+  rest_.assign(static_cast<const char*>(rest.data()), rest.size());
+  return false;
+}
+
+bool DirectWriteSocket::TryWriteSealed(net::const_buffer plaintext) {
   // Records the SSL wrote since the last write (an alert) go first.
   std::string& pending = records_->pending();
   std::string& records = pending.empty() ? LoopRecordScratch() : pending;
   rest_.clear();
-  frame_error_ = records_->Seal(plain.data(), plain.size(), &records);
+  frame_error_ = records_->Seal(plaintext.data(), plaintext.size(), &records);
   if (frame_error_) {
     records.clear();
     return false;

@@ -13,8 +13,9 @@
 //
 // Over TLS (--tls_cert_file) the socket carries a TlsStream: asio's stream reads (and did
 // the handshake), and from the upgrade on every write is sealed here, through the
-// TlsRecordSink put under the stream's SSL. A direct frame is then one SSL_write of the
-// frame (records of at most 16 KB) and one sendmsg of the records; Beast's writes are
+// TlsRecordSink put under the stream's SSL. A direct frame (or a run of frames,
+// TryWriteFrames) is then one SSL_write (records of at most 16 KB, each holding as many
+// frames as fit) and one sendmsg of the records; Beast's writes are
 // sealed the same way and their records written asynchronously. Sealing is synchronous,
 // so records reach the kernel in the order the SSL numbered them, and the rule above keeps
 // frames whole. Closing sends close_notify, then ends the TCP connection.
@@ -117,6 +118,12 @@ class DirectWriteSocket {
   // copied (rarely: the browser reads slowly), so a loop can build every browser's frame
   // in one scratch buffer.
   bool TryWriteFrame(boost::asio::const_buffer header, boost::asio::const_buffer payload);
+
+  // The same for several complete frames, headers included, one after the other in
+  // `frames`. Over TLS they are sealed together (one SSL_write: a record of up to 16 KB
+  // holds many frames, where a frame each cost both ends a record to seal and open) and
+  // their records go out with one sendmsg.
+  bool TryWriteFrames(boost::asio::const_buffer frames);
 
   // Writes the rest of the frame TryWriteFrame began; `done(error_code)` runs on the loop
   // once it is out or the write failed. Beast's writes wait until then.
@@ -227,7 +234,8 @@ class DirectWriteSocket {
                              });
   }
 
-  bool TryWriteSealedFrame(boost::asio::const_buffer header, boost::asio::const_buffer payload);
+  // Seals `plaintext` (whole frames) and writes what the kernel takes of its records.
+  bool TryWriteSealed(boost::asio::const_buffer plaintext);
   // One non-blocking sendmsg of `parts` (retried on EINTR): the bytes the kernel took.
   std::size_t SendNow(const boost::asio::const_buffer* parts, std::size_t count);
   // The loop's buffer for a frame's plaintext while it is sealed.

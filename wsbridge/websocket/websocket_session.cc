@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <memory>
 #include <utility>
 
@@ -586,18 +587,68 @@ void WebSocketSession::DoWrite() {
     return;
   }
   // A browser that takes no batches gets what waits as frames of its own, several in one
-  // pass (bounded like a batch), so it costs a pass per burst, not one per event.
-  for (std::size_t frames = 1; WriteNextFrame(); ++frames) {
-    if (accept_batches_ || queue_.empty() || frames >= kMaxBatchEvents) {
-      // The write counts as in flight until the loop's next pass, like an asynchronous
-      // one whose completion was queued: what arrives meanwhile goes out in one pass.
-      write_ = WriteState::kSettling;
-      settle_passes_ = ws_.next_layer().seals_records() ? kSealedSettlePasses : kSettlePasses;
-      pass_pending_ = true;
-      WritePass::Schedule(strand_, shared_from_this());
-      return;
+  // pass (bounded like a batch), so it costs a pass per burst, not one per event. Over TLS
+  // those frames are sealed together.
+  bool written = false;
+  if (!accept_batches_ && queue_.size() > 1 && ws_.next_layer().seals_records() &&
+      ws_.next_layer().CanWriteFrame()) {
+    written = WriteSealedRun();
+  } else {
+    std::size_t frames = 1;
+    while ((written = WriteNextFrame()) && !accept_batches_ && !queue_.empty() &&
+           frames < kMaxBatchEvents) {
+      ++frames;
     }
   }
+  if (written) {
+    // The write counts as in flight until the loop's next pass, like an asynchronous
+    // one whose completion was queued: what arrives meanwhile goes out in one pass.
+    write_ = WriteState::kSettling;
+    settle_passes_ = ws_.next_layer().seals_records() ? kSealedSettlePasses : kSettlePasses;
+    pass_pending_ = true;
+    WritePass::Schedule(strand_, shared_from_this());
+  }
+}
+
+bool WebSocketSession::WriteSealedRun() {
+  // Whole frames, one per event, one after the other in the loop's scratch (bounded like
+  // a batch), then one seal: a record of up to 16 KB holds many of them.
+  const std::size_t max_bytes = std::min(kMaxBatchBytes, context_.options->outbound_queue_bytes);
+  std::size_t count = 0;
+  std::size_t payload_bytes = 0;
+  std::size_t frame_bytes = 0;
+  while (count < queue_.size() && count < kMaxBatchEvents) {
+    const std::size_t size = queue_[count]->size();
+    const std::size_t framed = TextFrameHeader(size).buffer().size() + size;
+    if (count > 0 && frame_bytes + framed > max_bytes) {
+      break;
+    }
+    frame_bytes += framed;
+    payload_bytes += size;
+    ++count;
+  }
+  char* scratch = LoopBatchScratch::Get(frame_bytes);
+  char* next = scratch;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::string& event = *queue_[i];
+    const net::const_buffer header = TextFrameHeader(event.size()).buffer();
+    std::memcpy(next, header.data(), header.size());
+    next += header.size();
+    std::memcpy(next, event.data(), event.size());
+    next += event.size();
+  }
+  queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(count));
+  events_written_ += count;
+  queued_bytes_ -= payload_bytes;
+  write_ = WriteState::kInFlight;
+  DirectWriteSocket& socket = ws_.next_layer();
+  if (!socket.TryWriteFrames(net::buffer(scratch, frame_bytes))) {
+    socket.FinishFrame(net::bind_allocator(
+        OperationAllocator<void>(),
+        [self = shared_from_this()](beast::error_code ec) { self->OnWrite(ec); }));
+    return false;
+  }
+  return true;
 }
 
 bool WebSocketSession::WriteNextFrame() {

@@ -147,6 +147,10 @@ class WebSocketSession final : public RoomdStreamObserver,
   // Takes the next frame and writes it: true if it was written at once, false if an
   // asynchronous write (OnWrite answers) has it.
   bool WriteNextFrame();
+  // Over sealed TLS, for a browser that takes no batches: writes the frames that wait (up
+  // to a batch's bounds) sealed together; true if the kernel took them at once, false if
+  // an asynchronous write (OnWrite answers) has the rest.
+  bool WriteSealedRun();
   void OnWrite(boost::beast::error_code ec);
   // The frame just written is no longer needed.
   void ReleaseWrittenFrame();

@@ -323,6 +323,30 @@ TEST_F(BridgeTlsTest, SighupMakesTheBinaryReloadItsCertificate) {
   EXPECT_TRUE(ann->ReadUntil("after SIGHUP").ok());
 }
 
+// A browser that takes no batches gets each message as a frame of its own, in order, also
+// when many wait at once (the bridge then seals several frames into one record).
+TEST_F(BridgeTlsTest, EachMessageIsAFrameOfItsOwnWhenManyWaitAtOnce) {
+  const std::string ca = certs_ + "/ca.pem";
+  auto ann = JoinedOverTls("lobby", "ann@example.com", ca);
+  ASSERT_NE(ann, nullptr);
+  auto bob = JoinedOverTls("lobby", "bob@example.com", ca);
+  ASSERT_NE(bob, nullptr);
+  constexpr int kMessages = 300;
+  for (int i = 0; i < kMessages; ++i) {  // bob reads nothing meanwhile
+    ASSERT_TRUE(ann->SendText(SendFrame(absl::StrCat("burst ", i, "."))).ok());
+  }
+  for (int i = 0; i < kMessages; ++i) {
+    auto message = bob->ReadUntil("{\"message\"");
+    ASSERT_TRUE(message.ok()) << "message " << i << ": " << message.status();
+    EXPECT_TRUE(absl::StartsWith(*message, "{\"message\""))
+        << "not a frame of its own: " << message->substr(0, 200);
+    ASSERT_TRUE(absl::StrContains(*message, absl::StrCat("\"text\":\"burst ", i, ".\"")))
+        << "message " << i << " is not next: " << message->substr(0, 200);
+    EXPECT_EQ(message->find("{\"message\"", 1), std::string::npos)
+        << "two messages in one frame: " << message->substr(0, 200);
+  }
+}
+
 class SlowTlsConsumerTest : public BridgeTlsTest {
  protected:
   SlowTlsConsumerTest() {

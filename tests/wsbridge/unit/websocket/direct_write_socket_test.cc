@@ -1,8 +1,5 @@
 #include "wsbridge/websocket/direct_write_socket.h"
 
-#include <openssl/evp.h>
-#include <openssl/x509.h>
-
 #include <algorithm>
 #include <chrono>
 #include <functional>
@@ -19,6 +16,8 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <gtest/gtest.h>
+
+#include "tests/support/self_signed_certificate.h"
 
 namespace wsbridge {
 namespace {
@@ -164,7 +163,7 @@ TEST_F(DirectWriteSocketTest, APongBeastAnswersWaitsForTheRestOfAFrameTheKernelD
 class DirectWriteSocketTlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    UseSelfSignedCertificate(&server_tls_);
+    ASSERT_TRUE(chat::testing::UseSelfSignedCertificate(server_tls_.native_handle()));
     tcp::acceptor acceptor(loop_, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
     client_.next_layer().next_layer().connect(acceptor.local_endpoint());
     tcp::socket accepted(loop_);
@@ -190,27 +189,6 @@ class DirectWriteSocketTlsTest : public ::testing::Test {
       upgraded = true;
     });
     ASSERT_TRUE(RunUntil(loop_, [&] { return accepted_ok && upgraded; }));
-  }
-
-  static void UseSelfSignedCertificate(ssl::context* context) {
-    EVP_PKEY* key = EVP_EC_gen("P-256");
-    ASSERT_NE(key, nullptr);
-    X509* cert = X509_new();
-    ASSERT_NE(cert, nullptr);
-    X509_set_version(cert, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
-    X509_gmtime_adj(X509_getm_notBefore(cert), 0);
-    X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
-    X509_set_pubkey(cert, key);
-    X509_NAME* name = X509_get_subject_name(cert);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                               reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
-    X509_set_issuer_name(cert, name);
-    ASSERT_GT(X509_sign(cert, key, EVP_sha256()), 0);
-    EXPECT_EQ(SSL_CTX_use_certificate(context->native_handle(), cert), 1);
-    EXPECT_EQ(SSL_CTX_use_PrivateKey(context->native_handle(), key), 1);
-    X509_free(cert);
-    EVP_PKEY_free(key);
   }
 
   DirectWriteSocket& socket() { return server_->next_layer(); }
@@ -280,6 +258,83 @@ TEST_F(DirectWriteSocketTlsTest, SealedFramesArriveWholeAndInOrderThroughPartial
     EXPECT_EQ(read[i].size(), frames[i].size()) << "frame " << i;
     EXPECT_TRUE(read[i] == frames[i]) << "frame " << i;
   }
+}
+
+// Counts the TLS records an SSL reads (the message callback sees each record's header).
+void CountRecordsRead(int write_p, int /*version*/, int content_type, const void* /*buf*/,
+                      std::size_t /*len*/, SSL* /*ssl*/, void* arg) {
+  if (write_p == 0 && content_type == SSL3_RT_HEADER) {
+    ++*static_cast<int*>(arg);
+  }
+}
+
+TEST_F(DirectWriteSocketTlsTest, SeveralFramesWrittenTogetherShareOneRecord) {
+  int records = 0;
+  SSL* client_ssl = client_.next_layer().native_handle();
+  SSL_set_msg_callback(client_ssl, CountRecordsRead);
+  SSL_set_msg_callback_arg(client_ssl, &records);
+  // 30 frames of 2 to 300 bytes, headers included, one after the other: about 5 KB.
+  std::vector<std::string> texts;
+  std::string frames;
+  for (int i = 0; i < 30; ++i) {
+    texts.push_back(std::string(i * 10, static_cast<char>('a' + i % 26)));
+    const TextFrameHeader header(texts.back().size());
+    frames.append(static_cast<const char*>(header.buffer().data()), header.buffer().size());
+    frames += texts.back();
+  }
+  ASSERT_TRUE(socket().CanWriteFrame());
+  ASSERT_TRUE(socket().TryWriteFrames(net::buffer(frames)));
+  std::vector<std::string> read;
+  ReadMessages(&read, texts.size());
+  ASSERT_TRUE(RunUntil(loop_, [&] { return read.size() == texts.size(); }));
+  EXPECT_EQ(read, texts);
+  EXPECT_EQ(records, 1) << "each frame was sealed on its own";
+
+  // A run larger than a record: full records, the frames still whole and in order.
+  texts.clear();
+  frames.clear();
+  for (int i = 0; i < 12; ++i) {
+    texts.push_back(std::string(3000 + i, static_cast<char>('A' + i)));
+    const TextFrameHeader header(texts.back().size());
+    frames.append(static_cast<const char*>(header.buffer().data()), header.buffer().size());
+    frames += texts.back();
+  }
+  records = 0;
+  ASSERT_TRUE(socket().TryWriteFrames(net::buffer(frames)));
+  read.clear();
+  ReadMessages(&read, texts.size());
+  ASSERT_TRUE(RunUntil(loop_, [&] { return read.size() == texts.size(); }));
+  EXPECT_EQ(read, texts);
+  EXPECT_EQ(records, 3) << "36 KB of frames in records of 16 KB";
+  SSL_set_msg_callback(client_ssl, nullptr);
+}
+
+TEST_F(DirectWriteSocketTlsTest, FramesWrittenTogetherFinishWhenTheKernelTakesPart) {
+  beast::error_code ignored;
+  beast::get_lowest_layer(*server_).set_option(net::socket_base::send_buffer_size(4096),
+                                               ignored);
+  std::vector<std::string> texts;
+  std::string frames;
+  for (int i = 0; i < 200; ++i) {  // about 2 MB
+    texts.push_back(std::string(10000 + i, static_cast<char>('a' + i % 26)));
+    const TextFrameHeader header(texts.back().size());
+    frames.append(static_cast<const char*>(header.buffer().data()), header.buffer().size());
+    frames += texts.back();
+  }
+  ASSERT_TRUE(socket().CanWriteFrame());
+  ASSERT_FALSE(socket().TryWriteFrames(net::buffer(frames)));
+  std::fill(frames.begin(), frames.end(), 'x');  // the socket kept its own copy
+  bool done = false;
+  socket().FinishFrame([&](beast::error_code ec) {
+    EXPECT_FALSE(ec) << ec.message();
+    done = true;
+  });
+  EXPECT_FALSE(socket().CanWriteFrame());
+  std::vector<std::string> read;
+  ReadMessages(&read, texts.size());
+  ASSERT_TRUE(RunUntil(loop_, [&] { return read.size() == texts.size() && done; }));
+  EXPECT_TRUE(read == texts);
+  EXPECT_TRUE(socket().CanWriteFrame());
 }
 
 TEST_F(DirectWriteSocketTlsTest, APongBeastAnswersWaitsForTheRestOfASealedFrame) {
