@@ -29,11 +29,15 @@ constexpr std::size_t kRecordOverhead = 22;
 // TlsChannel took over after the handshake; the test moves the client's ciphertext itself.
 class TlsChannelTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(chat::testing::UseSelfSignedCertificate(server_tls_.native_handle()));
+  bool PrepareContexts() {
     // No session tickets: after the handshake the wire holds only what a test writes.
     SSL_CTX_set_num_tickets(server_tls_.native_handle(), 0);
     SSL_CTX_set_min_proto_version(client_tls_.native_handle(), TLS1_3_VERSION);
+    return chat::testing::UseSelfSignedCertificate(server_tls_.native_handle());
+  }
+
+  void SetUp() override {
+    ASSERT_TRUE(contexts_ready_);
     tcp::acceptor acceptor(loop_, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
     client_.next_layer().connect(acceptor.local_endpoint());
     acceptor.accept(server_.next_layer());
@@ -80,6 +84,8 @@ class TlsChannelTest : public ::testing::Test {
   net::io_context loop_{1};
   ssl::context server_tls_{ssl::context::tls_server};
   ssl::context client_tls_{ssl::context::tls_client};  // verifies nothing: a unit test
+  // Before the streams: an SSL copies its context's certificate and settings when made.
+  const bool contexts_ready_ = PrepareContexts();
   ssl::stream<tcp::socket> server_{loop_, server_tls_};
   ssl::stream<tcp::socket> client_{loop_, client_tls_};
   std::unique_ptr<TlsChannel> channel_;
