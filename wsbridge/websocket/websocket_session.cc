@@ -631,9 +631,9 @@ bool WebSocketSession::WriteSealedRun() {
   char* next = scratch;
   for (std::size_t i = 0; i < count; ++i) {
     const std::string& event = *queue_[i];
-    const net::const_buffer header = TextFrameHeader(event.size()).buffer();
-    std::memcpy(next, header.data(), header.size());
-    next += header.size();
+    const TextFrameHeader header(event.size());
+    std::memcpy(next, header.buffer().data(), header.buffer().size());
+    next += header.buffer().size();
     std::memcpy(next, event.data(), event.size());
     next += event.size();
   }
