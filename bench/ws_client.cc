@@ -347,6 +347,10 @@ void WsClient::OnTlsReadable(const boost::system::error_code& ec) {
       break;
     }
     if (got <= 0) {
+      // Frames opened before the end are handled first, as a plain read would have.
+      if (open_ && !ProcessFrames()) {
+        return;
+      }
       const boost::system::error_code error =
           got == 0 ? boost::system::error_code(net::error::eof)
                    : boost::system::error_code(errno, boost::system::system_category());
@@ -396,10 +400,13 @@ bool WsClient::OpenRecords() {
       case TlsChannel::ReadResult::kNeedMore:
         return true;
       case TlsChannel::ReadResult::kClosed:
-        End(absl::StrCat(open_ ? "read: " : "handshake: ", "the server closed TLS"));
-        return false;
       case TlsChannel::ReadResult::kFailed:
-        End(absl::StrCat(open_ ? "read: " : "handshake: ", error));
+        // What was opened before (often the server's close frame) is handled first.
+        if (open_ && !ProcessFrames()) {
+          return false;
+        }
+        End(absl::StrCat(open_ ? "read: " : "handshake: ",
+                         error.empty() ? "the server closed TLS" : error));
         return false;
     }
   }
