@@ -1,7 +1,10 @@
 #include "bench/ws_client.h"
 
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <zlib.h>
+
+#include <cerrno>
 
 #include <atomic>
 #include <chrono>
@@ -29,6 +32,8 @@ constexpr uint64_t kMaxMessageBytes = 64 << 20;
 constexpr std::size_t kMaxResponseHead = 16 << 10;
 // Each read offers at least this much room.
 constexpr std::size_t kMinReadSpace = 16 << 10;
+// wss: the most one recv takes (a thread's clients share the buffer).
+constexpr std::size_t kTlsReadChunk = 256 << 10;
 constexpr uint16_t kCloseNormal = 1000;
 
 uint32_t NextMask(uint32_t* state) {
@@ -100,22 +105,22 @@ WsClient::WsClient(net::io_context& ioc, Participant* participant, net::ip::tcp:
   }
 }
 
-template <typename Buffers, typename Handler>
-void WsClient::AsyncReadSome(const Buffers& buffers, Handler&& handler) {
-  if (tls_) {
-    tls_->async_read_some(buffers, std::forward<Handler>(handler));
-  } else {
-    socket_.async_read_some(buffers, std::forward<Handler>(handler));
+template <typename Handler>
+void WsClient::WriteInFlight(Handler&& handler) {
+  if (!channel_) {
+    net::async_write(socket_, net::buffer(in_flight_), std::forward<Handler>(handler));
+    return;
   }
-}
-
-template <typename Buffers, typename Handler>
-void WsClient::AsyncWrite(const Buffers& buffers, Handler&& handler) {
-  if (tls_) {
-    net::async_write(*tls_, buffers, std::forward<Handler>(handler));
-  } else {
-    net::async_write(socket_, buffers, std::forward<Handler>(handler));
+  // Records the SSL wrote while reading (an alert) go first, in the order it numbered them.
+  sealed_.clear();
+  sealed_.swap(channel_->pending());
+  if (absl::Status status = channel_->Seal(in_flight_, &sealed_); !status.ok()) {
+    net::post(ioc_, [handler = std::forward<Handler>(handler)]() mutable {
+      handler(net::error::make_error_code(net::error::fault), 0);
+    });
+    return;
   }
+  net::async_write(socket_, net::buffer(sealed_), std::forward<Handler>(handler));
 }
 
 void WsClient::Start() {
@@ -190,6 +195,15 @@ void WsClient::OnTlsHandshake(const boost::system::error_code& ec) {
     End(absl::StrCat("TLS handshake: ", ec.message()));
     return;
   }
+  absl::StatusOr<std::unique_ptr<TlsChannel>> channel = TlsChannel::TakeOver(tls_->native_handle());
+  if (!channel.ok()) {
+    End(std::string(channel.status().message()));
+    return;
+  }
+  channel_ = *std::move(channel);
+  // Reads wait for readiness and then take what the socket holds themselves.
+  boost::system::error_code ignored;
+  socket_.non_blocking(true, ignored);
   WriteUpgradeRequest();
 }
 
@@ -202,9 +216,7 @@ void WsClient::WriteUpgradeRequest() {
   in_flight_ = UpgradeRequest(host_, "/chat", absl::Base64Escape(absl::string_view(key, 16)),
                               offer_deflate_);
   writing_ = true;
-  AsyncWrite(net::buffer(in_flight_), [this](const boost::system::error_code& e, std::size_t) {
-    OnRequestWritten(e);
-  });
+  WriteInFlight([this](const boost::system::error_code& e, std::size_t) { OnRequestWritten(e); });
 }
 
 void WsClient::OnRequestWritten(const boost::system::error_code& ec) {
@@ -221,7 +233,11 @@ void WsClient::OnRequestWritten(const boost::system::error_code& ec) {
 }
 
 void WsClient::ReadResponse() {
-  AsyncReadSome(net::buffer(in_.data() + in_end_, in_.size() - in_end_),
+  if (channel_) {
+    WaitTlsReadable();
+    return;
+  }
+  socket_.async_read_some(net::buffer(in_.data() + in_end_, in_.size() - in_end_),
                 [this](const boost::system::error_code& e, std::size_t bytes) {
                   OnResponseRead(e, bytes);
                 });
@@ -237,6 +253,10 @@ void WsClient::OnResponseRead(const boost::system::error_code& ec, std::size_t b
   }
   in_end_ += bytes;
   bytes_read.fetch_add(bytes, std::memory_order_relaxed);
+  HandleResponse();
+}
+
+void WsClient::HandleResponse() {
   const absl::string_view received(in_.data(), in_end_);
   const std::size_t head = ResponseHeadSize(received);
   if (head == 0) {
@@ -296,8 +316,7 @@ void WsClient::DoWrite() {
   in_flight_ = std::move(queue_.front());
   queue_.pop_front();
   writing_ = true;
-  AsyncWrite(net::buffer(in_flight_),
-             [this](const boost::system::error_code& e, std::size_t) { OnWrite(e); });
+  WriteInFlight([this](const boost::system::error_code& e, std::size_t) { OnWrite(e); });
 }
 
 void WsClient::OnWrite(const boost::system::error_code& ec) {
@@ -316,7 +335,7 @@ void WsClient::OnWrite(const boost::system::error_code& ec) {
   DoWrite();
 }
 
-void WsClient::DoRead() {
+void WsClient::MakeReadSpace() {
   if (in_begin_ == in_end_) {
     in_begin_ = in_end_ = 0;
   }
@@ -329,10 +348,112 @@ void WsClient::DoRead() {
       in_.resize(in_end_ + std::max(kMinReadSpace, in_.size()));
     }
   }
-  AsyncReadSome(net::buffer(in_.data() + in_end_, in_.size() - in_end_),
-                [this](const boost::system::error_code& e, std::size_t bytes) {
-                  OnRead(e, bytes);
-                });
+}
+
+void WsClient::DoRead() {
+  if (channel_) {
+    WaitTlsReadable();
+    return;
+  }
+  MakeReadSpace();
+  socket_.async_read_some(net::buffer(in_.data() + in_end_, in_.size() - in_end_),
+                          [this](const boost::system::error_code& e, std::size_t bytes) {
+                            OnRead(e, bytes);
+                          });
+}
+
+void WsClient::WaitTlsReadable() {
+  socket_.async_wait(net::socket_base::wait_read,
+                     [this](const boost::system::error_code& e) { OnTlsReadable(e); });
+}
+
+void WsClient::OnTlsReadable(const boost::system::error_code& ec) {
+  if (ended_) {
+    return;
+  }
+  if (ec) {
+    End(absl::StrCat("read: ", ec.message()));
+    return;
+  }
+  // What the handshake left unread (rarely anything) is supplied already.
+  if (!OpenRecords()) {
+    return;
+  }
+  // The thread's clients share one buffer: OpenRecords takes all of it before returning.
+  thread_local std::unique_ptr<char[]> chunk = std::make_unique<char[]>(kTlsReadChunk);
+  for (;;) {
+    const ssize_t got = ::recv(socket_.native_handle(), chunk.get(), kTlsReadChunk, 0);
+    if (got < 0 && errno == EINTR) {
+      continue;
+    }
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      break;
+    }
+    if (got <= 0) {
+      // Frames opened before the end are handled first, as a plain read would have.
+      if (open_ && !ProcessFrames()) {
+        return;
+      }
+      const boost::system::error_code error =
+          got == 0 ? boost::system::error_code(net::error::eof)
+                   : boost::system::error_code(errno, boost::system::system_category());
+      End(absl::StrCat(open_ ? "read: " : "handshake: ", error.message()));
+      return;
+    }
+    bytes_read.fetch_add(static_cast<std::size_t>(got), std::memory_order_relaxed);  // TLS records
+    channel_->Supply(chunk.get(), static_cast<std::size_t>(got));
+    if (!OpenRecords()) {
+      return;
+    }
+    if (static_cast<std::size_t>(got) < kTlsReadChunk) {
+      break;  // the socket is most likely empty: wait rather than ask again
+    }
+  }
+  if (!open_) {
+    HandleResponse();
+    return;
+  }
+  if (ProcessFrames()) {
+    DoRead();
+  }
+}
+
+bool WsClient::OpenRecords() {
+  for (;;) {
+    if (open_) {
+      if (in_.size() - in_end_ < kMinReadSpace) {
+        // Handle the whole frames first, so in_ holds at most one partial frame and room.
+        if (!ProcessFrames()) {
+          return false;
+        }
+        MakeReadSpace();
+      }
+    } else if (in_end_ == in_.size()) {
+      if (ResponseHeadSize(absl::string_view(in_.data(), in_end_)) == 0) {
+        End("handshake: response head too long");
+        return false;
+      }
+      in_.resize(2 * in_.size());  // frames after a whole head: HandleResponse takes them
+    }
+    std::size_t got = 0;
+    std::string error;
+    switch (channel_->Read(in_.data() + in_end_, in_.size() - in_end_, &got, &error)) {
+      case TlsChannel::ReadResult::kData:
+        in_end_ += got;
+        break;
+      case TlsChannel::ReadResult::kNeedMore:
+        return true;
+      case TlsChannel::ReadResult::kClosed:
+      case TlsChannel::ReadResult::kFailed:
+        // What was opened before (often the server's close frame) is handled first.
+        if (open_ && !ProcessFrames()) {
+          return false;
+        }
+        End(absl::StrCat(open_ ? "read: " : "handshake: ",
+                         error.empty() ? "the server closed TLS" : error));
+        return false;
+    }
+  }
 }
 
 void WsClient::OnRead(const boost::system::error_code& ec, std::size_t bytes) {

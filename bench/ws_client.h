@@ -4,7 +4,9 @@
 // frames (handing them to its Participant) and writes its Sender's messages with exactly one
 // write in flight. It speaks WebSocket itself (ws_frame_codec.h) on a plain TCP socket:
 // frames are decoded where they were received, with no copy and no operation per frame.
-// With WsSecurity::tls the same bytes go through a TLS stream over that socket (wss).
+// With WsSecurity::tls asio's TLS stream does the handshake over that socket (wss); then a
+// TlsChannel opens and seals the records: each time the socket is readable, one recv of up
+// to kTlsReadChunk bytes and every record it holds opened before the frames are handled.
 // Everything runs on one single-threaded io_context, so no locks.
 // Lifetime: owned by the runner; destroyed only after its io_context stopped running.
 
@@ -24,6 +26,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "bench/participant.h"
+#include "bench/tls_channel.h"
 #include "bench/transport.h"
 #include "bench/ws_frame_codec.h"
 
@@ -83,14 +86,22 @@ class WsClient final : public Transport {
   void OnConnect(const boost::system::error_code& ec);
   void OnTlsHandshake(const boost::system::error_code& ec);
   void WriteUpgradeRequest();
-  // Reads into / writes from the socket, or through TLS when there is TLS.
-  template <typename Buffers, typename Handler>
-  void AsyncReadSome(const Buffers& buffers, Handler&& handler);
-  template <typename Buffers, typename Handler>
-  void AsyncWrite(const Buffers& buffers, Handler&& handler);
+  // Writes in_flight_, sealed when there is TLS.
+  template <typename Handler>
+  void WriteInFlight(Handler&& handler);
   void OnRequestWritten(const boost::system::error_code& ec);
   void ReadResponse();
   void OnResponseRead(const boost::system::error_code& ec, std::size_t bytes);
+  // The response head is in in_ (or not yet whole): checks it and starts the session.
+  void HandleResponse();
+  // wss: waits until the socket is readable, then opens all it holds (OnTlsReadable).
+  void WaitTlsReadable();
+  void OnTlsReadable(const boost::system::error_code& ec);
+  // Opens every record the channel was supplied into in_, handling whole frames whenever
+  // in_ runs out of room; false once the client ended.
+  bool OpenRecords();
+  // Gives in_ at least kMinReadSpace bytes of room after in_end_.
+  void MakeReadSpace();
   void StartTimer();
   void SendFrame(WsOpcode opcode, absl::string_view payload);
   void DoWrite();
@@ -114,6 +125,8 @@ class WsClient final : public Transport {
   boost::asio::ip::tcp::socket socket_;
   // wss: TLS over socket_ (which it only borrows: closing socket_ still ends everything).
   std::unique_ptr<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls_;
+  std::unique_ptr<TlsChannel> channel_;  // wss after the handshake: our records
+  std::string sealed_;                   // the records of the write in flight
   boost::asio::steady_timer timer_;  // the handshake's, then the closing handshake's limit
   uint32_t mask_state_;              // xorshift state for the frames' masks
 

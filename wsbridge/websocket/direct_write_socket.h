@@ -11,9 +11,14 @@
 // Beast has no write in progress (CanWriteFrame), and when the kernel does not take a
 // frame whole, Beast's writes wait until the rest of it is out.
 //
-// Over TLS (--tls_cert_file) the socket carries a TlsStream instead: Beast reads and
-// writes through it, and direct frames are off (CanWriteFrame is false), since the kernel
-// cannot encrypt them. The plaintext path only gains a test of tls_ here and there.
+// Over TLS (--tls_cert_file) the socket carries a TlsStream: asio's stream reads (and did
+// the handshake), and from the upgrade on every write is sealed here, through the
+// TlsRecordSink put under the stream's SSL. A direct frame (or a run of frames,
+// TryWriteFrames) is then one SSL_write (records of at most 16 KB, each holding as many
+// frames as fit) and one sendmsg of the records; Beast's writes are
+// sealed the same way and their records written asynchronously. Sealing is synchronous,
+// so records reach the kernel in the order the SSL numbered them, and the rule above keeps
+// frames whole. Closing sends close_notify, then ends the TCP connection.
 //
 // Not thread-safe: everything runs on the session's loop, like the session that owns it.
 
@@ -31,11 +36,13 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/role.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <boost/beast/websocket/teardown.hpp>
 
+#include "wsbridge/tls/tls_record_sink.h"
 #include "wsbridge/tls/tls_stream.h"
 
 namespace wsbridge {
@@ -58,9 +65,11 @@ class DirectWriteSocket {
   using next_layer_type = boost::asio::ip::tcp::socket;
 
   explicit DirectWriteSocket(next_layer_type&& socket) : socket_(std::move(socket)) {}
-  // Over TLS, after the TLS handshake.
+  // Over TLS, after the TLS handshake, before anything else is written.
   explicit DirectWriteSocket(std::unique_ptr<TlsStream> tls)
-      : socket_(tls->get_executor()), tls_(std::move(tls)) {}
+      : socket_(tls->get_executor()),
+        tls_(std::move(tls)),
+        records_(TlsRecordSink::Attach(tls_->native_handle())) {}
 
   // The TCP socket, under TLS or not.
   next_layer_type& next_layer() { return tls_ ? tls_->next_layer().socket() : socket_; }
@@ -91,8 +100,11 @@ class DirectWriteSocket {
   std::size_t deferred_stream_writes() const { return deferred_stream_writes_; }
 
   // True when neither Beast nor an earlier frame is writing, so a frame may start now.
-  // Never over TLS.
-  bool CanWriteFrame() const { return stream_writes_ == 0 && !frame_in_flight_ && !tls_; }
+  // Over TLS only once the records are sealed here (always, unless the sink could not be
+  // attached: then asio writes, and frames go through Beast).
+  bool CanWriteFrame() const {
+    return stream_writes_ == 0 && !frame_in_flight_ && (!tls_ || records_);
+  }
 
   // Beast has closed the WebSocket and is ending the TCP connection (it sent its close
   // frame and shut down sending, and reads until the peer's end). Nothing may be written
@@ -101,21 +113,39 @@ class DirectWriteSocket {
   void MarkTornDown() { torn_down_ = true; }
 
   // Writes what the kernel takes at once of one complete WebSocket frame, `header` then
-  // `payload`; requires CanWriteFrame(). Returns true when that was all of it. Otherwise
-  // FinishFrame must follow before anything else is written. Either way the buffers are
-  // free again on return: what the kernel did not take is copied (rarely: the browser
-  // reads slowly), so a loop can build every browser's frame in one scratch buffer.
+  // `payload` (over TLS: of its records); requires CanWriteFrame(). Returns true when that
+  // was all of it. Otherwise FinishFrame must follow before anything else is written.
+  // Either way the buffers are free again on return: what the kernel did not take is
+  // copied (rarely: the browser reads slowly), so a loop can build every browser's frame
+  // in one scratch buffer.
   bool TryWriteFrame(boost::asio::const_buffer header, boost::asio::const_buffer payload);
+
+  // The same for several complete frames, headers included, one after the other in
+  // `frames`. Over TLS they are sealed together (one SSL_write: a record of up to 16 KB
+  // holds many frames, where a frame each cost both ends a record to seal and open) and
+  // their records go out with one sendmsg.
+  bool TryWriteFrames(boost::asio::const_buffer frames);
 
   // Writes the rest of the frame TryWriteFrame began; `done(error_code)` runs on the loop
   // once it is out or the write failed. Beast's writes wait until then.
   template <typename Handler>
   void FinishFrame(Handler&& done) {
     frame_in_flight_ = true;
+    if (frame_error_) {
+      // The frame could not be sealed (the TLS session failed): report it like a failed
+      // write, from the loop.
+      boost::asio::post(get_executor(), [this, done = std::forward<Handler>(done),
+                                         ec = std::exchange(frame_error_, {})]() mutable {
+        frame_in_flight_ = false;
+        StartDeferredStreamWrites();
+        done(ec);
+      });
+      return;
+    }
     // A hard error (a reset peer) is met again by this write and reported through `done`,
     // like any failed write.
     boost::asio::async_write(
-        socket_, boost::asio::buffer(rest_),
+        next_layer(), boost::asio::buffer(rest_),
         [this, done = std::forward<Handler>(done)](boost::system::error_code ec,
                                                    std::size_t /*bytes*/) mutable {
           frame_in_flight_ = false;
@@ -125,10 +155,28 @@ class DirectWriteSocket {
         });
   }
 
+  // Over TLS with sealed records: close_notify, then the TCP connection ends as Beast
+  // ends a plain one (the teardown functions below).
+  template <typename TeardownHandler>
+  void AsyncTeardownTls(boost::beast::role_type role, TeardownHandler&& handler) {
+    records_->Shutdown();
+    flight_.swap(records_->pending());
+    boost::asio::async_write(
+        next_layer(), boost::asio::buffer(flight_),
+        [this, role, handler = std::forward<TeardownHandler>(handler)](
+            boost::system::error_code /*ec*/, std::size_t /*bytes*/) mutable {
+          // A failed write leaves nothing to say goodbye to: the teardown's read ends at once.
+          std::string().swap(flight_);
+          boost::beast::websocket::async_teardown(role, next_layer(), std::move(handler));
+        });
+  }
+  void TeardownTls(boost::beast::role_type role, boost::system::error_code& ec);
+  bool seals_records() const { return records_ != nullptr; }
+
  private:
   template <typename ConstBuffers, typename Handler>
   void StartStreamWrite(const ConstBuffers& buffers, Handler handler) {
-    if (frame_in_flight_) {
+    if (frame_in_flight_ || flight_busy_) {
       // Rare (a ping answered while a frame waits for room): the operation is kept, with
       // its buffers, until the frame is out.
       ++deferred_stream_writes_;
@@ -144,46 +192,66 @@ class DirectWriteSocket {
       --stream_writes_;
       std::move(handler)(ec, bytes);
     };
+    if (records_) {
+      StartSealedWrite(buffers, std::move(done));
+      return;
+    }
     if (tls_) {
-      StartTlsWrite(buffers, std::move(done));
+      tls_->async_write_some(buffers, std::move(done));
       return;
     }
     socket_.async_write_some(buffers, std::move(done));
   }
 
-  // asio's TLS stream encrypts only the first buffer of a sequence per write_some, so a
-  // Beast frame (header, then payload) would cost two TLS records and two syscalls. A
-  // sequence of several buffers that fits one record is copied into one, as
-  // beast::flat_stream does; the bytes written are then a prefix of the sequence.
+  // Seals all of `buffers` as one run of records (a Beast frame's header and payload in
+  // one record when they fit), then writes the records, after any the SSL wrote since the
+  // last write. `done` gets the plaintext bytes once the records are out.
   template <typename ConstBuffers, typename Handler>
-  void StartTlsWrite(const ConstBuffers& buffers, Handler done) {
+  void StartSealedWrite(const ConstBuffers& buffers, Handler done) {
     const std::size_t bytes = boost::asio::buffer_size(buffers);
-    const bool several = std::next(boost::asio::buffer_sequence_begin(buffers)) !=
-                         boost::asio::buffer_sequence_end(buffers);
-    if (!several || bytes > kMaxTlsRecordBytes || tls_flat_busy_) {
-      tls_->async_write_some(buffers, std::move(done));
+    std::string& plain = PlaintextScratch();
+    plain.resize(bytes);
+    boost::asio::buffer_copy(boost::asio::buffer(plain), buffers);
+    const boost::system::error_code ec =
+        records_->Seal(plain.data(), plain.size(), &records_->pending());
+    if (ec) {
+      boost::asio::post(get_executor(), [done = std::move(done), ec]() mutable {
+        std::move(done)(ec, 0);
+      });
       return;
     }
-    tls_flat_.resize(bytes);
-    boost::asio::buffer_copy(boost::asio::buffer(tls_flat_), buffers);
-    tls_flat_busy_ = true;
-    tls_->async_write_some(boost::asio::buffer(tls_flat_),
-                           [this, done = std::move(done)](boost::system::error_code ec,
-                                                          std::size_t written) mutable {
-                             tls_flat_busy_ = false;
-                             std::move(done)(ec, written);
-                           });
+    flight_busy_ = true;
+    flight_.swap(records_->pending());
+    boost::asio::async_write(next_layer(), boost::asio::buffer(flight_),
+                             [this, bytes, done = std::move(done)](boost::system::error_code e,
+                                                                   std::size_t) mutable {
+                               flight_busy_ = false;
+                               flight_.clear();
+                               if (flight_.capacity() > kKeptFlightBytes) {
+                                 std::string().swap(flight_);
+                               }
+                               StartDeferredStreamWrites();
+                               std::move(done)(e, e ? 0 : bytes);
+                             });
   }
 
+  // Seals `plaintext` (whole frames) and writes what the kernel takes of its records.
+  bool TryWriteSealed(boost::asio::const_buffer plaintext);
+  // One non-blocking sendmsg of `parts` (retried on EINTR): the bytes the kernel took.
+  std::size_t SendNow(const boost::asio::const_buffer* parts, std::size_t count);
+  // The loop's buffer for a frame's plaintext while it is sealed.
+  static std::string& PlaintextScratch();
   void StartDeferredStreamWrites();
 
-  // The plaintext of one TLS record at most (RFC 8446 5.1).
-  static constexpr std::size_t kMaxTlsRecordBytes = 16 * 1024;
+  // A write buffer of Beast's records that grew past this is given back (idle memory).
+  static constexpr std::size_t kKeptFlightBytes = 4 * 1024;
 
   next_layer_type socket_;  // unopened over TLS
   std::unique_ptr<TlsStream> tls_;
-  std::string tls_flat_;  // StartTlsWrite's copy of a sequence of buffers, while written
-  bool tls_flat_busy_ = false;
+  std::unique_ptr<TlsRecordSink> records_;  // over TLS: the SSL's write BIO
+  std::string flight_;  // the records of Beast's write in progress
+  bool flight_busy_ = false;
+  boost::system::error_code frame_error_;  // why TryWriteFrame could not seal its frame
   int stream_writes_ = 0;         // Beast's write_some operations in progress
   bool frame_in_flight_ = false;  // the rest of a direct frame is being written
   bool torn_down_ = false;
@@ -196,6 +264,10 @@ class DirectWriteSocket {
 inline void teardown(boost::beast::role_type role, DirectWriteSocket& socket,
                      boost::system::error_code& ec) {
   socket.MarkTornDown();
+  if (socket.seals_records()) {
+    socket.TeardownTls(role, ec);
+    return;
+  }
   if (TlsStream* tls = socket.tls()) {
     boost::beast::teardown(role, *tls, ec);
     return;
@@ -206,6 +278,10 @@ template <typename TeardownHandler>
 void async_teardown(boost::beast::role_type role, DirectWriteSocket& socket,
                     TeardownHandler&& handler) {
   socket.MarkTornDown();
+  if (socket.seals_records()) {
+    socket.AsyncTeardownTls(role, std::forward<TeardownHandler>(handler));
+    return;
+  }
   if (TlsStream* tls = socket.tls()) {
     // TLS's close_notify first, then the TCP connection ends.
     boost::beast::async_teardown(role, *tls, std::forward<TeardownHandler>(handler));

@@ -104,7 +104,7 @@ class WebSocketSession final : public RoomdStreamObserver,
   enum class WriteState {
     kIdle,
     kInFlight,  // a write, ping or close of Beast's, or the rest of a direct frame
-    kSettling,  // a direct write is done, but counts as in flight until the next pass
+    kSettling,  // a direct write is done, but counts as in flight for settle_passes_ passes
   };
   enum class PingState {
     kWaiting,       // for the next ping time
@@ -149,6 +149,14 @@ class WebSocketSession final : public RoomdStreamObserver,
   // Takes the next frame and writes it: true if it was written at once, false if an
   // asynchronous write (OnWrite answers) has it.
   bool WriteNextFrame();
+  // Over sealed TLS, for a browser that takes no batches: writes the frames that wait (up
+  // to a batch's bounds) sealed together; true if the kernel took them at once, false if
+  // an asynchronous write (OnWrite answers) has the rest.
+  bool WriteSealedRun();
+  // `payload` compressed with the browser's deflater when it agreed to permessage-deflate
+  // (*compressed then true; the bytes live in the loop's scratch until the next call), else
+  // `payload` itself.
+  absl::string_view MaybeDeflate(absl::string_view payload, bool* compressed);
   void OnWrite(boost::beast::error_code ec);
   // The frame just written is no longer needed.
   void ReleaseWrittenFrame();
@@ -214,6 +222,7 @@ class WebSocketSession final : public RoomdStreamObserver,
   std::unique_ptr<FrameDeflater> deflater_;
   bool wrote_since_ping_ = false;  // else the deflater's state is given back
   bool pass_pending_ = false;  // a WritePass will call WriteQueued
+  int settle_passes_ = 0;      // kSettling: passes left before the next write
   std::size_t events_written_ = 0;  // by the current WriteQueued, for the pass's pacing
 
   // roomd's events, filled on gRPC threads and drained on the strand: one post per burst

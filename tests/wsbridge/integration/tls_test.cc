@@ -2,6 +2,8 @@
 // trusting the test CA) join and chat; a plaintext client against the TLS port fails
 // cleanly while the others go on; a reloaded certificate (BridgeServer::ReloadTls, and
 // SIGHUP to the binary) serves new connections and the open ones keep theirs.
+// A wss browser that stops reading is dropped by the outbound queue limit (4008) while the
+// others get every message in order, as over plaintext.
 
 #include <signal.h>
 #include <unistd.h>
@@ -43,11 +45,14 @@ namespace websocket = boost::beast::websocket;
 // the WebSocket. Each call waits on its operation, bounded by kWait.
 class WssClient {
  public:
-  static absl::StatusOr<std::unique_ptr<WssClient>> Connect(int port,
-                                                            const std::string& ca_file) {
+  // `receive_buffer_bytes` > 0: the socket's receive buffer, set before connecting (a
+  // reader that stops then backs the bridge up quickly).
+  static absl::StatusOr<std::unique_ptr<WssClient>> Connect(int port, const std::string& ca_file,
+                                                            int receive_buffer_bytes = 0) {
     auto client = std::unique_ptr<WssClient>(new WssClient(ca_file));
-    return client->Open(port) ? std::move(client) : absl::StatusOr<std::unique_ptr<WssClient>>(
-                                                         client->error_);
+    return client->Open(port, receive_buffer_bytes)
+               ? std::move(client)
+               : absl::StatusOr<std::unique_ptr<WssClient>>(client->error_);
   }
 
   absl::Status SendText(const std::string& text) {
@@ -83,16 +88,49 @@ class WssClient {
     return absl::DeadlineExceededError(absl::StrCat("no frame with ", needle));
   }
 
+  // Reads (and drops) frames until the bridge's close frame; returns its reason.
+  absl::StatusOr<websocket::close_reason> ReadClose() {
+    const auto deadline = std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(kWait);
+    while (std::chrono::steady_clock::now() < deadline) {
+      bool done = false;
+      beast::error_code ec;
+      buffer_.clear();
+      ws_.async_read(buffer_, [&](beast::error_code e, std::size_t) {
+        ec = e;
+        done = true;
+      });
+      absl::Status status = Finish(done, ec, "read");
+      if (ec == websocket::error::closed) {
+        return ws_.reason();
+      }
+      if (!status.ok()) {
+        return status;
+      }
+    }
+    return absl::DeadlineExceededError("no close frame");
+  }
+
  private:
   explicit WssClient(const std::string& ca_file) : ws_(ioc_, tls_) {
     tls_.load_verify_file(ca_file);
   }
 
-  bool Open(int port) {
+  bool Open(int port, int receive_buffer_bytes) {
     const net::ip::tcp::endpoint endpoint(net::ip::make_address("127.0.0.1"),
                                           static_cast<unsigned short>(port));
     bool done = false;
     beast::error_code ec;
+    if (receive_buffer_bytes > 0) {
+      net::ip::tcp::socket& socket = beast::get_lowest_layer(ws_).socket();
+      socket.open(endpoint.protocol(), ec);
+      if (!ec) {
+        socket.set_option(net::socket_base::receive_buffer_size(receive_buffer_bytes), ec);
+      }
+      if (ec) {
+        error_ = absl::InternalError(absl::StrCat("socket: ", ec.message()));
+        return false;
+      }
+    }
     beast::get_lowest_layer(ws_).async_connect(endpoint, [&](beast::error_code e) {
       ec = e;
       done = true;
@@ -283,6 +321,75 @@ TEST_F(BridgeTlsTest, SighupMakesTheBinaryReloadItsCertificate) {
   ASSERT_TRUE(ann->SendText(SendFrame("after SIGHUP")).ok());
   EXPECT_TRUE(bob->ReadUntil("after SIGHUP").ok());
   EXPECT_TRUE(ann->ReadUntil("after SIGHUP").ok());
+}
+
+// A browser that takes no batches gets each message as a frame of its own, in order, also
+// when many wait at once (the bridge then seals several frames into one record).
+TEST_F(BridgeTlsTest, EachMessageIsAFrameOfItsOwnWhenManyWaitAtOnce) {
+  const std::string ca = certs_ + "/ca.pem";
+  auto ann = JoinedOverTls("lobby", "ann@example.com", ca);
+  ASSERT_NE(ann, nullptr);
+  auto bob = JoinedOverTls("lobby", "bob@example.com", ca);
+  ASSERT_NE(bob, nullptr);
+  constexpr int kMessages = 300;
+  for (int i = 0; i < kMessages; ++i) {  // bob reads nothing meanwhile
+    ASSERT_TRUE(ann->SendText(SendFrame(absl::StrCat("burst ", i, "."))).ok());
+  }
+  for (int i = 0; i < kMessages; ++i) {
+    auto message = bob->ReadUntil("{\"message\"");
+    ASSERT_TRUE(message.ok()) << "message " << i << ": " << message.status();
+    EXPECT_TRUE(absl::StartsWith(*message, "{\"message\""))
+        << "not a frame of its own: " << message->substr(0, 200);
+    ASSERT_TRUE(absl::StrContains(*message, absl::StrCat("\"text\":\"burst ", i, ".\"")))
+        << "message " << i << " is not next: " << message->substr(0, 200);
+    EXPECT_EQ(message->find("{\"message\"", 1), std::string::npos)
+        << "two messages in one frame: " << message->substr(0, 200);
+  }
+}
+
+class SlowTlsConsumerTest : public BridgeTlsTest {
+ protected:
+  SlowTlsConsumerTest() {
+    // Small buffers so a few hundred KB are enough to back up a reader that stopped.
+    bridge_options_.outbound_queue_bytes = 16 * 1024;
+    bridge_options_.socket_send_buffer_bytes = 4096;
+  }
+};
+
+// The frames go out sealed by the bridge itself (not through asio's TLS writes): a reader
+// that stops still fills the outbound queue and is dropped, and nobody else waits for it.
+TEST_F(SlowTlsConsumerTest, NonReaderIsClosedWhileOthersGetEveryMessageInOrder) {
+  const std::string ca = certs_ + "/ca.pem";
+  auto ann = JoinedOverTls("lobby", "ann@example.com", ca);
+  ASSERT_NE(ann, nullptr);
+  auto bob = JoinedOverTls("lobby", "bob@example.com", ca);
+  ASSERT_NE(bob, nullptr);
+  auto connected = WssClient::Connect(bridge_port(), ca, /*receive_buffer_bytes=*/4096);
+  ASSERT_TRUE(connected.ok()) << connected.status();
+  auto carl = *std::move(connected);
+  ASSERT_TRUE(carl->SendText(JoinFrame("lobby", "carl@example.com")).ok());
+  ASSERT_TRUE(carl->ReadUntil("\"welcome\"").ok());
+  // From here on carl reads nothing.
+
+  const std::string filler(1000, 'x');
+  constexpr int kMessages = 400;  // ~480 KB: far beyond carl's buffers and queue
+  for (int i = 0; i < kMessages; ++i) {
+    const std::string text = absl::StrCat(i, " ", filler);
+    ASSERT_TRUE(ann->SendText(SendFrame(text)).ok());
+    // Strictly the next message, for the sender and for the other reader.
+    for (WssClient* reader : {ann.get(), bob.get()}) {
+      auto message = reader->ReadUntil("{\"message\"");
+      ASSERT_TRUE(message.ok()) << "message " << i << ": " << message.status();
+      ASSERT_TRUE(absl::StrContains(*message, absl::StrCat("\"text\":\"", text, "\"")))
+          << "message " << i << " is not next: " << message->substr(0, 200);
+    }
+  }
+  // carl finally reads: what was already in flight, then the close frame.
+  auto closed = carl->ReadClose();
+  ASSERT_TRUE(closed.ok()) << closed.status();
+  EXPECT_EQ(closed->code, 4000 + 8);  // RESOURCE_EXHAUSTED
+  EXPECT_EQ(std::string(closed->reason.data(), closed->reason.size()).rfind("slow consumer", 0),
+            0u);
 }
 
 }  // namespace
