@@ -288,7 +288,10 @@ void WebSocketSession::Run(beast::http::request<beast::http::string_body> reques
     deflate_agreement_ =
         ParseDeflateAgreement(absl::string_view(extensions.data(), extensions.size()));
   }));
-  if (options.permessage_deflate) {
+  // Not over wss yet: with the bridge sealing its own records, a big room (over 100
+  // members) on two io loops stopped delivering to clients that agreed to deflate (found in
+  // the merge, not understood yet; docs/protocol.md says so).
+  if (options.permessage_deflate && ws_.next_layer().tls() == nullptr) {
     websocket::permessage_deflate deflate;
     deflate.server_enable = true;
     deflate.server_max_window_bits = FrameDeflater::kWindowBits;
