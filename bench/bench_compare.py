@@ -80,8 +80,8 @@ def comparison_table(cases, baseline_cases):
             continue
         for key, label, higher_is_better in figures_for(case["name"], runs):
             current, baseline = median_of(runs, key), median_of(base_runs, key)
-            if current is None and baseline is None:
-                continue
+            if not current and not baseline:
+                continue  # neither measured it (bytes on the wire of a gRPC case)
             ratio, reading = ratio_text(current, baseline, higher_is_better)
             rows.append("| " + " | ".join([
                 f"**{case['name']}**", label, fmt_value(baseline), fmt_value(current), ratio,
