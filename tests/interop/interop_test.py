@@ -71,7 +71,10 @@ def check_relay(stub, pb):
 
     for frame in call:
         for item in frame.items:
-            seen[item.session] += events(item)
+            # An event for several sessions comes once, naming the others in more_sessions
+            # (docs/protocol.md): each of them gets it.
+            for session in [item.session, *item.more_sessions]:
+                seen[session] += events(item)
             if item.done:
                 done[item.session] = (item.code, item.message)
         if not said and all(has(s, lambda e: e.HasField("welcome")) for s in (1, 2)):
