@@ -18,6 +18,12 @@ constexpr uint64_t kMaxTrimSlack = 64 << 10;
 
 absl::Status SlowConsumerStatus() { return absl::ResourceExhaustedError("slow consumer"); }
 
+// A collect that found events: how long the oldest of them waited in the log.
+void ObserveFanoutLatency(int64_t oldest_appended_ns) {
+  RoomdMetrics::Get().fanout_latency->Observe(
+      static_cast<double>(absl::GetCurrentTimeNanos() - oldest_appended_ns) * 1e-9);
+}
+
 }  // namespace
 
 Room::Room(std::string name, const ServerOptions& options, Timer* timer, MessageStore* store)
@@ -474,8 +480,7 @@ Room::CollectResult Room::Collect(uint64_t conn_id, size_t max_events, size_t ma
     ++events;
   }
   if (events > 0) {
-    RoomdMetrics::Get().fanout_latency->Observe(
-        static_cast<double>(absl::GetCurrentTimeNanos() - oldest_ns) * 1e-9);
+    ObserveFanoutLatency(oldest_ns);
     return CollectResult::kEvents;
   }
   if (register_if_idle && !member->waiting) {
@@ -538,8 +543,7 @@ Room::CollectResult Room::CollectFeed(Subscriber* reader, size_t max_events, siz
     ++events;
   }
   if (events > 0) {
-    RoomdMetrics::Get().fanout_latency->Observe(
-        static_cast<double>(absl::GetCurrentTimeNanos() - oldest_ns) * 1e-9);
+    ObserveFanoutLatency(oldest_ns);
     return CollectResult::kEvents;
   }
   if (!feed->waiting) {

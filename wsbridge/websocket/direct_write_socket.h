@@ -52,10 +52,12 @@ namespace wsbridge {
 class TextFrameHeader {
  public:
   explicit TextFrameHeader(std::size_t payload_bytes, bool compressed = false);
+  // The longest header: 2 bytes and a 64-bit length.
+  static constexpr std::size_t kMaxBytes = 10;
   boost::asio::const_buffer buffer() const { return {bytes_.data(), size_}; }
 
  private:
-  std::array<std::uint8_t, 10> bytes_{};
+  std::array<std::uint8_t, kMaxBytes> bytes_{};
   std::size_t size_ = 0;
 };
 

@@ -64,8 +64,6 @@ std::string& LoopSealedRunScratch() {
   return scratch;
 }
 
-// The largest header of a server frame (2 bytes and a 64-bit length).
-constexpr std::size_t kMaxFrameHeaderBytes = 10;
 // Passes a frame written at once counts as in flight: one, like an asynchronous write whose
 // completion was queued. Over TLS three: a sealed frame is cheap for the bridge now, but
 // each frame still costs both ends a record to seal and open, and with one pass F-secure's
@@ -662,7 +660,7 @@ bool WebSocketSession::WriteSealedRun() {
     const std::string& event = *queue_.Front();
     // Bounded by the plain size, known before compressing: once compressed, an event must
     // go out, since the browser's inflater will have its bytes in its window.
-    if (count > 0 && run.size() + kMaxFrameHeaderBytes + event.size() > max_bytes) {
+    if (count > 0 && run.size() + TextFrameHeader::kMaxBytes + event.size() > max_bytes) {
       break;
     }
     bool compressed = false;
