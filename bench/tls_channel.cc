@@ -2,8 +2,10 @@
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
+#include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <climits>
 #include <cstring>
 
@@ -95,12 +97,38 @@ void TlsChannel::Supply(const char* data, std::size_t size) {
   supply_size_ = size;
 }
 
+void TlsChannel::ReadFrom(int fd) {
+  fd_ = fd;
+  // Read ahead: each recv fills as much of the SSL's buffer as the socket has.
+  SSL_set_read_ahead(ssl_, 1);
+  SSL_set_default_read_buffer_len(ssl_, kSocketReadBytes);
+}
+
 int TlsChannel::ReadBio(BIO* bio, char* out, std::size_t size, std::size_t* read) {
   auto* channel = static_cast<TlsChannel*>(BIO_get_data(bio));
   BIO_clear_retry_flags(bio);
+  *read = 0;
+  if (channel->supply_size_ == 0 && channel->fd_ >= 0 && !channel->socket_drained_ &&
+      channel->socket_end_ < 0) {
+    ssize_t got;
+    do {
+      got = ::recv(channel->fd_, out, size, 0);
+    } while (got < 0 && errno == EINTR);
+    if (got > 0) {
+      channel->received_bytes_ += static_cast<std::size_t>(got);
+      channel->socket_drained_ = static_cast<std::size_t>(got) < size;
+      *read = static_cast<std::size_t>(got);
+      return 1;
+    }
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      channel->socket_drained_ = true;
+    } else {
+      // Told apart from "no more yet" by socket_end(), so the SSL only sees a pause.
+      channel->socket_end_ = got == 0 ? 0 : errno;
+    }
+  }
   if (channel->supply_size_ == 0) {
     BIO_set_retry_read(bio);  // not the end of the stream: more will be supplied
-    *read = 0;
     return 0;
   }
   const std::size_t taken = std::min(size, channel->supply_size_);

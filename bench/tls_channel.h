@@ -6,14 +6,10 @@
 // read operation (a completion, a pass through its BIO pair) per record, which was most of
 // what a secure delivery cost the tool beyond decryption.
 //
-// Reading: Supply() names received ciphertext, Read() opens it record by record into the
-// caller's buffer until all of it was taken (kNeedMore). A record cut at the end of what
-// was supplied is kept inside the SSL and completed by the next Supply, so the caller's
-// ciphertext buffer is free again once Read said kNeedMore (one buffer can serve a whole
-// thread's clients).
-// Writing: Seal() encrypts plaintext and appends the records to a string the caller sends.
-// Records the SSL writes on its own while reading (an alert) wait in pending(); the caller
-// sends them ahead of its next sealed write.
+// Reading: from the socket itself (ReadFrom), or Supply() names received ciphertext; Read()
+// opens it record by record into the caller's buffer until all of it was taken (kNeedMore).
+// A record cut at the end of what was supplied is kept inside the SSL and completed by the
+// next Supply, so the caller's ciphertext buffer is free again once Read said kNeedMore.
 //
 // Lifetime: borrows the SSL, which its asio stream owns and frees; that stream must
 // outlive the channel and must do no more I/O of its own. Not thread-safe: the client's
@@ -22,6 +18,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include <openssl/ssl.h>
 
@@ -50,6 +47,18 @@ class TlsChannel {
   // The next ciphertext to open; it must stay valid until Read returns anything but kData.
   void Supply(const char* data, std::size_t size);
 
+  // From now on, once what was supplied is taken, the SSL reads its records from `fd`
+  // (non-blocking) straight into its own buffer, many records a recv: the kernel's copy is
+  // the only one before decryption. A recv that brings less than asked means the socket is
+  // most likely empty: Read then says kNeedMore until Readable() is called again.
+  void ReadFrom(int fd);
+  // The socket is readable again (ReadFrom).
+  void Readable() { socket_drained_ = false; }
+  // ReadFrom's socket: the bytes received since the last call.
+  std::size_t TakeReceivedBytes() { return std::exchange(received_bytes_, 0); }
+  // ReadFrom's socket ended (0: the peer closed it) or failed (an errno); -1 while open.
+  int socket_end() const { return socket_end_; }
+
   // Opens records into `out` (at most `capacity` bytes): kData with *read > 0, or why not.
   ReadResult Read(char* out, std::size_t capacity, std::size_t* read, std::string* error);
 
@@ -60,6 +69,9 @@ class TlsChannel {
   std::string& pending() { return pending_; }
 
  private:
+  // ReadFrom's SSL buffer: a few of the bridge's frames, each a record.
+  static constexpr int kSocketReadBytes = 64 * 1024;
+
   explicit TlsChannel(SSL* ssl) : ssl_(ssl) {}
   static int ReadBio(BIO* bio, char* out, std::size_t size, std::size_t* read);
   static int WriteBio(BIO* bio, const char* data, std::size_t size, std::size_t* written);
@@ -70,6 +82,10 @@ class TlsChannel {
   std::size_t supply_size_ = 0;
   std::string pending_;
   std::string* target_ = &pending_;  // where the SSL's next record goes
+  int fd_ = -1;  // ReadFrom's socket
+  bool socket_drained_ = false;
+  std::size_t received_bytes_ = 0;
+  int socket_end_ = -1;
 };
 
 }  // namespace bench

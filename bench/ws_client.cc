@@ -32,8 +32,6 @@ constexpr uint64_t kMaxMessageBytes = 64 << 20;
 constexpr std::size_t kMaxResponseHead = 16 << 10;
 // Each read offers at least this much room.
 constexpr std::size_t kMinReadSpace = 16 << 10;
-// wss: the most one recv takes (a thread's clients share the buffer).
-constexpr std::size_t kTlsReadChunk = 256 << 10;
 constexpr uint16_t kCloseNormal = 1000;
 
 uint32_t NextMask(uint32_t* state) {
@@ -201,9 +199,10 @@ void WsClient::OnTlsHandshake(const boost::system::error_code& ec) {
     return;
   }
   channel_ = *std::move(channel);
-  // Reads wait for readiness and then take what the socket holds themselves.
+  // Reads wait for readiness, then the channel's SSL takes what the socket holds.
   boost::system::error_code ignored;
   socket_.non_blocking(true, ignored);
+  channel_->ReadFrom(socket_.native_handle());
   WriteUpgradeRequest();
 }
 
@@ -375,39 +374,22 @@ void WsClient::OnTlsReadable(const boost::system::error_code& ec) {
     End(absl::StrCat("read: ", ec.message()));
     return;
   }
-  // What the handshake left unread (rarely anything) is supplied already.
-  if (!OpenRecords()) {
+  channel_->Readable();
+  const bool opened = OpenRecords();
+  bytes_read.fetch_add(channel_->TakeReceivedBytes(), std::memory_order_relaxed);  // records
+  if (!opened) {
     return;
   }
-  // The thread's clients share one buffer: OpenRecords takes all of it before returning.
-  thread_local std::unique_ptr<char[]> chunk = std::make_unique<char[]>(kTlsReadChunk);
-  for (;;) {
-    const ssize_t got = ::recv(socket_.native_handle(), chunk.get(), kTlsReadChunk, 0);
-    if (got < 0 && errno == EINTR) {
-      continue;
-    }
-    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      break;
-    }
-    if (got <= 0) {
-      // Frames opened before the end are handled first, as a plain read would have.
-      if (open_ && !ProcessFrames()) {
-        return;
-      }
-      const boost::system::error_code error =
-          got == 0 ? boost::system::error_code(net::error::eof)
-                   : boost::system::error_code(errno, boost::system::system_category());
-      End(absl::StrCat(open_ ? "read: " : "handshake: ", error.message()));
+  if (const int end = channel_->socket_end(); end >= 0) {
+    // Frames opened before the end are handled first, as a plain read would have.
+    if (open_ && !ProcessFrames()) {
       return;
     }
-    bytes_read.fetch_add(static_cast<std::size_t>(got), std::memory_order_relaxed);  // TLS records
-    channel_->Supply(chunk.get(), static_cast<std::size_t>(got));
-    if (!OpenRecords()) {
-      return;
-    }
-    if (static_cast<std::size_t>(got) < kTlsReadChunk) {
-      break;  // the socket is most likely empty: wait rather than ask again
-    }
+    const boost::system::error_code error =
+        end == 0 ? boost::system::error_code(net::error::eof)
+                 : boost::system::error_code(end, boost::system::system_category());
+    End(absl::StrCat(open_ ? "read: " : "handshake: ", error.message()));
+    return;
   }
   if (!open_) {
     HandleResponse();

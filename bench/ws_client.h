@@ -5,8 +5,9 @@
 // write in flight. It speaks WebSocket itself (ws_frame_codec.h) on a plain TCP socket:
 // frames are decoded where they were received, with no copy and no operation per frame.
 // With WsSecurity::tls asio's TLS stream does the handshake over that socket (wss); then a
-// TlsChannel opens and seals the records: each time the socket is readable, one recv of up
-// to kTlsReadChunk bytes and every record it holds opened before the frames are handled.
+// TlsChannel opens and seals the records: each time the socket is readable, its SSL reads
+// what the socket holds (many records a recv) and every record is opened before the frames
+// are handled.
 // Everything runs on one single-threaded io_context, so no locks.
 // Lifetime: owned by the runner; destroyed only after its io_context stopped running.
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -147,6 +148,83 @@ TEST_F(TlsChannelTest, CloseNotifyEndsTheReads) {
   std::string opened;
   EXPECT_EQ(OpenAll(&opened), TlsChannel::ReadResult::kClosed);
   EXPECT_EQ(opened, last);
+}
+
+// Reads straight from the client's socket (ReadFrom) until `want` bytes were opened or
+// 1,000 empty rounds passed; each round first says the socket is readable.
+std::string OpenFromSocket(TlsChannel& channel, std::size_t want) {
+  std::string opened;
+  char out[4096];
+  for (int round = 0; round < 1000 && opened.size() < want; ++round) {
+    channel.Readable();
+    for (;;) {
+      std::size_t got = 0;
+      std::string error;
+      const TlsChannel::ReadResult result = channel.Read(out, sizeof(out), &got, &error);
+      if (result != TlsChannel::ReadResult::kData) {
+        EXPECT_EQ(result, TlsChannel::ReadResult::kNeedMore) << error;
+        break;
+      }
+      opened.append(out, got);
+    }
+    if (opened.size() < want) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  return opened;
+}
+
+TEST_F(TlsChannelTest, ReadingFromTheSocketOpensEveryRecordAndCountsItsBytes) {
+  client_.next_layer().non_blocking(true);
+  channel_->ReadFrom(client_.next_layer().native_handle());
+  std::string sent;
+  std::size_t ciphertext = 0;
+  for (int i = 0; i < 40; ++i) {  // about 80 KB: more than the SSL's buffer takes at once
+    const std::string message(100 + i * 97, static_cast<char>('a' + i % 26));
+    net::write(server_, net::buffer(message));  // one record each
+    sent += message;
+    ciphertext += message.size() + kRecordOverhead;
+  }
+  const std::string opened = OpenFromSocket(*channel_, sent.size());
+  EXPECT_EQ(opened.size(), sent.size());
+  EXPECT_TRUE(opened == sent);
+  EXPECT_EQ(channel_->TakeReceivedBytes(), ciphertext);
+  EXPECT_EQ(channel_->TakeReceivedBytes(), 0u);
+  EXPECT_EQ(channel_->socket_end(), -1);
+}
+
+TEST_F(TlsChannelTest, AnEmptiedSocketIsNotAskedAgainUntilItIsReadable) {
+  client_.next_layer().non_blocking(true);
+  channel_->ReadFrom(client_.next_layer().native_handle());
+  net::write(server_, net::buffer(std::string(500, 'a')));
+  EXPECT_EQ(OpenFromSocket(*channel_, 500), std::string(500, 'a'));
+  // The last recv brought less than it asked for: the socket counts as empty.
+  net::write(server_, net::buffer(std::string(700, 'b')));
+  char out[4096];
+  std::size_t got = 0;
+  std::string error;
+  EXPECT_EQ(channel_->Read(out, sizeof(out), &got, &error), TlsChannel::ReadResult::kNeedMore);
+  EXPECT_EQ(OpenFromSocket(*channel_, 700), std::string(700, 'b'));
+}
+
+TEST_F(TlsChannelTest, ThePeerClosingTheSocketIsReportedAfterWhatItSent) {
+  client_.next_layer().non_blocking(true);
+  channel_->ReadFrom(client_.next_layer().native_handle());
+  net::write(server_, net::buffer(std::string("bye")));
+  server_.next_layer().close();  // no close_notify: the TCP connection just ends
+  std::string opened;
+  char out[4096];
+  for (int round = 0; round < 1000 && channel_->socket_end() < 0; ++round) {
+    channel_->Readable();
+    std::size_t got = 0;
+    std::string error;
+    while (channel_->Read(out, sizeof(out), &got, &error) == TlsChannel::ReadResult::kData) {
+      opened.append(out, got);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(opened, "bye");
+  EXPECT_EQ(channel_->socket_end(), 0);
 }
 
 TEST_F(TlsChannelTest, SealedRecordsReachThePeerInOrder) {
