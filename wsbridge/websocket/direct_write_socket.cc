@@ -10,12 +10,6 @@ namespace {
 
 namespace net = boost::asio;
 
-// The loop's buffer for a frame's records while they are handed to the kernel.
-std::string& LoopRecordScratch() {
-  thread_local std::string records;
-  return records;
-}
-
 }  // namespace
 
 TextFrameHeader::TextFrameHeader(std::size_t payload_bytes, bool compressed) {
@@ -107,23 +101,33 @@ bool DirectWriteSocket::TryWriteFrames(net::const_buffer frames) {
 }
 
 bool DirectWriteSocket::TryWriteSealed(net::const_buffer plaintext) {
-  // Records the SSL wrote since the last write (an alert) go first.
-  std::string& pending = records_->pending();
-  std::string& records = pending.empty() ? LoopRecordScratch() : pending;
   rest_.clear();
-  frame_error_ = records_->Seal(plaintext.data(), plaintext.size(), &records);
+  std::string& pending = records_->pending();
+  if (pending.empty() && plaintext.size() <= kOneRecordBytes) {
+    // One record, nothing before it: the kernel takes it from the SSL's own buffer.
+    frame_error_ = records_->SealAndSend(plaintext.data(), plaintext.size(),
+                                         next_layer().native_handle(), &rest_);
+    if (frame_error_) {
+      rest_.clear();
+      return false;
+    }
+    return rest_.empty();
+  }
+  // Records the SSL wrote since the last write (an alert) go first; a longer frame's
+  // records go out in one sendmsg.
+  frame_error_ = records_->Seal(plaintext.data(), plaintext.size(), &pending);
   if (frame_error_) {
-    records.clear();
+    pending.clear();
     return false;
   }
-  const net::const_buffer all = net::buffer(records);
+  const net::const_buffer all = net::buffer(pending);
   const std::size_t sent = SendNow(&all, 1);
-  const bool whole = sent == records.size();
+  const bool whole = sent == pending.size();
   if (!whole) {
-    rest_.assign(records, sent);
+    rest_.assign(pending, sent);
   }
-  records.clear();
-  if (&records == &pending && pending.capacity() > kKeptFlightBytes) {
+  pending.clear();
+  if (pending.capacity() > kKeptFlightBytes) {
     std::string().swap(pending);
   }
   return whole;
