@@ -2,10 +2,8 @@
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
-#include <sys/socket.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <climits>
 
 #include <boost/asio/error.hpp>
@@ -34,19 +32,6 @@ BIO_METHOD* MakeRecordSinkMethod() {
   BIO_meth_set_create(method, RecordSinkCreate);
   BIO_meth_set_ctrl(method, RecordSinkControl);
   return method;
-}
-
-// As much of `data` as the kernel takes now on `fd` (0 when it has no room or fails).
-std::size_t SendSome(int fd, const char* data, std::size_t size) {
-  for (;;) {
-    const ssize_t sent = ::send(fd, data, size, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (sent >= 0) {
-      return static_cast<std::size_t>(sent);
-    }
-    if (errno != EINTR) {
-      return 0;
-    }
-  }
 }
 
 boost::system::error_code LastRecordSinkError() {
@@ -86,30 +71,14 @@ std::unique_ptr<TlsRecordSink> TlsRecordSink::Attach(SSL* ssl) {
 
 int TlsRecordSink::Write(BIO* bio, const char* data, std::size_t size, std::size_t* written) {
   auto* sink = static_cast<TlsRecordSink*>(BIO_get_data(bio));
-  *written = size;
-  if (sink->send_fd_ >= 0 && sink->target_->empty()) {
-    const std::size_t sent = SendSome(sink->send_fd_, data, size);
-    data += sent;
-    size -= sent;
-  }
   sink->target_->append(data, size);
+  *written = size;
   return 1;
 }
 
 boost::system::error_code TlsRecordSink::Seal(const void* plaintext, std::size_t size,
                                               std::string* out) {
-  return SealInto(plaintext, size, out, /*send_fd=*/-1);
-}
-
-boost::system::error_code TlsRecordSink::SealAndSend(const void* plaintext, std::size_t size,
-                                                     int fd, std::string* unsent) {
-  return SealInto(plaintext, size, unsent, fd);
-}
-
-boost::system::error_code TlsRecordSink::SealInto(const void* plaintext, std::size_t size,
-                                                  std::string* out, int send_fd) {
   target_ = out;
-  send_fd_ = send_fd;
   boost::system::error_code ec;
   const char* next = static_cast<const char*>(plaintext);
   // asio sets SSL_MODE_ENABLE_PARTIAL_WRITE, so each call may seal one record only.
@@ -125,7 +94,6 @@ boost::system::error_code TlsRecordSink::SealInto(const void* plaintext, std::si
     size -= static_cast<std::size_t>(result);
   }
   target_ = &pending_;
-  send_fd_ = -1;
   return ec;
 }
 

@@ -37,13 +37,6 @@ class TlsRecordSink {
   // Encrypts all of `plaintext` (records of at most 16 KB) and appends the records to `out`.
   boost::system::error_code Seal(const void* plaintext, std::size_t size, std::string* out);
 
-  // Like Seal, but each record goes to the kernel on `fd` (non-blocking) as soon as it is
-  // made, straight from the SSL's buffer: no copy of the ciphertext while the socket has
-  // room. What the kernel does not take, and every record after it, is appended to
-  // `unsent` (a send error too leaves bytes there: the caller's write of them reports it).
-  boost::system::error_code SealAndSend(const void* plaintext, std::size_t size, int fd,
-                                        std::string* unsent);
-
   // Sends close_notify: its record goes to pending().
   void Shutdown();
 
@@ -53,13 +46,10 @@ class TlsRecordSink {
  private:
   explicit TlsRecordSink(SSL* ssl) : ssl_(ssl) {}
   static int Write(BIO* bio, const char* data, std::size_t size, std::size_t* written);
-  boost::system::error_code SealInto(const void* plaintext, std::size_t size, std::string* out,
-                                     int send_fd);
 
   SSL* const ssl_;  // owned by the TLS stream
   std::string pending_;
   std::string* target_ = &pending_;  // where the next record goes
-  int send_fd_ = -1;                 // during SealAndSend: where records go first
 };
 
 }  // namespace wsbridge

@@ -10,6 +10,12 @@ namespace {
 
 namespace net = boost::asio;
 
+// The loop's buffer for a frame's records while they are handed to the kernel.
+std::string& LoopRecordScratch() {
+  thread_local std::string records;
+  return records;
+}
+
 }  // namespace
 
 TextFrameHeader::TextFrameHeader(std::size_t payload_bytes, bool compressed) {
@@ -101,33 +107,23 @@ bool DirectWriteSocket::TryWriteFrames(net::const_buffer frames) {
 }
 
 bool DirectWriteSocket::TryWriteSealed(net::const_buffer plaintext) {
-  rest_.clear();
+  // Records the SSL wrote since the last write (an alert) go first.
   std::string& pending = records_->pending();
-  if (pending.empty() && plaintext.size() <= kOneRecordBytes) {
-    // One record, nothing before it: the kernel takes it from the SSL's own buffer.
-    frame_error_ = records_->SealAndSend(plaintext.data(), plaintext.size(),
-                                         next_layer().native_handle(), &rest_);
-    if (frame_error_) {
-      rest_.clear();
-      return false;
-    }
-    return rest_.empty();
-  }
-  // Records the SSL wrote since the last write (an alert) go first; a longer frame's
-  // records go out in one sendmsg.
-  frame_error_ = records_->Seal(plaintext.data(), plaintext.size(), &pending);
+  std::string& records = pending.empty() ? LoopRecordScratch() : pending;
+  rest_.clear();
+  frame_error_ = records_->Seal(plaintext.data(), plaintext.size(), &records);
   if (frame_error_) {
-    pending.clear();
+    records.clear();
     return false;
   }
-  const net::const_buffer all = net::buffer(pending);
+  const net::const_buffer all = net::buffer(records);
   const std::size_t sent = SendNow(&all, 1);
-  const bool whole = sent == pending.size();
+  const bool whole = sent == records.size();
   if (!whole) {
-    rest_.assign(pending, sent);
+    rest_.assign(records, sent);
   }
-  pending.clear();
-  if (pending.capacity() > kKeptFlightBytes) {
+  records.clear();
+  if (&records == &pending && pending.capacity() > kKeptFlightBytes) {
     std::string().swap(pending);
   }
   return whole;

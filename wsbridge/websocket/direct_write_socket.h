@@ -247,8 +247,6 @@ class DirectWriteSocket {
 
   // A write buffer of Beast's records that grew past this is given back (idle memory).
   static constexpr std::size_t kKeptFlightBytes = 4 * 1024;
-  // The most plaintext one TLS record holds: a frame up to this is sealed as one record.
-  static constexpr std::size_t kOneRecordBytes = 16 * 1024;
 
   next_layer_type socket_;  // unopened over TLS
   std::unique_ptr<TlsStream> tls_;
