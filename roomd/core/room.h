@@ -25,6 +25,7 @@
 #include "roomd/core/server_options.h"
 #include "roomd/core/subscriber.h"
 #include "roomd/core/timer.h"
+#include "roomd/core/user_ref.h"
 #include "roomd/store/message_store.h"
 
 namespace roomd {
@@ -105,9 +106,16 @@ class Room : public std::enable_shared_from_this<Room> {
   // into the log as an entry addressed to it alone (so the feed carries it in order, before
   // the entries that follow the join and after none that precede it), `welcome` is left
   // empty and *fed is set; the member itself never collects.
+  // The room keeps `user` (shared, not copied) while the connection is in it.
+  absl::Status Join(uint64_t conn_id, Subscriber* subscriber, UserRef user, uint64_t after_seq,
+                    chat::v1::ServerEvent* welcome, Notifications* notes,
+                    const std::string& epoch = "", FeedKey feed = {}, bool* fed = nullptr);
   absl::Status Join(uint64_t conn_id, Subscriber* subscriber, const chat::v1::User& user,
                     uint64_t after_seq, chat::v1::ServerEvent* welcome, Notifications* notes,
-                    const std::string& epoch = "", FeedKey feed = {}, bool* fed = nullptr);
+                    const std::string& epoch = "", FeedKey feed = {}, bool* fed = nullptr) {
+    return Join(conn_id, subscriber, MakeUserRef(user), after_seq, welcome, notes, epoch, feed,
+                fed);
+  }
 
   // Removes the connection (no-op if it is not a member).
   void Leave(uint64_t conn_id, Notifications* notes);
@@ -225,7 +233,7 @@ class Room : public std::enable_shared_from_this<Room> {
   struct Member {
     uint64_t conn_id = 0;
     Subscriber* subscriber = nullptr;
-    chat::v1::User user;
+    UserRef user;  // null for a feed
     uint64_t cursor = 0;  // absolute index of the next log entry to deliver
     bool waiting = false;
     size_t waiting_pos = 0;
@@ -249,7 +257,7 @@ class Room : public std::enable_shared_from_this<Room> {
   };
   // A user with connections on this node (shared room only).
   struct LocalUser {
-    chat::v1::User user;
+    UserRef user;
     size_t connections = 0;
     bool add_in_flight = false;   // this node's own announcement has not been answered yet
     bool announced = false;       // the broker confirmed the user online...
@@ -258,7 +266,7 @@ class Room : public std::enable_shared_from_this<Room> {
   };
   static constexpr uint64_t kNoCursor = ~uint64_t{0};
   struct OnlineUser {
-    chat::v1::User user;
+    UserRef user;
     size_t connections = 0;
     uint64_t order = 0;  // first-join order, for a stable online list
   };
@@ -322,7 +330,7 @@ class Room : public std::enable_shared_from_this<Room> {
 
   // Shared room (room_replica.cc).
   absl::Status JoinSharedLocked(uint64_t conn_id, Subscriber* subscriber,
-                                const chat::v1::User& user, uint64_t after_seq,
+                                UserRef user, uint64_t after_seq,
                                 const std::string& epoch, chat::v1::ServerEvent* welcome,
                                 Notifications* notes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status AnnounceLocked(const LocalUser& local, uint64_t conn_id)
@@ -353,7 +361,7 @@ class Room : public std::enable_shared_from_this<Room> {
     return members_.size() > coalesce_above_;
   }
   // Keeps the name index in step with online_.
-  void IndexOnlineLocked(const chat::v1::User& user) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  void IndexOnlineLocked(const UserRef& user) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     by_name_.Add(user);
   }
   void UnindexOnlineLocked(const chat::v1::User& user) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -363,7 +371,7 @@ class Room : public std::enable_shared_from_this<Room> {
   // in a small one a Presence with `joined` or `left` goes out now (`bytes` if not empty,
   // else built here), after any changes still waiting (the room just became small). The
   // connection `origin` does not get it.
-  void PresenceChangedLocked(const chat::v1::User& user, bool joined, grpc::Slice bytes,
+  void PresenceChangedLocked(const UserRef& user, bool joined, grpc::Slice bytes,
                              uint64_t origin, Notifications* notes)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FlushPresenceLocked(Notifications* notes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
