@@ -548,6 +548,9 @@ void ChatSession::MaybeStartWriteLocked(Notifications* notes) {
     batch.push_back(std::move(event.bytes));
     private_.pop_front();
   }
+  if (private_.empty()) {
+    private_.clear();  // the Welcome's ring is not kept for a session that may stay idle
+  }
   if (state_ == State::kJoined && !fed_) {
     const size_t room_events = options_.max_batch_events - batch.size();
     const size_t room_bytes = bytes < options_.max_batch_bytes ? options_.max_batch_bytes - bytes : 0;
