@@ -127,6 +127,7 @@ absl::Status Room::Join(uint64_t conn_id, Subscriber* subscriber, UserRef user,
     AddWaitingLocked(slot.get());  // the Welcome below wakes it
   }
   joined->feed = slot.get();
+  ++fed_members_;
   joined->fed_pos = slot->fed.size();
   joined->feed_session = feed.session;
   slot->fed.push_back(joined);
@@ -641,6 +642,25 @@ void Room::AddWaitingLocked(Member* member) {
   member->waiting = true;
   member->waiting_pos = waiting_.size();
   waiting_.push_back(member);
+  // Every reader (members reading for themselves, and feeds) is idle: what they all read
+  // can go now. Else an idle room would keep up to trim_slack_ of read entries (a join
+  // storm's Welcomes) for good.
+  if (waiting_.size() == members_.size() - fed_members_ + feeds_.size()) {
+    DropReadEntriesLocked();
+  }
+}
+
+void Room::DropReadEntriesLocked() {
+  uint64_t min_cursor = TailLocked();
+  for (const Member* reader : waiting_) {
+    min_cursor = std::min(min_cursor, reader->cursor);
+  }
+  while (log_start_ < min_cursor && !log_.empty()) {
+    log_bytes_ -= log_.front().bytes.size();
+    log_.pop_front();
+    ++log_start_;
+  }
+  trim_at_bytes_ = log_bytes_ + trim_slack_;
 }
 
 void Room::RemoveWaitingLocked(Member* member) {
@@ -663,6 +683,7 @@ void Room::RemoveMemberLocked(uint64_t conn_id, Notifications* notes) {
   members_.erase(it);
   RemoveWaitingLocked(member.get());
   if (Member* feed = member->feed; feed != nullptr) {
+    --fed_members_;
     Member* last = feed->fed.back();
     feed->fed[member->fed_pos] = last;
     last->fed_pos = member->fed_pos;

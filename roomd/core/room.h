@@ -294,6 +294,8 @@ class Room : public std::enable_shared_from_this<Room> {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::vector<const OnlineUser*> SortedOnlineLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void AddWaitingLocked(Member* member) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Drops the log entries every reader has read; called when all of them are waiting.
+  void DropReadEntriesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RemoveWaitingLocked(Member* member) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Removes a member: typing off, presence left on the user's last connection.
   void RemoveMemberLocked(uint64_t conn_id, Notifications* notes)
@@ -413,6 +415,7 @@ class Room : public std::enable_shared_from_this<Room> {
   PresenceCoalescer coalescer_ ABSL_GUARDED_BY(mu_);
   bool tick_pending_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<Member*> waiting_ ABSL_GUARDED_BY(mu_);
+  size_t fed_members_ ABSL_GUARDED_BY(mu_) = 0;  // members of members_ read by a feed
   std::deque<LogEntry> log_ ABSL_GUARDED_BY(mu_);
   uint64_t log_start_ ABSL_GUARDED_BY(mu_) = 0;    // absolute index of log_.front()
   uint64_t log_bytes_ ABSL_GUARDED_BY(mu_) = 0;    // bytes currently in log_
