@@ -100,7 +100,7 @@ absl::Status Room::Join(uint64_t conn_id, Subscriber* subscriber, UserRef user,
                             notes);
   }
   last_activity_ = absl::Now();
-  OnlineUser& online = online_[user->id()];
+  OnlineUser& online = online_[user->id()];  // new: the key views `user`, stored below
   if (online.connections++ == 0) {
     online.user = user;
     online.order = next_online_order_++;

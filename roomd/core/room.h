@@ -14,6 +14,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "chat/v1/chat.pb.h"
@@ -266,7 +267,7 @@ class Room : public std::enable_shared_from_this<Room> {
   };
   static constexpr uint64_t kNoCursor = ~uint64_t{0};
   struct OnlineUser {
-    UserRef user;
+    UserRef user;  // its id is the entry's key
     size_t connections = 0;
     uint64_t order = 0;  // first-join order, for a stable online list
   };
@@ -409,7 +410,8 @@ class Room : public std::enable_shared_from_this<Room> {
   absl::flat_hash_map<uint64_t, std::unique_ptr<Member>> members_ ABSL_GUARDED_BY(mu_);
   // The relays' feeds by reader; each carries members of members_.
   absl::flat_hash_map<Subscriber*, std::unique_ptr<Member>> feeds_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, OnlineUser> online_ ABSL_GUARDED_BY(mu_);
+  // By user id, a view into the entry's own User (no copy of the id per user).
+  absl::flat_hash_map<absl::string_view, OnlineUser> online_ ABSL_GUARDED_BY(mu_);
   uint64_t next_online_order_ ABSL_GUARDED_BY(mu_) = 0;
   OnlineIndex by_name_ ABSL_GUARDED_BY(mu_);
   PresenceCoalescer coalescer_ ABSL_GUARDED_BY(mu_);

@@ -254,26 +254,29 @@ void Room::ApplySnapshot(const RoomSnapshot& snapshot) {
   std::vector<std::string> gone;
   for (const auto& [id, entry] : online_) {
     if (!now_online.contains(id)) {
-      gone.push_back(id);
+      gone.emplace_back(id);
     }
   }
   for (const std::string& id : gone) {
-    const UserRef user = std::move(online_[id].user);
-    online_.erase(id);
+    auto it = online_.find(id);
+    const UserRef user = std::move(it->second.user);
+    online_.erase(it);
     UnindexOnlineLocked(*user);
     if (tell_members) {
       PresenceChangedLocked(user, /*joined=*/false, grpc::Slice(), /*origin=*/0, &notes);
     }
   }
   for (const chat::v1::User& user : snapshot.online) {
-    auto [it, inserted] = online_.try_emplace(user.id());
-    if (inserted) {
-      it->second.user = MakeUserRef(user);
-      it->second.order = next_online_order_++;
-      IndexOnlineLocked(it->second.user);
-      if (tell_members) {
-        PresenceChangedLocked(it->second.user, /*joined=*/true, grpc::Slice(), /*origin=*/0, &notes);
-      }
+    if (online_.contains(user.id())) {
+      continue;
+    }
+    UserRef shared = MakeUserRef(user);
+    OnlineUser& online = online_[shared->id()];  // the key views the entry's own User
+    online.user = std::move(shared);
+    online.order = next_online_order_++;
+    IndexOnlineLocked(online.user);
+    if (tell_members) {
+      PresenceChangedLocked(online.user, /*joined=*/true, grpc::Slice(), /*origin=*/0, &notes);
     }
   }
   // The snapshot's event order is the new baseline; users it shows online are confirmed.
@@ -346,12 +349,13 @@ void Room::ApplyEventLocked(const SharedEvent& shared, Notifications* notes) {
       // online, a left only for someone online.
       const chat::v1::Presence& presence = event.presence();
       if (presence.has_joined()) {
-        auto [it, inserted] = online_.try_emplace(presence.joined().id());
-        if (inserted) {
-          it->second.user = MakeUserRef(presence.joined());
-          it->second.order = next_online_order_++;
-          IndexOnlineLocked(it->second.user);
-          PresenceChangedLocked(it->second.user, /*joined=*/true, shared.bytes,
+        if (!online_.contains(presence.joined().id())) {
+          UserRef user = MakeUserRef(presence.joined());
+          OnlineUser& online = online_[user->id()];  // the key views the entry's own User
+          online.user = std::move(user);
+          online.order = next_online_order_++;
+          IndexOnlineLocked(online.user);
+          PresenceChangedLocked(online.user, /*joined=*/true, shared.bytes,
                                 shared.origin_conn, notes);
         }
       } else if (presence.has_left()) {
