@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "chat/v1/chat.pb.h"
+#include "roomd/core/user_ref.h"
 
 namespace roomd {
 
@@ -24,7 +25,8 @@ struct OnlinePage {
 
 class OnlineIndex {
  public:
-  void Add(const chat::v1::User& user);
+  // Shares `user`; re-adding a user replaces the entry.
+  void Add(const UserRef& user);
   // `user` as it was added (its name is part of the key).
   void Remove(const chat::v1::User& user);
   size_t size() const { return users_.size(); }
@@ -34,8 +36,9 @@ class OnlineIndex {
   absl::StatusOr<OnlinePage> Page(absl::string_view page_token, size_t page_size) const;
 
  private:
-  using Key = std::pair<std::string, std::string>;  // name, id
-  std::map<Key, chat::v1::User> users_;
+  // name, id: views into the entry's own User, which the entry keeps alive.
+  using Key = std::pair<absl::string_view, absl::string_view>;
+  std::map<Key, UserRef> users_;
 };
 
 // The same page from a plain list (GetPresence through a broker that answers with one).

@@ -5,8 +5,8 @@
 
 namespace roomd {
 
-void PresenceCoalescer::Record(const chat::v1::User& user, bool joined) {
-  auto [it, inserted] = changes_.try_emplace(user.id());
+void PresenceCoalescer::Record(const UserRef& user, bool joined) {
+  auto [it, inserted] = changes_.try_emplace(user->id());
   if (inserted) {
     it->second.order = next_order_++;
   }
@@ -30,7 +30,7 @@ chat::v1::Presence PresenceCoalescer::Take(const std::string& room, uint32_t onl
   } else {
     for (Change* change : changes) {
       *(change->joined ? presence.add_joined_users() : presence.add_left_users()) =
-          std::move(change->user);
+          *change->user;
     }
   }
   changes_.clear();

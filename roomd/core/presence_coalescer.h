@@ -13,6 +13,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "chat/v1/chat.pb.h"
+#include "roomd/core/user_ref.h"
 
 namespace roomd {
 
@@ -21,8 +22,8 @@ class PresenceCoalescer {
   // `max_users`: most users one event lists (joined and left together).
   explicit PresenceCoalescer(size_t max_users) : max_users_(max_users) {}
 
-  void Joined(const chat::v1::User& user) { Record(user, /*joined=*/true); }
-  void Left(const chat::v1::User& user) { Record(user, /*joined=*/false); }
+  void Joined(const UserRef& user) { Record(user, /*joined=*/true); }
+  void Left(const UserRef& user) { Record(user, /*joined=*/false); }
   bool empty() const { return changes_.empty(); }
 
   // The tick's Presence (users in the order of their first change this tick); the
@@ -31,11 +32,11 @@ class PresenceCoalescer {
 
  private:
   struct Change {
-    chat::v1::User user;
+    UserRef user;
     bool joined = false;
     uint64_t order = 0;
   };
-  void Record(const chat::v1::User& user, bool joined);
+  void Record(const UserRef& user, bool joined);
 
   const size_t max_users_;
   absl::flat_hash_map<std::string, Change> changes_;

@@ -70,7 +70,7 @@ size_t Room::UserConnectionsLocked(const std::string& user_id) const {
   return online == online_.end() ? 0 : online->second.connections;
 }
 
-absl::Status Room::Join(uint64_t conn_id, Subscriber* subscriber, const chat::v1::User& user,
+absl::Status Room::Join(uint64_t conn_id, Subscriber* subscriber, UserRef user,
                         uint64_t after_seq, chat::v1::ServerEvent* welcome,
                         Notifications* notes, const std::string& epoch, FeedKey feed,
                         bool* fed) {
@@ -89,17 +89,18 @@ absl::Status Room::Join(uint64_t conn_id, Subscriber* subscriber, const chat::v1
     return absl::FailedPreconditionError("connection already joined");
   }
   if (max_connections_per_user_ != 0 &&
-      UserConnectionsLocked(user.id()) >= max_connections_per_user_) {
+      UserConnectionsLocked(user->id()) >= max_connections_per_user_) {
     return absl::ResourceExhaustedError(
         absl::StrCat("this user already has ", max_connections_per_user_,
                      " connections in room \"", name_, "\"",
                      link_ != nullptr ? " on this node" : "", "; close one first"));
   }
   if (link_ != nullptr) {
-    return JoinSharedLocked(conn_id, subscriber, user, after_seq, epoch, welcome, notes);
+    return JoinSharedLocked(conn_id, subscriber, std::move(user), after_seq, epoch, welcome,
+                            notes);
   }
   last_activity_ = absl::Now();
-  OnlineUser& online = online_[user.id()];
+  OnlineUser& online = online_[user->id()];  // new: the key views `user`, stored below
   if (online.connections++ == 0) {
     online.user = user;
     online.order = next_online_order_++;
@@ -109,11 +110,11 @@ absl::Status Room::Join(uint64_t conn_id, Subscriber* subscriber, const chat::v1
   auto member = std::make_unique<Member>();
   member->conn_id = conn_id;
   member->subscriber = subscriber;
-  member->user = user;
+  member->user = std::move(user);
   member->cursor = TailLocked();
   Member* joined = members_.emplace(conn_id, std::move(member)).first->second.get();
   if (feed.reader == nullptr) {
-    FillWelcomeLocked(user, after_seq, epoch, welcome);
+    FillWelcomeLocked(*joined->user, after_seq, epoch, welcome);
     MaybeTrimLocked(notes);
     return absl::OkStatus();
   }
@@ -126,12 +127,13 @@ absl::Status Room::Join(uint64_t conn_id, Subscriber* subscriber, const chat::v1
     AddWaitingLocked(slot.get());  // the Welcome below wakes it
   }
   joined->feed = slot.get();
+  ++fed_members_;
   joined->fed_pos = slot->fed.size();
   joined->feed_session = feed.session;
   slot->fed.push_back(joined);
   // The Welcome is the feed's next entry for this member, and everything after it is too.
   chat::v1::ServerEvent own_welcome;
-  FillWelcomeLocked(user, after_seq, epoch, &own_welcome);
+  FillWelcomeLocked(*joined->user, after_seq, epoch, &own_welcome);
   AppendBytesLocked(SerializeToSlice(own_welcome), conn_id, /*skip_origin=*/false, notes,
                     /*addressed=*/true, /*counted=*/false);
   joined->fed_from = TailLocked();
@@ -158,7 +160,7 @@ void Room::FillWelcomeLocked(const chat::v1::User& user, uint64_t after_seq,
     w->set_online_next_page_token(page->next_page_token);
   } else {
     for (const OnlineUser* entry : SortedOnlineLocked()) {
-      *w->add_online() = entry->user;
+      *w->add_online() = *entry->user;
     }
   }
   // A client whose seqs are from another numbering gets the whole ring, and is told so when
@@ -405,7 +407,7 @@ void Room::SendTypingLocked(const Member& member, bool active, Notifications* no
   chat::v1::ServerEvent event;
   chat::v1::TypingNotice* notice = event.mutable_typing();
   notice->set_room(name_);
-  *notice->mutable_user() = member.user;
+  *notice->mutable_user() = *member.user;
   notice->set_active(active);
   if (link_ != nullptr) {
     link_->PublishTyping(event, member.conn_id);  // comes back through the shared room
@@ -640,6 +642,25 @@ void Room::AddWaitingLocked(Member* member) {
   member->waiting = true;
   member->waiting_pos = waiting_.size();
   waiting_.push_back(member);
+  // Every reader (members reading for themselves, and feeds) is idle: what they all read
+  // can go now. Else an idle room would keep up to trim_slack_ of read entries (a join
+  // storm's Welcomes) for good.
+  if (waiting_.size() == members_.size() - fed_members_ + feeds_.size()) {
+    DropReadEntriesLocked();
+  }
+}
+
+void Room::DropReadEntriesLocked() {
+  uint64_t min_cursor = TailLocked();
+  for (const Member* reader : waiting_) {
+    min_cursor = std::min(min_cursor, reader->cursor);
+  }
+  while (log_start_ < min_cursor && !log_.empty()) {
+    log_bytes_ -= log_.front().bytes.size();
+    log_.pop_front();
+    ++log_start_;
+  }
+  trim_at_bytes_ = log_bytes_ + trim_slack_;
 }
 
 void Room::RemoveWaitingLocked(Member* member) {
@@ -662,6 +683,7 @@ void Room::RemoveMemberLocked(uint64_t conn_id, Notifications* notes) {
   members_.erase(it);
   RemoveWaitingLocked(member.get());
   if (Member* feed = member->feed; feed != nullptr) {
+    --fed_members_;
     Member* last = feed->fed.back();
     feed->fed[member->fed_pos] = last;
     last->fed_pos = member->fed_pos;
@@ -676,11 +698,11 @@ void Room::RemoveMemberLocked(uint64_t conn_id, Notifications* notes) {
   }
   if (link_ != nullptr) {
     ReleaseLocalUserLocked(*member);
-  } else if (auto user = online_.find(member->user.id());
+  } else if (auto user = online_.find(member->user->id());
              user != online_.end() && --user->second.connections == 0) {
-    const chat::v1::User left = std::move(user->second.user);
+    const UserRef left = std::move(user->second.user);
     online_.erase(user);
-    UnindexOnlineLocked(left);
+    UnindexOnlineLocked(*left);
     PresenceChangedLocked(left, /*joined=*/false, grpc::Slice(), conn_id, notes);
   }
   if (members_.empty()) {
@@ -748,7 +770,7 @@ std::vector<chat::v1::User> Room::Online() const {
   std::vector<chat::v1::User> result;
   result.reserve(users.size());
   for (const OnlineUser* entry : users) {
-    result.push_back(entry->user);
+    result.push_back(*entry->user);
   }
   return result;
 }

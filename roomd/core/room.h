@@ -14,6 +14,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "chat/v1/chat.pb.h"
@@ -25,6 +26,7 @@
 #include "roomd/core/server_options.h"
 #include "roomd/core/subscriber.h"
 #include "roomd/core/timer.h"
+#include "roomd/core/user_ref.h"
 #include "roomd/store/message_store.h"
 
 namespace roomd {
@@ -105,9 +107,16 @@ class Room : public std::enable_shared_from_this<Room> {
   // into the log as an entry addressed to it alone (so the feed carries it in order, before
   // the entries that follow the join and after none that precede it), `welcome` is left
   // empty and *fed is set; the member itself never collects.
+  // The room keeps `user` (shared, not copied) while the connection is in it.
+  absl::Status Join(uint64_t conn_id, Subscriber* subscriber, UserRef user, uint64_t after_seq,
+                    chat::v1::ServerEvent* welcome, Notifications* notes,
+                    const std::string& epoch = "", FeedKey feed = {}, bool* fed = nullptr);
   absl::Status Join(uint64_t conn_id, Subscriber* subscriber, const chat::v1::User& user,
                     uint64_t after_seq, chat::v1::ServerEvent* welcome, Notifications* notes,
-                    const std::string& epoch = "", FeedKey feed = {}, bool* fed = nullptr);
+                    const std::string& epoch = "", FeedKey feed = {}, bool* fed = nullptr) {
+    return Join(conn_id, subscriber, MakeUserRef(user), after_seq, welcome, notes, epoch, feed,
+                fed);
+  }
 
   // Removes the connection (no-op if it is not a member).
   void Leave(uint64_t conn_id, Notifications* notes);
@@ -225,7 +234,7 @@ class Room : public std::enable_shared_from_this<Room> {
   struct Member {
     uint64_t conn_id = 0;
     Subscriber* subscriber = nullptr;
-    chat::v1::User user;
+    UserRef user;  // null for a feed
     uint64_t cursor = 0;  // absolute index of the next log entry to deliver
     bool waiting = false;
     size_t waiting_pos = 0;
@@ -249,7 +258,7 @@ class Room : public std::enable_shared_from_this<Room> {
   };
   // A user with connections on this node (shared room only).
   struct LocalUser {
-    chat::v1::User user;
+    UserRef user;
     size_t connections = 0;
     bool add_in_flight = false;   // this node's own announcement has not been answered yet
     bool announced = false;       // the broker confirmed the user online...
@@ -258,7 +267,7 @@ class Room : public std::enable_shared_from_this<Room> {
   };
   static constexpr uint64_t kNoCursor = ~uint64_t{0};
   struct OnlineUser {
-    chat::v1::User user;
+    UserRef user;  // its id is the entry's key
     size_t connections = 0;
     uint64_t order = 0;  // first-join order, for a stable online list
   };
@@ -286,6 +295,8 @@ class Room : public std::enable_shared_from_this<Room> {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::vector<const OnlineUser*> SortedOnlineLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void AddWaitingLocked(Member* member) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Drops the log entries every reader has read; called when all of them are waiting.
+  void DropReadEntriesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RemoveWaitingLocked(Member* member) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Removes a member: typing off, presence left on the user's last connection.
   void RemoveMemberLocked(uint64_t conn_id, Notifications* notes)
@@ -322,7 +333,7 @@ class Room : public std::enable_shared_from_this<Room> {
 
   // Shared room (room_replica.cc).
   absl::Status JoinSharedLocked(uint64_t conn_id, Subscriber* subscriber,
-                                const chat::v1::User& user, uint64_t after_seq,
+                                UserRef user, uint64_t after_seq,
                                 const std::string& epoch, chat::v1::ServerEvent* welcome,
                                 Notifications* notes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status AnnounceLocked(const LocalUser& local, uint64_t conn_id)
@@ -353,7 +364,7 @@ class Room : public std::enable_shared_from_this<Room> {
     return members_.size() > coalesce_above_;
   }
   // Keeps the name index in step with online_.
-  void IndexOnlineLocked(const chat::v1::User& user) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  void IndexOnlineLocked(const UserRef& user) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     by_name_.Add(user);
   }
   void UnindexOnlineLocked(const chat::v1::User& user) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -363,7 +374,7 @@ class Room : public std::enable_shared_from_this<Room> {
   // in a small one a Presence with `joined` or `left` goes out now (`bytes` if not empty,
   // else built here), after any changes still waiting (the room just became small). The
   // connection `origin` does not get it.
-  void PresenceChangedLocked(const chat::v1::User& user, bool joined, grpc::Slice bytes,
+  void PresenceChangedLocked(const UserRef& user, bool joined, grpc::Slice bytes,
                              uint64_t origin, Notifications* notes)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FlushPresenceLocked(Notifications* notes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -399,12 +410,14 @@ class Room : public std::enable_shared_from_this<Room> {
   absl::flat_hash_map<uint64_t, std::unique_ptr<Member>> members_ ABSL_GUARDED_BY(mu_);
   // The relays' feeds by reader; each carries members of members_.
   absl::flat_hash_map<Subscriber*, std::unique_ptr<Member>> feeds_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, OnlineUser> online_ ABSL_GUARDED_BY(mu_);
+  // By user id, a view into the entry's own User (no copy of the id per user).
+  absl::flat_hash_map<absl::string_view, OnlineUser> online_ ABSL_GUARDED_BY(mu_);
   uint64_t next_online_order_ ABSL_GUARDED_BY(mu_) = 0;
   OnlineIndex by_name_ ABSL_GUARDED_BY(mu_);
   PresenceCoalescer coalescer_ ABSL_GUARDED_BY(mu_);
   bool tick_pending_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<Member*> waiting_ ABSL_GUARDED_BY(mu_);
+  size_t fed_members_ ABSL_GUARDED_BY(mu_) = 0;  // members of members_ read by a feed
   std::deque<LogEntry> log_ ABSL_GUARDED_BY(mu_);
   uint64_t log_start_ ABSL_GUARDED_BY(mu_) = 0;    // absolute index of log_.front()
   uint64_t log_bytes_ ABSL_GUARDED_BY(mu_) = 0;    // bytes currently in log_

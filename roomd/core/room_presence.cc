@@ -15,7 +15,7 @@
 
 namespace roomd {
 
-void Room::PresenceChangedLocked(const chat::v1::User& user, bool joined, grpc::Slice bytes,
+void Room::PresenceChangedLocked(const UserRef& user, bool joined, grpc::Slice bytes,
                                  uint64_t origin, Notifications* notes) {
   if (BigLocked()) {
     if (joined) {
@@ -39,7 +39,7 @@ void Room::PresenceChangedLocked(const chat::v1::User& user, bool joined, grpc::
     chat::v1::ServerEvent event;
     chat::v1::Presence* presence = event.mutable_presence();
     presence->set_room(name_);
-    *(joined ? presence->mutable_joined() : presence->mutable_left()) = user;
+    *(joined ? presence->mutable_joined() : presence->mutable_left()) = *user;
     presence->set_online_count(static_cast<uint32_t>(online_.size()));
     bytes = SerializeToSlice(event);
   }

@@ -24,14 +24,14 @@ void Room::AttachLink(std::unique_ptr<RoomLink> link) {
 }
 
 absl::Status Room::JoinSharedLocked(uint64_t conn_id, Subscriber* subscriber,
-                                    const chat::v1::User& user, uint64_t after_seq,
+                                    UserRef user, uint64_t after_seq,
                                     const std::string& epoch, chat::v1::ServerEvent* welcome,
                                     Notifications* notes) {
   if (!link_->available()) {
     return absl::UnavailableError(kBrokerUnavailable);
   }
   last_activity_ = absl::Now();
-  auto [it, inserted] = local_users_.try_emplace(user.id());
+  auto [it, inserted] = local_users_.try_emplace(user->id());
   LocalUser& local = it->second;
   if (inserted) {
     local.user = user;
@@ -47,7 +47,7 @@ absl::Status Room::JoinSharedLocked(uint64_t conn_id, Subscriber* subscriber,
   Member* member = owned.get();
   member->conn_id = conn_id;
   member->subscriber = subscriber;
-  member->user = user;
+  member->user = std::move(user);
   member->cursor = kNoCursor;
   member->pending = true;
   member->after_seq = after_seq;
@@ -65,8 +65,8 @@ absl::Status Room::JoinSharedLocked(uint64_t conn_id, Subscriber* subscriber,
 absl::Status Room::AnnounceLocked(const LocalUser& local, uint64_t conn_id) {
   std::weak_ptr<Room> weak = weak_from_this();
   return link_->AddPresence(
-      local.user, conn_id,
-      [weak, user_id = local.user.id(), generation = local.generation](
+      *local.user, conn_id,
+      [weak, user_id = local.user->id(), generation = local.generation](
           absl::StatusOr<uint64_t> online_from) {
         if (std::shared_ptr<Room> room = weak.lock()) {
           room->OnAnnounced(user_id, generation, std::move(online_from));
@@ -166,9 +166,9 @@ void Room::ReleaseLocalUserLocked(const Member& member) {
         std::remove(pending_joins_.begin(), pending_joins_.end(), member.conn_id),
         pending_joins_.end());
   }
-  auto local = local_users_.find(member.user.id());
+  auto local = local_users_.find(member.user->id());
   if (local != local_users_.end() && --local->second.connections == 0) {
-    link_->RemovePresence(local->second.user, member.conn_id);
+    link_->RemovePresence(*local->second.user, member.conn_id);
     local_users_.erase(local);
   }
 }
@@ -180,7 +180,7 @@ bool Room::ReadyLocked(const LocalUser& local) const {
 void Room::CompleteJoinLocked(Member* member, chat::v1::ServerEvent* welcome) {
   member->pending = false;
   member->cursor = TailLocked();
-  FillWelcomeLocked(member->user, member->after_seq, member->epoch, welcome);
+  FillWelcomeLocked(*member->user, member->after_seq, member->epoch, welcome);
 }
 
 void Room::CompletePendingLocked(Notifications* notes) {
@@ -190,7 +190,7 @@ void Room::CompletePendingLocked(Notifications* notes) {
   size_t kept = 0;
   for (uint64_t conn_id : pending_joins_) {
     Member* member = members_.at(conn_id).get();
-    auto local = local_users_.find(member->user.id());
+    auto local = local_users_.find(member->user->id());
     if (local == local_users_.end() || !ReadyLocked(local->second)) {
       pending_joins_[kept++] = conn_id;
       continue;
@@ -206,7 +206,7 @@ void Room::FailPendingLocked(const std::string& user_id, const absl::Status& why
                              Notifications* notes) {
   std::vector<uint64_t> failed;
   for (uint64_t conn_id : pending_joins_) {
-    if (user_id.empty() || members_.at(conn_id)->user.id() == user_id) {
+    if (user_id.empty() || members_.at(conn_id)->user->id() == user_id) {
       failed.push_back(conn_id);
     }
   }
@@ -254,26 +254,29 @@ void Room::ApplySnapshot(const RoomSnapshot& snapshot) {
   std::vector<std::string> gone;
   for (const auto& [id, entry] : online_) {
     if (!now_online.contains(id)) {
-      gone.push_back(id);
+      gone.emplace_back(id);
     }
   }
   for (const std::string& id : gone) {
-    const chat::v1::User user = std::move(online_[id].user);
-    online_.erase(id);
-    UnindexOnlineLocked(user);
+    auto it = online_.find(id);
+    const UserRef user = std::move(it->second.user);
+    online_.erase(it);
+    UnindexOnlineLocked(*user);
     if (tell_members) {
       PresenceChangedLocked(user, /*joined=*/false, grpc::Slice(), /*origin=*/0, &notes);
     }
   }
   for (const chat::v1::User& user : snapshot.online) {
-    auto [it, inserted] = online_.try_emplace(user.id());
-    if (inserted) {
-      it->second.user = user;
-      it->second.order = next_online_order_++;
-      IndexOnlineLocked(user);
-      if (tell_members) {
-        PresenceChangedLocked(user, /*joined=*/true, grpc::Slice(), /*origin=*/0, &notes);
-      }
+    if (online_.contains(user.id())) {
+      continue;
+    }
+    UserRef shared = MakeUserRef(user);
+    OnlineUser& online = online_[shared->id()];  // the key views the entry's own User
+    online.user = std::move(shared);
+    online.order = next_online_order_++;
+    IndexOnlineLocked(online.user);
+    if (tell_members) {
+      PresenceChangedLocked(online.user, /*joined=*/true, grpc::Slice(), /*origin=*/0, &notes);
     }
   }
   // The snapshot's event order is the new baseline; users it shows online are confirmed.
@@ -346,19 +349,20 @@ void Room::ApplyEventLocked(const SharedEvent& shared, Notifications* notes) {
       // online, a left only for someone online.
       const chat::v1::Presence& presence = event.presence();
       if (presence.has_joined()) {
-        auto [it, inserted] = online_.try_emplace(presence.joined().id());
-        if (inserted) {
-          it->second.user = presence.joined();
-          it->second.order = next_online_order_++;
-          IndexOnlineLocked(presence.joined());
-          PresenceChangedLocked(presence.joined(), /*joined=*/true, shared.bytes,
+        if (!online_.contains(presence.joined().id())) {
+          UserRef user = MakeUserRef(presence.joined());
+          OnlineUser& online = online_[user->id()];  // the key views the entry's own User
+          online.user = std::move(user);
+          online.order = next_online_order_++;
+          IndexOnlineLocked(online.user);
+          PresenceChangedLocked(online.user, /*joined=*/true, shared.bytes,
                                 shared.origin_conn, notes);
         }
       } else if (presence.has_left()) {
         if (auto it = online_.find(presence.left().id()); it != online_.end()) {
-          const chat::v1::User user = std::move(it->second.user);
+          const UserRef user = std::move(it->second.user);
           online_.erase(it);
-          UnindexOnlineLocked(user);
+          UnindexOnlineLocked(*user);
           PresenceChangedLocked(user, /*joined=*/false, shared.bytes, shared.origin_conn,
                                 notes);
         }
@@ -392,7 +396,7 @@ std::vector<chat::v1::User> Room::LocalUsers() const {
   std::vector<chat::v1::User> users;
   users.reserve(local_users_.size());
   for (const auto& [id, local] : local_users_) {
-    users.push_back(local.user);
+    users.push_back(*local.user);
   }
   return users;
 }

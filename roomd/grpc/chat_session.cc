@@ -280,7 +280,7 @@ void ChatSession::OnDone() {
              {{"conn", absl::StrCat(conn_id_)},
               {"peer", peer_},
               {"room", room_ == nullptr ? "" : room_->name()},
-              {"user_id", user_.id()},
+              {"user_id", user_ == nullptr ? "" : user_->id()},
               {"duration_s", absl::StrFormat("%.3f", absl::ToDoubleSeconds(absl::Now() - started_))},
               {"code", absl::StatusCodeToString(final_status_.code())},
               {"reason", std::string(final_status_.message())}});
@@ -346,6 +346,7 @@ void ChatSession::HandleJoinLocked(const chat::v1::Join& join, Notifications* no
   if (status.ok() && !user.ok()) {
     status = user.status();
   }
+  const UserRef shared_user = status.ok() ? MakeUserRef(*std::move(user)) : nullptr;
   for (int attempt = 0; status.ok() && attempt < kJoinAttempts; ++attempt) {
     absl::StatusOr<std::shared_ptr<Room>> room = rooms_->GetOrCreate(join.room());
     if (!room.ok()) {
@@ -354,8 +355,8 @@ void ChatSession::HandleJoinLocked(const chat::v1::Join& join, Notifications* no
     }
     chat::v1::ServerEvent welcome;
     bool fed = false;
-    status = (*room)->Join(conn_id_, this, *user, join.after_seq(), &welcome, notes, join.epoch(),
-                           transport_->FeedFor(*room), &fed);
+    status = (*room)->Join(conn_id_, this, shared_user, join.after_seq(), &welcome, notes,
+                           join.epoch(), transport_->FeedFor(*room), &fed);
     if (absl::IsAborted(status)) {
       status = absl::UnavailableError("the room was being recycled; join again");
       continue;
@@ -364,7 +365,7 @@ void ChatSession::HandleJoinLocked(const chat::v1::Join& join, Notifications* no
       break;
     }
     room_ = *std::move(room);
-    user_ = *std::move(user);
+    user_ = shared_user;
     ArmTokenDeadlineLocked();
     batches_ = join.accept_batches() || transport_->AlwaysBatches();
     fed_ = fed;
@@ -410,7 +411,7 @@ void ChatSession::HandleSendLocked(const chat::v1::Send& send, Notifications* no
   rate_limit_logged_ = false;
   bool duplicate = false;
   absl::StatusOr<chat::v1::ChatMessage> message =
-      room_->Post(user_, send.text(), send.client_id(), conn_id_, notes, &duplicate);
+      room_->Post(*user_, send.text(), send.client_id(), conn_id_, notes, &duplicate);
   if (!message.ok()) {
     RoomdMetrics::Get().MessageRejected(message.status());
     SendErrorLocked(message.status(), send.client_id(), notes);
@@ -547,6 +548,9 @@ void ChatSession::MaybeStartWriteLocked(Notifications* notes) {
     batch.push_back(std::move(event.bytes));
     private_.pop_front();
   }
+  if (private_.empty()) {
+    private_.clear();  // the Welcome's ring is not kept for a session that may stay idle
+  }
   if (state_ == State::kJoined && !fed_) {
     const size_t room_events = options_.max_batch_events - batch.size();
     const size_t room_bytes = bytes < options_.max_batch_bytes ? options_.max_batch_bytes - bytes : 0;
@@ -626,7 +630,7 @@ std::string ChatSession::DescribeLocked() const {
     return absl::StrCat("conn=", conn_id_, " peer=", peer_);
   }
   // The user by id only: the name is the email's local part unless the user chose one.
-  return absl::StrCat("conn=", conn_id_, " room=", room_->name(), " id=", user_.id());
+  return absl::StrCat("conn=", conn_id_, " room=", room_->name(), " id=", user_->id());
 }
 
 }  // namespace roomd

@@ -22,6 +22,7 @@
 #include "roomd/core/subscriber.h"
 #include "roomd/core/timer.h"
 #include "roomd/core/token_bucket.h"
+#include "roomd/core/user_ref.h"
 #include "roomd/grpc/session_tracker.h"
 #include "roomd/grpc/session_transport.h"
 
@@ -179,7 +180,7 @@ class ChatSession final : public Subscriber {
   State state_ ABSL_GUARDED_BY(mu_) = State::kAwaitingJoin;
   ConnectionKind kind_ ABSL_GUARDED_BY(mu_) = ConnectionKind::kChatStream;
   std::shared_ptr<Room> room_ ABSL_GUARDED_BY(mu_);
-  chat::v1::User user_ ABSL_GUARDED_BY(mu_);
+  UserRef user_ ABSL_GUARDED_BY(mu_);  // set with room_, shared with the room
   TokenBucket send_bucket_ ABSL_GUARDED_BY(mu_);
   TokenBucket typing_bucket_ ABSL_GUARDED_BY(mu_);
   TokenBucket page_bucket_ ABSL_GUARDED_BY(mu_);

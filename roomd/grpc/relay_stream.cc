@@ -400,6 +400,9 @@ void RelayStream::Deliver(const std::shared_ptr<Session>& session) {
       if (!session->inbox.empty()) {
         event = std::move(session->inbox.front());
         session->inbox.pop_front();
+        if (session->inbox.empty()) {
+          session->inbox.clear();  // an idle session keeps no ring (most of them are idle)
+        }
       } else {
         end = true;
         session->end_delivered = true;

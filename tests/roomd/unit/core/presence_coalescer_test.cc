@@ -13,9 +13,9 @@ using roomd::testing::UserFor;
 TEST(PresenceCoalescerTest, ListsEachChangeOnceInTheOrderOfFirstChange) {
   PresenceCoalescer coalescer(10);
   EXPECT_TRUE(coalescer.empty());
-  coalescer.Joined(UserFor("ann@example.com"));
-  coalescer.Left(UserFor("bob@example.com"));
-  coalescer.Joined(UserFor("cat@example.com"));
+  coalescer.Joined(MakeUserRef(UserFor("ann@example.com")));
+  coalescer.Left(MakeUserRef(UserFor("bob@example.com")));
+  coalescer.Joined(MakeUserRef(UserFor("cat@example.com")));
   EXPECT_FALSE(coalescer.empty());
   const chat::v1::Presence presence = coalescer.Take("lobby", 7);
   EXPECT_EQ(presence.room(), "lobby");
@@ -34,11 +34,11 @@ TEST(PresenceCoalescerTest, ListsEachChangeOnceInTheOrderOfFirstChange) {
 TEST(PresenceCoalescerTest, TheLastChangeOfAUserWins) {
   PresenceCoalescer coalescer(10);
   // Joined then left within a tick: a member whose Welcome listed them must drop them.
-  coalescer.Joined(UserFor("ann@example.com"));
-  coalescer.Left(UserFor("ann@example.com"));
+  coalescer.Joined(MakeUserRef(UserFor("ann@example.com")));
+  coalescer.Left(MakeUserRef(UserFor("ann@example.com")));
   // Left then back: a member that saw the leave must list them again.
-  coalescer.Left(UserFor("bob@example.com"));
-  coalescer.Joined(UserFor("bob@example.com"));
+  coalescer.Left(MakeUserRef(UserFor("bob@example.com")));
+  coalescer.Joined(MakeUserRef(UserFor("bob@example.com")));
   const chat::v1::Presence presence = coalescer.Take("lobby", 1);
   ASSERT_EQ(presence.left_users_size(), 1);
   EXPECT_EQ(presence.left_users(0).name(), "ann");
@@ -49,7 +49,7 @@ TEST(PresenceCoalescerTest, TheLastChangeOfAUserWins) {
 TEST(PresenceCoalescerTest, MoreChangesThanTheBoundSendTheCountOnly) {
   PresenceCoalescer coalescer(3);
   for (int i = 0; i < 4; ++i) {
-    coalescer.Joined(UserFor("u" + std::to_string(i) + "@example.com"));
+    coalescer.Joined(MakeUserRef(UserFor("u" + std::to_string(i) + "@example.com")));
   }
   const chat::v1::Presence presence = coalescer.Take("lobby", 4);
   EXPECT_TRUE(presence.truncated());
@@ -58,7 +58,7 @@ TEST(PresenceCoalescerTest, MoreChangesThanTheBoundSendTheCountOnly) {
   EXPECT_EQ(presence.left_users_size(), 0);
   EXPECT_TRUE(coalescer.empty());
   // The next tick starts afresh.
-  coalescer.Left(UserFor("u0@example.com"));
+  coalescer.Left(MakeUserRef(UserFor("u0@example.com")));
   const chat::v1::Presence next = coalescer.Take("lobby", 3);
   EXPECT_FALSE(next.truncated());
   EXPECT_EQ(next.left_users_size(), 1);

@@ -201,6 +201,42 @@ TEST_F(RoomFeedTest, AnIdleFeedIsWokenByAppendsForItAndNoOthers) {
   EXPECT_EQ(reader_b.wakes(), woken_b + 2);
 }
 
+// An idle room keeps none of what every reader has read (a join storm's Welcomes would
+// otherwise stay until the trim slack fills), and nothing a reader still needs.
+TEST_F(RoomFeedTest, EntriesEveryReaderReadAreDroppedAndNoOthers) {
+  auto room = MakeRoom();
+  FakeSubscriber reader, a, b, own;
+  JoinFed(*room, 1, &a, &reader, 11, "ann@example.com");
+  JoinFed(*room, 2, &b, &reader, 12, "ben@example.com");
+  JoinOwn(*room, 3, &own, "cat@example.com");
+  Collect(*room, &reader);
+  roomd::testing::DrainEvents(*room, 3, /*register_if_idle=*/true);
+  EXPECT_EQ(room->LogEntriesForTest(), 0u);
+
+  Post(*room, "one");
+  Post(*room, "two");
+  ASSERT_EQ(Collect(*room, &reader).size(), 1u);
+  EXPECT_EQ(room->LogEntriesForTest(), 2u);  // the member reading for itself has not read them
+  std::vector<ServerEvent> events = roomd::testing::DrainEvents(*room, 3, true);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].message().text(), "one");
+  EXPECT_EQ(events[1].message().text(), "two");
+  EXPECT_EQ(room->LogEntriesForTest(), 0u);
+
+  // A member that joins later starts at the tail: nothing it missed, nothing twice.
+  FakeSubscriber late;
+  JoinOwn(*room, 4, &late, "dan@example.com");
+  Post(*room, "three");
+  events = roomd::testing::DrainEvents(*room, 4, true);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].message().text(), "three");
+  std::vector<Item> items = Collect(*room, &reader);
+  ASSERT_FALSE(items.empty());
+  EXPECT_EQ(items.back().events.back().message().text(), "three");
+  roomd::testing::DrainEvents(*room, 3, true);
+  EXPECT_EQ(room->LogEntriesForTest(), 0u);
+}
+
 TEST_F(RoomFeedTest, ASlowFeedIsDroppedWithItsSessionsAndStallsNoOne) {
   options_.max_outbound_bytes = 16 << 10;
   auto room = MakeRoom();

@@ -103,6 +103,42 @@ TEST_F(RoomTest, PresenceCountsConnections) {
   EXPECT_EQ(room->Info().online_count(), 1u);
 }
 
+// The room shares the User its first connection brought (online list, name index): it must
+// outlive that connection while another of the same user stays, and go with the last.
+TEST_F(RoomTest, TheSharedUserOutlivesItsFirstConnectionButNotTheLast) {
+  auto room = MakeRoom();
+  FakeSubscriber observer, tab1, tab2;
+  Join(*room, 1, &observer, "olga@example.com");
+  UserRef first = MakeUserRef(UserFor("alice@example.com"));
+  const std::weak_ptr<const chat::v1::User> watch = first;
+  ServerEvent welcome;
+  Notifications notes;
+  ASSERT_TRUE(room->Join(2, &tab1, std::move(first), 0, &welcome, &notes).ok());
+  ASSERT_TRUE(room->Join(3, &tab2, MakeUserRef(UserFor("alice@example.com")), 0, &welcome,
+                         &notes).ok());
+  Drain(*room, 1);
+
+  room->Leave(2, &notes);
+  EXPECT_FALSE(watch.expired());  // the online list still shows alice
+  std::vector<chat::v1::User> online = room->Online();
+  ASSERT_EQ(online.size(), 2u);
+  EXPECT_EQ(online[1].avatar_url(), UserFor("alice@example.com").avatar_url());
+  absl::StatusOr<chat::v1::GetPresenceResponse> page = room->PresencePage(1, "");
+  ASSERT_TRUE(page.ok());
+  page = room->PresencePage(1, page->next_page_token());
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->online_size(), 1);
+  EXPECT_EQ(page->online(0).name(), "olga");
+
+  room->Leave(3, &notes);
+  EXPECT_TRUE(watch.expired());
+  std::vector<ServerEvent> events = Drain(*room, 1);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].presence().left().id(), UserFor("alice@example.com").id());
+  EXPECT_EQ(events[0].presence().left().avatar_url(), UserFor("alice@example.com").avatar_url());
+  EXPECT_EQ(room->Online().size(), 1u);
+}
+
 TEST_F(RoomTest, SeqIsPerRoomStrictlyIncreasingAndEveryoneSeesIt) {
   auto room = MakeRoom();
   FakeSubscriber a, b;
