@@ -133,10 +133,7 @@ WebSocketSession::WebSocketSession(DirectWriteSocket&& socket, const BridgeConte
       strand_(socket.get_executor()),
       peer_(PeerOf(socket.next_layer())),
       ws_(std::move(socket)),
-      ping_timer_(strand_),
-      join_timer_(strand_),
-      close_timer_(strand_),
-      linger_timer_(strand_) {}
+      deadlines_(strand_) {}
 
 WebSocketSession::~WebSocketSession() {
   if (roomd_ && roomd_phase_ != RoomdPhase::kDone) {
@@ -190,8 +187,8 @@ bool WebSocketSession::Enter(Phase next) {
       BridgeMetrics::Get().Opened();
       break;
     case Phase::kClosing:
-      ping_timer_.cancel();
-      join_timer_.cancel();
+      deadlines_.Clear(SessionDeadlines::Kind::kPing);
+      deadlines_.Clear(SessionDeadlines::Kind::kJoin);
       // Pongs no longer matter, and with a control callback Beast can deadlock the
       // handshake: a read that finds the browser's close frame already buffered posts
       // itself before handling it, holding the read lock; if the write of our close
@@ -199,7 +196,7 @@ bool WebSocketSession::Enter(Phase next) {
       // and the read waits for the write lock. Nobody reads the socket again (Boost 1.81).
       ws_.control_callback();
       EnterRoomd(RoomdPhase::kEnding);
-      ArmCloseTimer();
+      SetDeadline(SessionDeadlines::Kind::kClose, context_.options->handshake_timeout);
       break;
     case Phase::kCloseSent:
       write_ = WriteState::kInFlight;
@@ -208,9 +205,9 @@ bool WebSocketSession::Enter(Phase next) {
       break;
     case Phase::kFinished: {
       queue_.Clear();
-      ping_timer_.cancel();
-      join_timer_.cancel();
-      close_timer_.cancel();
+      deadlines_.Clear(SessionDeadlines::Kind::kPing);
+      deadlines_.Clear(SessionDeadlines::Kind::kJoin);
+      deadlines_.Clear(SessionDeadlines::Kind::kClose);
       beast::error_code ignored;
       net::ip::tcp::socket& socket = beast::get_lowest_layer(ws_);
       socket.shutdown(net::socket_base::shutdown_both, ignored);
@@ -249,22 +246,17 @@ bool WebSocketSession::EnterRoomd(RoomdPhase next) {
       break;
     case RoomdPhase::kAwaitingWelcome:
       roomd_ = context_.roomd->StartChat(weak_from_this());
-      join_timer_.expires_after(absl::ToChronoMilliseconds(context_.options->join_timeout));
-      join_timer_.async_wait(
-          beast::bind_front_handler(&WebSocketSession::OnJoinTimer, shared_from_this()));
+      SetDeadline(SessionDeadlines::Kind::kJoin, context_.options->join_timeout);
       break;
     case RoomdPhase::kWelcomed:
-      join_timer_.cancel();
+      deadlines_.Clear(SessionDeadlines::Kind::kJoin);
       break;
     case RoomdPhase::kEnding:
       roomd_->CloseWrites();  // roomd gets every frame already read, then the end of stream
-      linger_timer_.expires_after(
-          absl::ToChronoMilliseconds(context_.options->roomd_finish_timeout));
-      linger_timer_.async_wait(
-          beast::bind_front_handler(&WebSocketSession::OnLingerTimer, shared_from_this()));
+      SetDeadline(SessionDeadlines::Kind::kLinger, context_.options->roomd_finish_timeout);
       break;
     case RoomdPhase::kDone:
-      linger_timer_.cancel();
+      deadlines_.Clear(SessionDeadlines::Kind::kLinger);
       break;
   }
   return true;
@@ -341,7 +333,7 @@ void WebSocketSession::OnAccept(beast::error_code ec) {
     return;
   }
   EnterRoomd(RoomdPhase::kAwaitingWelcome);
-  ArmPingTimer(context_.options->ping_interval);
+  SetDeadline(SessionDeadlines::Kind::kPing, context_.options->ping_interval);
 
   auto join = JoinFromTarget(target_);
   if (!join.ok()) {
@@ -799,12 +791,6 @@ void WebSocketSession::StartClose(const websocket::close_reason& reason, bool dr
   DoWrite();
 }
 
-void WebSocketSession::ArmCloseTimer() {
-  close_timer_.expires_after(absl::ToChronoMilliseconds(context_.options->handshake_timeout));
-  close_timer_.async_wait(
-      beast::bind_front_handler(&WebSocketSession::OnCloseTimer, shared_from_this()));
-}
-
 void WebSocketSession::OnClose(beast::error_code ec) {
   write_ = WriteState::kIdle;
   if (ec) {
@@ -824,14 +810,32 @@ void WebSocketSession::BrowserFinished(std::string note) {
   }
 }
 
-void WebSocketSession::ArmPingTimer(absl::Duration after) {
-  ping_timer_.expires_after(absl::ToChronoMilliseconds(std::max(after, absl::ZeroDuration())));
-  ping_timer_.async_wait(
-      beast::bind_front_handler(&WebSocketSession::OnPingTimer, shared_from_this()));
+void WebSocketSession::SetDeadline(SessionDeadlines::Kind kind, absl::Duration after) {
+  deadlines_.Set(kind, absl::ToChronoMilliseconds(std::max(after, absl::ZeroDuration())));
+  deadlines_.Arm([self = shared_from_this()](SessionDeadlines::Kind due) {
+    self->OnDeadline(due);
+  });
 }
 
-void WebSocketSession::OnPingTimer(beast::error_code ec) {
-  if (ec || phase_ != Phase::kOpen) {
+void WebSocketSession::OnDeadline(SessionDeadlines::Kind kind) {
+  switch (kind) {
+    case SessionDeadlines::Kind::kPing:
+      OnPingDue();
+      return;
+    case SessionDeadlines::Kind::kJoin:
+      OnJoinDue();
+      return;
+    case SessionDeadlines::Kind::kClose:
+      OnCloseDue();
+      return;
+    case SessionDeadlines::Kind::kLinger:
+      OnLingerDue();
+      return;
+  }
+}
+
+void WebSocketSession::OnPingDue() {
+  if (phase_ != Phase::kOpen) {
     return;
   }
   const BridgeOptions& options = *context_.options;
@@ -843,7 +847,7 @@ void WebSocketSession::OnPingTimer(beast::error_code ec) {
       wrote_since_ping_ = false;
       ping_ = PingState::kDue;
       DoWrite();
-      ArmPingTimer(options.dead_peer_timeout);
+      SetDeadline(SessionDeadlines::Kind::kPing, options.dead_peer_timeout);
       return;
     case PingState::kDue:
     case PingState::kAwaitingPong:
@@ -853,17 +857,17 @@ void WebSocketSession::OnPingTimer(beast::error_code ec) {
         BrowserFinished("dead peer: no pong");
         return;
       }
-      ArmPingTimer(options.dead_peer_timeout);  // paused reads cannot see the pong: wait on
+      SetDeadline(SessionDeadlines::Kind::kPing, options.dead_peer_timeout);  // paused reads cannot see the pong: wait on
       return;
     case PingState::kAnswered:
       ping_ = PingState::kWaiting;
-      ArmPingTimer(options.ping_interval - options.dead_peer_timeout);
+      SetDeadline(SessionDeadlines::Kind::kPing, options.ping_interval - options.dead_peer_timeout);
       return;
   }
 }
 
-void WebSocketSession::OnJoinTimer(beast::error_code ec) {
-  if (ec || roomd_phase_ != RoomdPhase::kAwaitingWelcome || phase_ != Phase::kOpen) {
+void WebSocketSession::OnJoinDue() {
+  if (roomd_phase_ != RoomdPhase::kAwaitingWelcome || phase_ != Phase::kOpen) {
     return;
   }
   LogLine(absl::StrCat("join timeout #", id_, " ", peer_));
@@ -873,8 +877,8 @@ void WebSocketSession::OnJoinTimer(beast::error_code ec) {
              /*drain=*/true);
 }
 
-void WebSocketSession::OnCloseTimer(beast::error_code ec) {
-  if (ec || phase_ == Phase::kFinished) {
+void WebSocketSession::OnCloseDue() {
+  if (phase_ == Phase::kFinished) {
     return;
   }
   // Which half is missing tells a browser that never answered from frames that never left.
@@ -886,8 +890,8 @@ void WebSocketSession::OnCloseTimer(beast::error_code ec) {
                                missing, ")"));
 }
 
-void WebSocketSession::OnLingerTimer(beast::error_code ec) {
-  if (ec || roomd_phase_ != RoomdPhase::kEnding) {
+void WebSocketSession::OnLingerDue() {
+  if (roomd_phase_ != RoomdPhase::kEnding) {
     return;
   }
   LogLine(absl::StrCat("roomd did not end #", id_, " in time; cancelling it"));

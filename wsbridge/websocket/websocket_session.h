@@ -22,7 +22,6 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
@@ -40,6 +39,7 @@
 #include "wsbridge/websocket/frame_deflater.h"
 #include "wsbridge/websocket/operation_memory.h"
 #include "wsbridge/websocket/outbound_queue.h"
+#include "wsbridge/websocket/session_deadlines.h"
 #include "wsbridge/websocket/write_pass.h"
 
 namespace wsbridge {
@@ -91,9 +91,9 @@ class WebSocketSession final : public RoomdStreamObserver,
   // The roomd stream.
   enum class RoomdPhase {
     kNone,             // not started (before the upgrade, or closed before it was done)
-    kAwaitingWelcome,  // started; the join timer runs
+    kAwaitingWelcome,  // started; the join deadline is set
     kWelcomed,
-    kEnding,           // writes closed: roomd ends the stream (the linger timer runs)
+    kEnding,           // writes closed: roomd ends the stream (the linger deadline is set)
     kDone,             // OnRoomdDone came
   };
   enum class ReadState {
@@ -168,12 +168,13 @@ class WebSocketSession final : public RoomdStreamObserver,
   void OnClose(boost::beast::error_code ec);
   void BrowserFinished(std::string note);
 
-  void ArmCloseTimer();
-  void ArmPingTimer(absl::Duration after);
-  void OnPingTimer(boost::beast::error_code ec);
-  void OnJoinTimer(boost::beast::error_code ec);
-  void OnCloseTimer(boost::beast::error_code ec);
-  void OnLingerTimer(boost::beast::error_code ec);
+  // The deadlines: set (or moved) with SetDeadline, each handled by its On*Due.
+  void SetDeadline(SessionDeadlines::Kind kind, absl::Duration after);
+  void OnDeadline(SessionDeadlines::Kind kind);
+  void OnPingDue();
+  void OnJoinDue();
+  void OnCloseDue();
+  void OnLingerDue();
 
   void Fail(boost::beast::error_code ec, absl::string_view what);
 
@@ -183,10 +184,9 @@ class WebSocketSession final : public RoomdStreamObserver,
   const boost::asio::any_io_executor strand_;
   std::string peer_;
   WebSocket ws_;
-  boost::asio::steady_timer ping_timer_;
-  boost::asio::steady_timer join_timer_;
-  boost::asio::steady_timer close_timer_;
-  boost::asio::steady_timer linger_timer_;
+  // The next ping (kOpen), the Welcome (kAwaitingWelcome), the browser's answer to our
+  // close (from kClosing) and roomd's end (kEnding).
+  SessionDeadlines deadlines_;
 
   Phase phase_ = Phase::kUpgrading;
   RoomdPhase roomd_phase_ = RoomdPhase::kNone;
