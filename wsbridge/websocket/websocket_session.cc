@@ -323,6 +323,8 @@ void WebSocketSession::OnAccept(beast::error_code ec) {
     return;
   }
   Enter(Phase::kOpen);
+  // Only the join below needs it: an open connection keeps no copy.
+  const std::string target = std::exchange(target_, std::string());
   if (deflate_agreement_) {
     deflater_ = std::make_unique<FrameDeflater>(*deflate_agreement_);
   }
@@ -335,7 +337,7 @@ void WebSocketSession::OnAccept(beast::error_code ec) {
   EnterRoomd(RoomdPhase::kAwaitingWelcome);
   SetDeadline(SessionDeadlines::Kind::kPing, context_.options->ping_interval);
 
-  auto join = JoinFromTarget(target_);
+  auto join = JoinFromTarget(target);
   if (!join.ok()) {
     ReplyError(join.status().message());
   } else if (join->has_value()) {
@@ -719,8 +721,8 @@ bool WebSocketSession::WriteNextFrame() {
                    &compressed);
   data = net::buffer(payload.data(), payload.size());
   wrote_since_ping_ = true;
-  frame_header_ = TextFrameHeader(data.size(), compressed);
-  if (!socket.TryWriteFrame(frame_header_.buffer(), data)) {
+  const TextFrameHeader header(data.size(), compressed);  // the socket copies what it keeps
+  if (!socket.TryWriteFrame(header.buffer(), data)) {
     socket.FinishFrame(net::bind_allocator(
         OperationAllocator<void>(),
         [self = shared_from_this()](beast::error_code ec) { self->OnWrite(ec); }));
@@ -775,15 +777,15 @@ void WebSocketSession::ReleaseWrittenFrame() {
 
 void WebSocketSession::StartClose(const websocket::close_reason& reason, bool drain) {
   if (phase_ == Phase::kUpgrading) {
-    if (!close_reason_) {
-      close_reason_ = reason;  // OnAccept sends it once the upgrade is done
+    if (!close_reason_) {  // OnAccept sends it once the upgrade is done
+      close_reason_ = std::make_unique<const websocket::close_reason>(reason);
     }
     return;
   }
   if (phase_ != Phase::kOpen) {
     return;
   }
-  close_reason_ = reason;
+  close_reason_ = std::make_unique<const websocket::close_reason>(reason);
   if (!drain) {
     queue_.Clear();
   }

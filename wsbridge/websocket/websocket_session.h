@@ -80,7 +80,7 @@ class WebSocketSession final : public RoomdStreamObserver,
   WebSocketSession(DirectWriteSocket&& socket, const BridgeContext& context);
 
   // The browser connection.
-  enum class Phase {
+  enum class Phase : std::uint8_t {
     kUpgrading,  // async_accept in flight; a close asked for meanwhile waits in close_reason_
     kOpen,       // bridging both ways
     kClosing,    // no new frames: what is queued drains (unless dropped), then the close
@@ -89,24 +89,24 @@ class WebSocketSession final : public RoomdStreamObserver,
     kRefused,    // the upgrade failed: never open
   };
   // The roomd stream.
-  enum class RoomdPhase {
+  enum class RoomdPhase : std::uint8_t {
     kNone,             // not started (before the upgrade, or closed before it was done)
     kAwaitingWelcome,  // started; the join deadline is set
     kWelcomed,
     kEnding,           // writes closed: roomd ends the stream (the linger deadline is set)
     kDone,             // OnRoomdDone came
   };
-  enum class ReadState {
+  enum class ReadState : std::uint8_t {
     kIdle,
     kReading,
     kPaused,  // roomd's queue is full: the browser is not read until OnRoomdWritable
   };
-  enum class WriteState {
+  enum class WriteState : std::uint8_t {
     kIdle,
     kInFlight,  // a write, ping or close of Beast's, or the rest of a direct frame
     kSettling,  // a direct write is done, but counts as in flight for settle_passes_ passes
   };
-  enum class PingState {
+  enum class PingState : std::uint8_t {
     kWaiting,       // for the next ping time
     kDue,           // a ping waits for the write side; its pong is awaited already
     kAwaitingPong,  // the ping is written
@@ -188,22 +188,23 @@ class WebSocketSession final : public RoomdStreamObserver,
   // close (from kClosing) and roomd's end (kEnding).
   SessionDeadlines deadlines_;
 
+  // The small states side by side: no padding between them.
   Phase phase_ = Phase::kUpgrading;
   RoomdPhase roomd_phase_ = RoomdPhase::kNone;
-  // The close code the connection ended with, for the metrics (1006: no close frame).
-  std::uint16_t close_code_ = 1006;
-  absl::Time opened_;  // when the upgrade completed, for the disconnect line
   ReadState read_ = ReadState::kIdle;
   WriteState write_ = WriteState::kIdle;
   PingState ping_ = PingState::kWaiting;
+  // The close code the connection ended with, for the metrics (1006: no close frame).
+  std::uint16_t close_code_ = 1006;
+  absl::Time opened_;  // when the upgrade completed, for the disconnect line
   // Why the bridge closes, from StartClose on (kUpgrading with a close owed, kClosing,
-  // kCloseSent, and kFinished after those).
-  std::optional<boost::beast::websocket::close_reason> close_reason_;
+  // kCloseSent, and kFinished after those). On the heap: 130 bytes most sessions never use.
+  std::unique_ptr<const boost::beast::websocket::close_reason> close_reason_;
   std::string end_note_;
   std::string room_;     // from the Welcome, for the disconnect line
   std::string user_id_;  // likewise (a hash, never the email)
 
-  std::string target_;  // the upgrade request's target, for the query-string join
+  std::string target_;  // the upgrade request's target, for the query-string join (kUpgrading)
   std::shared_ptr<RoomdStream> roomd_;
 
   boost::beast::flat_buffer read_buffer_;
@@ -216,7 +217,6 @@ class WebSocketSession final : public RoomdStreamObserver,
   OutboundQueue queue_;  // runs of events' JSON, shared with other sessions
   Frame in_flight_;      // a lone event written as it is
   std::string batch_buffer_;  // a batch frame Beast writes (direct writes use the loop's)
-  TextFrameHeader frame_header_{0};  // of a frame written directly
   // permessage-deflate, when the upgrade agreed to it (--permessage_deflate).
   std::optional<DeflateAgreement> deflate_agreement_;
   std::unique_ptr<FrameDeflater> deflater_;
