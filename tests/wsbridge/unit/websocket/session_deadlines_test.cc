@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 namespace wsbridge {
+namespace session_deadlines_test {
 namespace {
 
 namespace net = boost::asio;
@@ -94,4 +95,5 @@ TEST(SessionDeadlinesTest, SettingAgainReplacesTheTimeAndAHandlerMaySetItsOwnKin
 }
 
 }  // namespace
+}  // namespace session_deadlines_test
 }  // namespace wsbridge
