@@ -4,10 +4,16 @@
 // Lifetime: shared; every pending handler holds it, so it lives until both the socket and
 // the roomd stream are finished. It leaves the session set in its destructor.
 //
+// Beast's WebSocket stream only does the upgrade (over a reference to the socket) and is
+// let go once it is done: from then on the session reads frames itself (FrameReader, from
+// the loop's buffer once the socket is readable, so an idle browser holds no read buffer)
+// and writes every frame straight to the socket (DirectWriteSocket).
+//
 // Two lifecycles, each one enum that only moves forward through one transition function:
 //   browser (Enter):     kUpgrading -> kOpen -> kClosing -> kCloseSent -> kFinished
-//                        (kUpgrading -> kRefused; kOpen or kClosing -> kFinished when the
-//                        connection ends first)
+//                        (kUpgrading -> kRefused; kOpen, kClosing or kCloseSent ->
+//                        kTearingDown -> kFinished when the browser closed or broke the
+//                        protocol; kOpen or kClosing -> kFinished when the connection ends)
 //   roomd (EnterRoomd):  kNone -> kAwaitingWelcome -> kWelcomed -> kEnding -> kDone
 //                        (each started phase may also skip to kEnding or kDone)
 // Beside them, three small states of their own: the read side (ReadState), the write side
@@ -37,6 +43,7 @@
 #include "wsbridge/tls/tls_stream.h"
 #include "wsbridge/websocket/direct_write_socket.h"
 #include "wsbridge/websocket/frame_deflater.h"
+#include "wsbridge/websocket/frame_reader.h"
 #include "wsbridge/websocket/operation_memory.h"
 #include "wsbridge/websocket/outbound_queue.h"
 #include "wsbridge/websocket/session_deadlines.h"
@@ -47,6 +54,7 @@ namespace wsbridge {
 class WebSocketSession final : public RoomdStreamObserver,
                                public Wakeable,
                                public WritePass::Writer,
+                               private FrameReader::Handler,
                                public std::enable_shared_from_this<WebSocketSession> {
  public:
   // `socket`'s executor must be an IoThreads loop: every member below runs on it, and the
@@ -72,10 +80,9 @@ class WebSocketSession final : public RoomdStreamObserver,
   std::size_t WriteQueued() override;
 
  private:
-  // A plain socket under the WebSocket (its own timeout option covers handshakes and idle
-  // peers, so tcp_stream's per-operation timer bookkeeping would only cost every write),
-  // which also writes data frames straight to the kernel.
-  using WebSocket = boost::beast::websocket::stream<DirectWriteSocket>;
+  // Beast's stream for the upgrade only: it answers the request (or refuses it) and
+  // negotiates permessage-deflate, over the session's socket.
+  using Handshake = boost::beast::websocket::stream<DirectWriteSocket&>;
 
   WebSocketSession(DirectWriteSocket&& socket, const BridgeContext& context);
 
@@ -84,7 +91,9 @@ class WebSocketSession final : public RoomdStreamObserver,
     kUpgrading,  // async_accept in flight; a close asked for meanwhile waits in close_reason_
     kOpen,       // bridging both ways
     kClosing,    // no new frames: what is queued drains (unless dropped), then the close
-    kCloseSent,  // async_close in flight: our close frame went, the browser's answer is due
+    kCloseSent,  // our close frame went (or waits for the write side); the answer is due
+    kTearingDown,  // the browser closed or broke the protocol: the close frame owed goes
+                   // out, then TCP's end (end_note_ says why already)
     kFinished,   // the socket is closed; end_note_ says why
     kRefused,    // the upgrade failed: never open
   };
@@ -100,10 +109,11 @@ class WebSocketSession final : public RoomdStreamObserver,
     kIdle,
     kReading,
     kPaused,  // roomd's queue is full: the browser is not read until OnRoomdWritable
+    kEnded,   // a close frame or a broken frame came: nothing more is read
   };
   enum class WriteState : std::uint8_t {
     kIdle,
-    kInFlight,  // a write, ping or close of Beast's, or the rest of a direct frame
+    kInFlight,  // the rest of a direct write, or an asio write over unsealed TLS
     kSettling,  // a direct write is done, but counts as in flight for settle_passes_ passes
   };
   enum class PingState : std::uint8_t {
@@ -120,10 +130,20 @@ class WebSocketSession final : public RoomdStreamObserver,
 
   void OnAccept(boost::beast::error_code ec);
 
-  // Browser -> roomd. Frames are read in pieces so an oversize one can be discarded
-  // and answered instead of closing the connection.
+  // Browser -> roomd. The reader discards an oversize message, so it can be answered
+  // instead of closing the connection.
   void DoRead();
-  void OnRead(boost::beast::error_code ec, std::size_t bytes);
+  // Plain: reads what the socket holds into the loop's buffer; then waits for more.
+  void ReadAvailable();
+  void OnReadable(boost::beast::error_code ec);
+  void OnTlsRead(boost::beast::error_code ec, std::size_t bytes);
+  // What the reader said: false when reading stops here (paused, or the browser is done).
+  bool HandleReadResult(FrameReader::Result result);
+  void HandleReadError(boost::beast::error_code ec);
+  // FrameReader::Handler.
+  bool OnMessage(const FrameReader::Message& message) override;
+  void OnPing(absl::string_view payload) override;
+  void OnPong(absl::string_view payload) override;
   void HandleText(absl::string_view text);
   void WriteToRoomd(chat::v1::ClientEvent event);
   // A join on its way to roomd: records whether the browser takes batch frames.
@@ -161,11 +181,20 @@ class WebSocketSession final : public RoomdStreamObserver,
   // The frame just written is no longer needed.
   void ReleaseWrittenFrame();
 
+  // `frames` (whole frames) straight to the socket: true if it took them at once, else an
+  // asynchronous write has the rest (OnWrite answers). The buffer is free on return.
+  bool WriteFrames(boost::asio::const_buffer frames);
+  // Writes the control frames owed (pong_, control_out_); true if they went at once.
+  bool WriteControlFrames();
+
   // Ending: StartClose sends a close frame after the write in flight (and, with `drain`,
-  // after the frames already queued); BrowserFinished runs once the socket is done for
+  // after the frames already queued); TearDown answers the browser's close (or a broken
+  // frame) and ends TCP as Beast did; BrowserFinished runs once the socket is done for
   // any reason.
   void StartClose(const boost::beast::websocket::close_reason& reason, bool drain);
-  void OnClose(boost::beast::error_code ec);
+  void TearDown(std::optional<boost::beast::websocket::close_reason> answer, std::uint16_t code,
+                std::string note);
+  void OnTornDown();
   void BrowserFinished(std::string note);
 
   // The deadlines: set (or moved) with SetDeadline, each handled by its On*Due.
@@ -183,7 +212,8 @@ class WebSocketSession final : public RoomdStreamObserver,
   const std::uint64_t id_;
   const boost::asio::any_io_executor strand_;
   std::string peer_;
-  WebSocket ws_;
+  DirectWriteSocket socket_;
+  std::unique_ptr<Handshake> handshake_;  // kUpgrading only
   // The next ping (kOpen), the Welcome (kAwaitingWelcome), the browser's answer to our
   // close (from kClosing) and roomd's end (kEnding).
   SessionDeadlines deadlines_;
@@ -207,16 +237,20 @@ class WebSocketSession final : public RoomdStreamObserver,
   std::string target_;  // the upgrade request's target, for the query-string join (kUpgrading)
   std::shared_ptr<RoomdStream> roomd_;
 
-  boost::beast::flat_buffer read_buffer_;
-  std::size_t message_bytes_ = 0;  // of the frame being read
-  bool discarding_ = false;        // the frame being read is over the limit
+  FrameReader reader_;
+  // Over TLS, the buffer of the read in flight (decrypted records cannot wait in the loop's).
+  std::unique_ptr<char[]> tls_read_buffer_;
+  // Control frames waiting for the write side, sent before data frames: the pong owed (to
+  // the latest ping only, so a ping flood cannot grow it) and a close frame.
+  std::unique_ptr<std::string> pong_;
+  std::string control_out_;
   int bad_frames_ = 0;
   bool join_seen_ = false;
   bool accept_batches_ = false;  // the browser's Join.accept_batches: batch frames allowed
 
   OutboundQueue queue_;  // runs of events' JSON, shared with other sessions
   Frame in_flight_;      // a lone event written as it is
-  std::string batch_buffer_;  // a batch frame Beast writes (direct writes use the loop's)
+  std::string batch_buffer_;  // frames asio writes over unsealed TLS (direct ones: the loop's)
   // permessage-deflate, when the upgrade agreed to it (--permessage_deflate).
   std::optional<DeflateAgreement> deflate_agreement_;
   std::unique_ptr<FrameDeflater> deflater_;
