@@ -12,9 +12,11 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <utility>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/system/error_code.hpp>
 
@@ -46,8 +48,8 @@ class SessionDeadlines {
     }
     armed_for_ = earliest;
     timer_.expires_at(earliest);  // cancels the wait for a later time, if any
-    timer_.async_wait([this, earliest, on_due = std::move(on_due)](
-                          const boost::system::error_code& ec) mutable {
+    auto on_expiry = [this, earliest, on_due = std::move(on_due)](
+                         const boost::system::error_code& ec) mutable {
       // A wait replaced by an earlier one may have completed before it was cancelled.
       if (ec || earliest != armed_for_) {
         return;
@@ -60,7 +62,11 @@ class SessionDeadlines {
         }
       }
       Arm(on_due);
-    });
+    };
+    // A block of its own size: asio's per-thread recycling would hand this long wait the
+    // larger block a finished write left behind.
+    timer_.async_wait(
+        boost::asio::bind_allocator(std::allocator<void>(), std::move(on_expiry)));
   }
 
  private:

@@ -431,9 +431,13 @@ void WebSocketSession::ReadAvailable() {
     break;
   }
   read_ = ReadState::kReading;
+  // The wait an idle browser holds: a block of its own size, not one asio recycled from a
+  // larger operation (the upgrade's write left one of about 700 bytes).
   socket_.next_layer().async_wait(
       net::socket_base::wait_read,
-      beast::bind_front_handler(&WebSocketSession::OnReadable, shared_from_this()));
+      net::bind_allocator(std::allocator<void>(), beast::bind_front_handler(
+                                                      &WebSocketSession::OnReadable,
+                                                      shared_from_this())));
 }
 
 void WebSocketSession::OnReadable(beast::error_code ec) {
