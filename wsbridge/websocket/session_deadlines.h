@@ -20,6 +20,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/system/error_code.hpp>
 
+#include "wsbridge/websocket/operation_memory.h"
+
 namespace wsbridge {
 
 class SessionDeadlines {
@@ -63,10 +65,8 @@ class SessionDeadlines {
       }
       Arm(on_due);
     };
-    // A block of its own size: asio's per-thread recycling would hand this long wait the
-    // larger block a finished write left behind.
-    timer_.async_wait(
-        boost::asio::bind_allocator(std::allocator<void>(), std::move(on_expiry)));
+    // A block of its own size (ExactAllocator says why).
+    timer_.async_wait(boost::asio::bind_allocator(ExactAllocator<void>(), std::move(on_expiry)));
   }
 
  private:

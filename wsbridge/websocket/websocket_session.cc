@@ -431,13 +431,12 @@ void WebSocketSession::ReadAvailable() {
     break;
   }
   read_ = ReadState::kReading;
-  // The wait an idle browser holds: a block of its own size, not one asio recycled from a
-  // larger operation (the upgrade's write left one of about 700 bytes).
+  // The wait an idle browser holds: a block of its own size (ExactAllocator says why).
   socket_.next_layer().async_wait(
       net::socket_base::wait_read,
-      net::bind_allocator(std::allocator<void>(), beast::bind_front_handler(
-                                                      &WebSocketSession::OnReadable,
-                                                      shared_from_this())));
+      net::bind_allocator(ExactAllocator<void>(),
+                          beast::bind_front_handler(&WebSocketSession::OnReadable,
+                                                    shared_from_this())));
 }
 
 void WebSocketSession::OnReadable(beast::error_code ec) {
