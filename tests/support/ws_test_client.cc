@@ -4,6 +4,7 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 
 #include "absl/strings/str_cat.h"
 
@@ -74,9 +75,12 @@ absl::StatusOr<std::unique_ptr<WsTestClient>> WsTestClient::Connect(int port, Op
         }
       }));
   client->ws_.control_callback([raw = client.get()](websocket::frame_type kind,
-                                                    beast::string_view) {
+                                                    beast::string_view payload) {
     if (kind == websocket::frame_type::ping) {
       ++raw->pings_;
+    } else if (kind == websocket::frame_type::pong) {
+      ++raw->pongs_;
+      raw->last_pong_ = std::string(payload);
     }
   });
   if (options.deflate) {
@@ -114,6 +118,46 @@ absl::Status WsTestClient::SendText(absl::string_view text) {
     return s;
   }
   return ec ? ToStatus(ec, "write") : absl::OkStatus();
+}
+
+absl::Status WsTestClient::SendFragments(const std::vector<std::string>& parts,
+                                         absl::string_view ping) {
+  ws_.text(true);
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    bool done = false;
+    beast::error_code ec;
+    ws_.async_write_some(i + 1 == parts.size(), net::buffer(parts[i]),
+                         [&](beast::error_code e, std::size_t) {
+                           ec = e;
+                           done = true;
+                         });
+    if (absl::Status s = RunUntil(done, kWait, "write"); !s.ok()) {
+      return s;
+    }
+    if (ec) {
+      return ToStatus(ec, "write");
+    }
+    if (i == 0 && !ping.empty()) {
+      done = false;
+      ws_.async_ping(websocket::ping_data(ping.data(), ping.size()), [&](beast::error_code e) {
+        ec = e;
+        done = true;
+      });
+      if (absl::Status s = RunUntil(done, kWait, "ping"); !s.ok()) {
+        return s;
+      }
+      if (ec) {
+        return ToStatus(ec, "ping");
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WsTestClient::SendRaw(absl::string_view bytes) {
+  beast::error_code ec;
+  net::write(beast::get_lowest_layer(ws_).socket(), net::buffer(bytes.data(), bytes.size()), ec);
+  return ec ? ToStatus(ec, "raw write") : absl::OkStatus();
 }
 
 absl::Status WsTestClient::SendBinary(absl::string_view bytes) {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/beast/core.hpp>
@@ -43,6 +44,11 @@ class WsTestClient {
 
   absl::Status SendText(absl::string_view text);
   absl::Status SendBinary(absl::string_view bytes);
+  // One text message in fragments, one frame each; with `ping`, a ping carrying it goes
+  // between the first two.
+  absl::Status SendFragments(const std::vector<std::string>& parts, absl::string_view ping = {});
+  // Bytes straight to the socket, for frames a WebSocket stream would refuse to write.
+  absl::Status SendRaw(absl::string_view bytes);
   // {"join":{"room":..,"email":..}} and {"send":{"text":..}}.
   absl::Status Join(absl::string_view room, absl::string_view email);
   absl::Status Send(absl::string_view text);
@@ -66,6 +72,8 @@ class WsTestClient {
   bool closed() const { return closed_; }
   const boost::beast::websocket::close_reason& close_reason() const { return close_reason_; }
   int pings_received() const { return pings_; }
+  int pongs_received() const { return pongs_; }
+  const std::string& last_pong() const { return last_pong_; }
   // Frames read so far (each batch counts once).
   int frames_read() const { return frames_; }
 
@@ -93,6 +101,8 @@ class WsTestClient {
   bool closed_ = false;
   boost::beast::websocket::close_reason close_reason_;
   int pings_ = 0;
+  int pongs_ = 0;
+  std::string last_pong_;
   int frames_ = 0;
   std::string extensions_;
 };

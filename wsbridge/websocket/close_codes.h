@@ -14,9 +14,11 @@ namespace wsbridge {
 
 // The bridge is shutting down (SIGINT/SIGTERM).
 inline constexpr std::uint16_t kCloseGoingAway = 1001;
-// Sent by Beast itself: a text frame that is not UTF-8 (RFC 6455 requires the close).
+// Sent by the frame reader: a frame the protocol forbids (unmasked, reserved bits, ...).
+inline constexpr std::uint16_t kCloseProtocolError = 1002;
+// Sent by the frame reader: a text frame that is not UTF-8 (RFC 6455 requires the close).
 inline constexpr std::uint16_t kCloseInvalidUtf8 = 1007;
-// Sent by Beast itself: a frame too large even to read and discard.
+// Sent by the frame reader: a frame too large even to read and discard.
 inline constexpr std::uint16_t kCloseTooBig = 1009;
 // roomd ended the Chat stream: 4000 + its gRPC status code (4000 = OK ... 4016).
 inline constexpr std::uint16_t kCloseRoomdBase = 4000;

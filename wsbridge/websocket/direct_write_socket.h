@@ -1,21 +1,22 @@
 #pragma once
 
-// The TCP socket under a browser's WebSocket. Beast reads and writes through it like
-// through any stream, and the session may also hand it a whole data frame to write
-// straight to the kernel (TryWriteFrame): one sendmsg, without Beast's and asio's composed
-// write operations and without a completion handler to post, which is most of what a
-// browser write cost in user space. That is the common case: the socket has room.
+// The TCP socket under a browser's WebSocket. Beast's stream does the upgrade through it
+// like through any stream (and asio writes through it over TLS whose records cannot be
+// sealed here); after that the session hands it whole frames to write straight to the
+// kernel (TryWriteFrame): one sendmsg, without asio's composed write operations and
+// without a completion handler to post, which is most of what a browser write cost in user
+// space. That is the common case: the socket has room.
 //
-// Beast's own writes (the upgrade response, the pong it answers to a ping, a close) and
-// direct frames never interleave on the wire: a frame is written directly only while
-// Beast has no write in progress (CanWriteFrame), and when the kernel does not take a
-// frame whole, Beast's writes wait until the rest of it is out.
+// Stream writes (the upgrade response) and direct frames never interleave on the wire: a
+// frame is written directly only while no stream write is in progress (CanWriteFrame),
+// and when the kernel does not take a frame whole, stream writes wait until the rest of it
+// is out.
 //
 // Over TLS (--tls_cert_file) the socket carries a TlsStream: asio's stream reads (and did
 // the handshake), and from the upgrade on every write is sealed here, through the
 // TlsRecordSink put under the stream's SSL. A direct frame (or a run of frames,
 // TryWriteFrames) is then one SSL_write (records of at most 16 KB, each holding as many
-// frames as fit) and one sendmsg of the records; Beast's writes are
+// frames as fit) and one sendmsg of the records; stream writes are
 // sealed the same way and their records written asynchronously. Sealing is synchronous,
 // so records reach the kernel in the order the SSL numbered them, and the rule above keeps
 // frames whole. Closing sends close_notify, then ends the TCP connection.
@@ -81,7 +82,7 @@ class DirectWriteSocket {
   executor_type get_executor() { return socket_.get_executor(); }
   TlsStream* tls() { return tls_.get(); }
 
-  // The stream interface Beast uses.
+  // The stream interface Beast's upgrade and asio's writes use.
   template <typename MutableBuffers, typename Token>
   auto async_read_some(const MutableBuffers& buffers, Token&& token) {
     if (tls_) {
@@ -98,19 +99,18 @@ class DirectWriteSocket {
         token, buffers);
   }
 
-  // Beast's writes that had to wait for a frame's rest so far (tests).
+  // Stream writes that had to wait for a frame's rest so far (tests).
   std::size_t deferred_stream_writes() const { return deferred_stream_writes_; }
 
-  // True when neither Beast nor an earlier frame is writing, so a frame may start now.
+  // True when neither a stream write nor an earlier frame is writing, so a frame may start.
   // Over TLS only once the records are sealed here (always, unless the sink could not be
-  // attached: then asio writes, and frames go through Beast).
+  // attached: then asio writes them, through async_write_some).
   bool CanWriteFrame() const {
     return stream_writes_ == 0 && !frame_in_flight_ && (!tls_ || records_);
   }
 
-  // Beast has closed the WebSocket and is ending the TCP connection (it sent its close
-  // frame and shut down sending, and reads until the peer's end). Nothing may be written
-  // any more; its read completes once the peer is done.
+  // The WebSocket is closed and the TCP connection is ending (sending is shut down, and
+  // the teardown reads until the peer's end). Nothing may be written any more.
   bool torn_down() const { return torn_down_; }
   void MarkTornDown() { torn_down_ = true; }
 
@@ -129,7 +129,7 @@ class DirectWriteSocket {
   bool TryWriteFrames(boost::asio::const_buffer frames);
 
   // Writes the rest of the frame TryWriteFrame began; `done(error_code)` runs on the loop
-  // once it is out or the write failed. Beast's writes wait until then.
+  // once it is out or the write failed. Stream writes wait until then.
   template <typename Handler>
   void FinishFrame(Handler&& done) {
     frame_in_flight_ = true;
@@ -189,7 +189,7 @@ class DirectWriteSocket {
     ++stream_writes_;
     auto done = [this, handler = std::move(handler)](boost::system::error_code ec,
                                                      std::size_t bytes) mutable {
-      // Beast's next write_some of the same message, if any, starts inside `handler`,
+      // The next write_some of the same message, if any, starts inside `handler`,
       // so between the two no other handler on this loop sees the count at zero.
       --stream_writes_;
       std::move(handler)(ec, bytes);
@@ -205,7 +205,7 @@ class DirectWriteSocket {
     socket_.async_write_some(buffers, std::move(done));
   }
 
-  // Seals all of `buffers` as one run of records (a Beast frame's header and payload in
+  // Seals all of `buffers` as one run of records (a frame's header and payload in
   // one record when they fit), then writes the records, after any the SSL wrote since the
   // last write. `done` gets the plaintext bytes once the records are out.
   template <typename ConstBuffers, typename Handler>
@@ -245,24 +245,24 @@ class DirectWriteSocket {
   static std::string& PlaintextScratch();
   void StartDeferredStreamWrites();
 
-  // A write buffer of Beast's records that grew past this is given back (idle memory).
+  // A write buffer of stream writes' records that grew past this is given back.
   static constexpr std::size_t kKeptFlightBytes = 4 * 1024;
 
   next_layer_type socket_;  // unopened over TLS
   std::unique_ptr<TlsStream> tls_;
   std::unique_ptr<TlsRecordSink> records_;  // over TLS: the SSL's write BIO
-  std::string flight_;  // the records of Beast's write in progress
+  std::string flight_;  // the records of the stream write in progress
   bool flight_busy_ = false;
   boost::system::error_code frame_error_;  // why TryWriteFrame could not seal its frame
-  int stream_writes_ = 0;         // Beast's write_some operations in progress
+  int stream_writes_ = 0;         // write_some operations in progress
   bool frame_in_flight_ = false;  // the rest of a direct frame is being written
   bool torn_down_ = false;
   std::string rest_;  // what TryWriteFrame left of its frame
-  std::vector<std::function<void()>> deferred_;  // Beast's writes waiting for that frame
+  std::vector<std::function<void()>> deferred_;  // stream writes waiting for that frame
   std::size_t deferred_stream_writes_ = 0;
 };
 
-// Beast's closing handshake ends the TCP connection through these (found by ADL).
+// The closing handshake ends the TCP connection through these (found by ADL).
 inline void teardown(boost::beast::role_type role, DirectWriteSocket& socket,
                      boost::system::error_code& ec) {
   socket.MarkTornDown();

@@ -37,13 +37,16 @@ std::optional<DeflateAgreement> ParseDeflateAgreement(absl::string_view extensio
     const absl::string_view name = absl::StripAsciiWhitespace(param.first);
     if (name == "server_no_context_takeover") {
       agreement.context_takeover = false;
-    } else if (name == "server_max_window_bits") {
+    } else if (name == "client_no_context_takeover") {
+      agreement.client_context_takeover = false;
+    } else if (name == "server_max_window_bits" || name == "client_max_window_bits") {
       int bits = 0;
       if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(param.second), &bits) || bits < 8 ||
           bits > 15) {
         return std::nullopt;
       }
-      agreement.max_window_bits = bits;
+      (name == "server_max_window_bits" ? agreement.max_window_bits
+                                        : agreement.client_max_window_bits) = bits;
     }
   }
   return agreement;

@@ -2,9 +2,9 @@
 
 // permessage-deflate (RFC 7692) for the frames the bridge writes itself.
 //
-// Beast negotiates the extension with the browser and inflates what the browser sends, but
-// the bridge writes its data frames straight to the socket (DirectWriteSocket), so it
-// compresses them here, with zlib. With context takeover (what browsers ask for) each
+// Beast negotiates the extension with the browser (FrameInflater inflates what the browser
+// sends), and the bridge writes its data frames straight to the socket (DirectWriteSocket),
+// so it compresses them here, with zlib. With context takeover (what browsers ask for) each
 // message is compressed against the last ones: a chat event repeats most of the previous
 // one (the room, the sender's user object, the field names), and costs tens of bytes.
 //
@@ -32,6 +32,10 @@ struct DeflateAgreement {
   bool context_takeover = true;
   // The largest window the server may use (server_max_window_bits, else 15).
   int max_window_bits = 15;
+  // The browser's side, for inflating what it sends: whether it keeps its window between
+  // messages (no client_no_context_takeover), and that window (client_max_window_bits).
+  bool client_context_takeover = true;
+  int client_max_window_bits = 15;
 };
 
 // The agreement in a Sec-WebSocket-Extensions response value, or nullopt when it does not

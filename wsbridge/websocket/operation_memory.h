@@ -9,6 +9,7 @@
 // kMaxFreeBlocks blocks. An operation larger than a block goes to the heap.
 
 #include <cstddef>
+#include <new>
 
 namespace wsbridge {
 
@@ -47,6 +48,27 @@ class OperationAllocator {
 
   template <typename U>
   bool operator==(const OperationAllocator<U>& /*other*/) const {
+    return true;
+  }
+};
+
+// For operations that stay pending a long time (an idle browser's waits): a block of
+// exactly their size from the heap. asio treats std::allocator as "recycle per thread", and
+// would hand such a wait the larger block a finished write left behind (about 700 bytes).
+template <typename T>
+class ExactAllocator {
+ public:
+  using value_type = T;
+
+  ExactAllocator() = default;
+  template <typename U>
+  ExactAllocator(const ExactAllocator<U>& /*other*/) {}  // NOLINT: rebinding
+
+  T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T))); }
+  void deallocate(T* pointer, std::size_t /*n*/) { ::operator delete(pointer); }
+
+  template <typename U>
+  bool operator==(const ExactAllocator<U>& /*other*/) const {
     return true;
   }
 };

@@ -33,7 +33,8 @@ const Frame& OutboundQueue::Front() const {
 OutboundQueue::Batch OutboundQueue::PlanBatch(std::size_t max_events,
                                               std::size_t max_bytes) const {
   Batch batch;
-  for (const Span& span : spans_) {
+  for (std::size_t s = 0; s < spans_.size(); ++s) {
+    const Span& span = spans_[s];
     const std::vector<Frame>& frames = span.run->frames;
     for (std::size_t i = span.next; i < frames.size(); ++i) {
       const std::size_t size = frames[i]->size() + (batch.count > 0 ? 1 : 0);
@@ -54,9 +55,10 @@ void OutboundQueue::WriteBatch(const Batch& batch, char* out) const {
   };
   put(kBatchFrameHead);
   std::size_t left = batch.count;
-  for (auto span = spans_.begin(); left > 0 && span != spans_.end(); ++span) {
-    const std::vector<Frame>& frames = span->run->frames;
-    for (std::size_t i = span->next; left > 0 && i < frames.size(); ++i, --left) {
+  for (std::size_t s = 0; left > 0 && s < spans_.size(); ++s) {
+    const Span& span = spans_[s];
+    const std::vector<Frame>& frames = span.run->frames;
+    for (std::size_t i = span.next; left > 0 && i < frames.size(); ++i, --left) {
       if (left != batch.count) {
         *out++ = ',';
       }

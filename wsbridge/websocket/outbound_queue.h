@@ -7,8 +7,8 @@
 // Not thread-safe: one browser's loop owns it.
 
 #include <cstddef>
-#include <deque>
 
+#include "common/ring_deque.h"
 #include "wsbridge/codec/json_codec.h"
 #include "wsbridge/codec/server_event_frames.h"
 
@@ -50,7 +50,7 @@ class OutboundQueue {
     std::size_t next = 0;  // the run's first frame still queued
   };
 
-  std::deque<Span> spans_;
+  chat::RingDeque<Span> spans_;  // owns nothing while empty (most browsers, most of the time)
   std::size_t events_ = 0;
   std::size_t bytes_ = 0;
 };

@@ -1,7 +1,10 @@
 #include "wsbridge/websocket/websocket_session.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -9,6 +12,7 @@
 
 #include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -20,6 +24,8 @@
 #include "wsbridge/log.h"
 #include "wsbridge/bridge_metrics.h"
 #include "wsbridge/websocket/close_codes.h"
+#include "wsbridge/websocket/control_frame.h"
+#include "wsbridge/websocket/frame_inflater.h"
 #include "wsbridge/websocket/query_join.h"
 
 namespace wsbridge {
@@ -31,13 +37,14 @@ namespace websocket = boost::beast::websocket;
 
 // Bad frames logged per session; the rest are only answered, so a flood cannot fill logs.
 constexpr int kMaxLoggedBadFrames = 3;
-// A browser is read at most this much at a time. The read in flight holds its buffer while
-// the browser is silent, which is most of the time, so that buffer is what every idle
-// connection pays (Beast's default would be 1536 bytes); a longer frame takes a few reads,
-// each from what Beast already has.
-constexpr std::size_t kReadChunkBytes = 256;
-// A read buffer that grew past this for one long frame is given back afterwards.
-constexpr std::size_t kKeptReadBufferBytes = 4 * kReadChunkBytes;
+// A plain browser is read into its loop's buffer, this large, once its socket is readable,
+// so a silent one holds no buffer; the reader keeps only what an unfinished frame needs.
+constexpr std::size_t kLoopReadBytes = 16 * 1024;
+// Reads of a full buffer in a row before the loop's other work gets a turn.
+constexpr int kMaxReadsPerWake = 4;
+// Over TLS the read in flight needs a buffer of its own while the browser is silent: small,
+// as before (a longer frame takes a few reads).
+constexpr std::size_t kTlsReadBytes = 256;
 // One write carries at most this many queued events / bytes (a lone event may be larger).
 constexpr std::size_t kMaxBatchEvents = 256;
 constexpr std::size_t kMaxBatchBytes = 64 * 1024;
@@ -45,6 +52,12 @@ constexpr std::size_t kMaxBatchBytes = 64 * 1024;
 constexpr std::size_t kKeptBatchBufferBytes = 4 * 1024;
 // Likewise the capacity of the drained inbox (runs of frames, one per relay read).
 constexpr std::size_t kKeptInboxRuns = 64;
+
+char* LoopReadBuffer() {
+  thread_local std::unique_ptr<char[]> buffer =
+      std::make_unique_for_overwrite<char[]>(kLoopReadBytes);
+  return buffer.get();
+}
 
 // Where a loop compresses a frame for a browser that negotiated permessage-deflate: like
 // the batch scratch, free again once TryWriteFrame returns.
@@ -132,11 +145,12 @@ WebSocketSession::WebSocketSession(DirectWriteSocket&& socket, const BridgeConte
       id_(NextSessionId()),
       strand_(socket.get_executor()),
       peer_(PeerOf(socket.next_layer())),
-      ws_(std::move(socket)),
-      ping_timer_(strand_),
-      join_timer_(strand_),
-      close_timer_(strand_),
-      linger_timer_(strand_) {}
+      socket_(std::move(socket)),
+      deadlines_(strand_),
+      reader_({.max_kept_bytes = context.options->max_frame_bytes,
+               // Longer ones are not even read to be discarded: the connection fails (1009).
+               .max_message_bytes =
+                   context.options->max_frame_bytes * BridgeOptions::kDiscardFactor}) {}
 
 WebSocketSession::~WebSocketSession() {
   if (roomd_ && roomd_phase_ != RoomdPhase::kDone) {
@@ -162,12 +176,17 @@ bool WebSocketSession::Enter(Phase next) {
       allowed = next == Phase::kOpen || next == Phase::kRefused;
       break;
     case Phase::kOpen:
-      allowed = next == Phase::kClosing || next == Phase::kFinished;
+      allowed =
+          next == Phase::kClosing || next == Phase::kTearingDown || next == Phase::kFinished;
       break;
     case Phase::kClosing:
-      allowed = next == Phase::kCloseSent || next == Phase::kFinished;
+      allowed =
+          next == Phase::kCloseSent || next == Phase::kTearingDown || next == Phase::kFinished;
       break;
     case Phase::kCloseSent:
+      allowed = next == Phase::kTearingDown || next == Phase::kFinished;
+      break;
+    case Phase::kTearingDown:
       allowed = next == Phase::kFinished;
       break;
     case Phase::kFinished:
@@ -190,29 +209,35 @@ bool WebSocketSession::Enter(Phase next) {
       BridgeMetrics::Get().Opened();
       break;
     case Phase::kClosing:
-      ping_timer_.cancel();
-      join_timer_.cancel();
-      // Pongs no longer matter, and with a control callback Beast can deadlock the
-      // handshake: a read that finds the browser's close frame already buffered posts
-      // itself before handling it, holding the read lock; if the write of our close
-      // completes meanwhile, async_close takes the write lock and waits for the read lock,
-      // and the read waits for the write lock. Nobody reads the socket again (Boost 1.81).
-      ws_.control_callback();
+      deadlines_.Clear(SessionDeadlines::Kind::kPing);
+      deadlines_.Clear(SessionDeadlines::Kind::kJoin);
       EnterRoomd(RoomdPhase::kEnding);
-      ArmCloseTimer();
+      SetDeadline(SessionDeadlines::Kind::kClose, context_.options->handshake_timeout);
+      if (read_ == ReadState::kPaused) {
+        // roomd no longer matters, and the browser's answer to our close must be read.
+        read_ = ReadState::kIdle;
+        net::post(strand_, [self = shared_from_this()] { self->DoRead(); });
+      }
       break;
     case Phase::kCloseSent:
-      write_ = WriteState::kInFlight;
-      ws_.async_close(*close_reason_, beast::bind_front_handler(&WebSocketSession::OnClose,
-                                                                shared_from_this()));
+      AppendCloseFrame(*close_reason_, &control_out_);  // DoWrite sends it
+      break;
+    case Phase::kTearingDown:
+      queue_.Clear();
+      deadlines_.Clear(SessionDeadlines::Kind::kPing);
+      deadlines_.Clear(SessionDeadlines::Kind::kJoin);
+      EnterRoomd(RoomdPhase::kEnding);
+      if (!deadlines_.IsSet(SessionDeadlines::Kind::kClose)) {
+        SetDeadline(SessionDeadlines::Kind::kClose, context_.options->handshake_timeout);
+      }
       break;
     case Phase::kFinished: {
       queue_.Clear();
-      ping_timer_.cancel();
-      join_timer_.cancel();
-      close_timer_.cancel();
+      deadlines_.Clear(SessionDeadlines::Kind::kPing);
+      deadlines_.Clear(SessionDeadlines::Kind::kJoin);
+      deadlines_.Clear(SessionDeadlines::Kind::kClose);
       beast::error_code ignored;
-      net::ip::tcp::socket& socket = beast::get_lowest_layer(ws_);
+      net::ip::tcp::socket& socket = socket_.next_layer();
       socket.shutdown(net::socket_base::shutdown_both, ignored);
       socket.close(ignored);
       EnterRoomd(RoomdPhase::kEnding);
@@ -249,22 +274,17 @@ bool WebSocketSession::EnterRoomd(RoomdPhase next) {
       break;
     case RoomdPhase::kAwaitingWelcome:
       roomd_ = context_.roomd->StartChat(weak_from_this());
-      join_timer_.expires_after(absl::ToChronoMilliseconds(context_.options->join_timeout));
-      join_timer_.async_wait(
-          beast::bind_front_handler(&WebSocketSession::OnJoinTimer, shared_from_this()));
+      SetDeadline(SessionDeadlines::Kind::kJoin, context_.options->join_timeout);
       break;
     case RoomdPhase::kWelcomed:
-      join_timer_.cancel();
+      deadlines_.Clear(SessionDeadlines::Kind::kJoin);
       break;
     case RoomdPhase::kEnding:
       roomd_->CloseWrites();  // roomd gets every frame already read, then the end of stream
-      linger_timer_.expires_after(
-          absl::ToChronoMilliseconds(context_.options->roomd_finish_timeout));
-      linger_timer_.async_wait(
-          beast::bind_front_handler(&WebSocketSession::OnLingerTimer, shared_from_this()));
+      SetDeadline(SessionDeadlines::Kind::kLinger, context_.options->roomd_finish_timeout);
       break;
     case RoomdPhase::kDone:
-      linger_timer_.cancel();
+      deadlines_.Clear(SessionDeadlines::Kind::kLinger);
       break;
   }
   return true;
@@ -275,47 +295,39 @@ void WebSocketSession::Run(beast::http::request<beast::http::string_body> reques
   target_ = std::string(request.target());
   context_.sessions->Add(shared_from_this());
 
-  ws_.set_option(websocket::stream_base::timeout{
+  handshake_ = std::make_unique<Handshake>(socket_);
+  handshake_->set_option(websocket::stream_base::timeout{
       absl::ToChronoMilliseconds(options.handshake_timeout),
       websocket::stream_base::none(), /*keep_alive_pings=*/false});
-  ws_.set_option(websocket::stream_base::decorator([this](websocket::response_type& response) {
+  auto decorate = [this](websocket::response_type& response) {
     response.set(beast::http::field::server, "wsbridge");
     // Beast has negotiated by now: its answer says how this bridge may compress.
     const beast::string_view extensions =
         response[beast::http::field::sec_websocket_extensions];
     deflate_agreement_ =
         ParseDeflateAgreement(absl::string_view(extensions.data(), extensions.size()));
-  }));
+  };
+  handshake_->set_option(websocket::stream_base::decorator(std::move(decorate)));
   // Not over wss yet: with the bridge sealing its own records, a big room (over 100
   // members) on two io loops stopped delivering to clients that agreed to deflate (found in
   // the merge, not understood yet; docs/protocol.md says so).
-  if (options.permessage_deflate && ws_.next_layer().tls() == nullptr) {
+  if (options.permessage_deflate && socket_.tls() == nullptr) {
     websocket::permessage_deflate deflate;
     deflate.server_enable = true;
     deflate.server_max_window_bits = FrameDeflater::kWindowBits;
-    // What the browser compresses, Beast inflates: a small window keeps that state small.
+    // What the browser compresses, FrameInflater inflates: a small window keeps it small.
     deflate.client_max_window_bits = FrameDeflater::kWindowBits;
     // Beast's own writes (errors, close) stay plain; FrameDeflater compresses the frames.
     deflate.msg_size_threshold = std::numeric_limits<std::size_t>::max();
-    ws_.set_option(deflate);
+    handshake_->set_option(deflate);
   }
-  // Frames up to this size are read (and discarded when over max_frame_bytes); larger
-  // ones make Beast close with 1009.
-  ws_.read_message_max(options.max_frame_bytes * BridgeOptions::kDiscardFactor);
-  ws_.auto_fragment(false);
-  ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
-    if (kind == websocket::frame_type::pong &&
-        (ping_ == PingState::kDue || ping_ == PingState::kAwaitingPong)) {
-      ping_ = PingState::kAnswered;
-    }
-  });
   if (options.socket_send_buffer_bytes > 0) {
     beast::error_code ec;
-    beast::get_lowest_layer(ws_).set_option(
+    socket_.next_layer().set_option(
         net::socket_base::send_buffer_size(options.socket_send_buffer_bytes), ec);
   }
-  ws_.async_accept(request,
-                   beast::bind_front_handler(&WebSocketSession::OnAccept, shared_from_this()));
+  handshake_->async_accept(
+      request, beast::bind_front_handler(&WebSocketSession::OnAccept, shared_from_this()));
 }
 
 void WebSocketSession::GoAway() {
@@ -325,14 +337,20 @@ void WebSocketSession::GoAway() {
 }
 
 void WebSocketSession::OnAccept(beast::error_code ec) {
+  // Beast's stream (about 3 KB) is done; it goes once its operation has returned.
+  net::post(strand_, [self = shared_from_this()] { self->handshake_.reset(); });
   if (ec) {
     Fail(ec, "upgrade");
     Enter(Phase::kRefused);
     return;
   }
   Enter(Phase::kOpen);
+  // Only the join below needs it: an open connection keeps no copy.
+  const std::string target = std::exchange(target_, std::string());
   if (deflate_agreement_) {
     deflater_ = std::make_unique<FrameDeflater>(*deflate_agreement_);
+    reader_.set_inflater(std::make_unique<FrameInflater>(
+        deflate_agreement_->client_max_window_bits, deflate_agreement_->client_context_takeover));
   }
   if (close_reason_) {  // GoAway arrived during the upgrade: no roomd stream for this one
     Enter(Phase::kClosing);
@@ -341,9 +359,9 @@ void WebSocketSession::OnAccept(beast::error_code ec) {
     return;
   }
   EnterRoomd(RoomdPhase::kAwaitingWelcome);
-  ArmPingTimer(context_.options->ping_interval);
+  SetDeadline(SessionDeadlines::Kind::kPing, context_.options->ping_interval);
 
-  auto join = JoinFromTarget(target_);
+  auto join = JoinFromTarget(target);
   if (!join.ok()) {
     ReplyError(join.status().message());
   } else if (join->has_value()) {
@@ -356,63 +374,187 @@ void WebSocketSession::OnAccept(beast::error_code ec) {
 }
 
 void WebSocketSession::DoRead() {
-  if (read_ != ReadState::kIdle || phase_ == Phase::kFinished) {
+  if (read_ != ReadState::kIdle || phase_ == Phase::kTearingDown || phase_ == Phase::kFinished) {
     return;
   }
-  read_ = ReadState::kReading;
-  ws_.async_read_some(
-      read_buffer_, std::min(kReadChunkBytes, context_.options->max_frame_bytes + 1),
-      beast::bind_front_handler(&WebSocketSession::OnRead, shared_from_this()));
+  if (reader_.held_bytes() > 0 && !HandleReadResult(reader_.Resume(*this))) {
+    return;
+  }
+  if (socket_.tls() != nullptr) {
+    if (tls_read_buffer_ == nullptr) {
+      tls_read_buffer_ = std::make_unique_for_overwrite<char[]>(kTlsReadBytes);
+    }
+    read_ = ReadState::kReading;
+    socket_.async_read_some(
+        net::buffer(tls_read_buffer_.get(), kTlsReadBytes),
+        beast::bind_front_handler(&WebSocketSession::OnTlsRead, shared_from_this()));
+    return;
+  }
+  ReadAvailable();
 }
 
-void WebSocketSession::OnRead(beast::error_code ec, std::size_t bytes) {
+void WebSocketSession::ReadAvailable() {
+  char* const buffer = LoopReadBuffer();
+  const int fd = socket_.next_layer().native_handle();
+  int full_reads = 0;
+  for (;;) {
+    const ssize_t got = ::recv(fd, buffer, kLoopReadBytes, MSG_DONTWAIT);
+    if (got > 0) {
+      if (!HandleReadResult(reader_.Feed(buffer, static_cast<std::size_t>(got), *this))) {
+        return;
+      }
+      if (static_cast<std::size_t>(got) < kLoopReadBytes) {
+        break;  // the socket is empty: the next bytes make it readable again
+      }
+      if (++full_reads == kMaxReadsPerWake) {
+        // More may wait, which a wait would not report: read on after the loop's other work.
+        read_ = ReadState::kReading;
+        net::post(strand_, [self = shared_from_this()] {
+          self->read_ = ReadState::kIdle;
+          self->DoRead();
+        });
+        return;
+      }
+      continue;
+    }
+    if (got == 0) {
+      HandleReadError(net::error::eof);
+      return;
+    }
+    if (errno == EINTR) {
+      continue;
+    }
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      HandleReadError(beast::error_code(errno, boost::system::system_category()));
+      return;
+    }
+    break;
+  }
+  read_ = ReadState::kReading;
+  // The wait an idle browser holds: a block of its own size (ExactAllocator says why).
+  socket_.next_layer().async_wait(
+      net::socket_base::wait_read,
+      net::bind_allocator(ExactAllocator<void>(),
+                          beast::bind_front_handler(&WebSocketSession::OnReadable,
+                                                    shared_from_this())));
+}
+
+void WebSocketSession::OnReadable(beast::error_code ec) {
   read_ = ReadState::kIdle;
   if (ec) {
-    if (phase_ == Phase::kFinished) {
-      return;  // the socket was closed under this read
-    }
-    if (phase_ == Phase::kCloseSent) {
-      close_code_ = close_reason_->code;
-      BrowserFinished(absl::StrCat("closed by the bridge with ", close_reason_->code, " ",
-                                   ReasonText(*close_reason_)));
-    } else if (ec == websocket::error::closed) {
-      close_code_ = ws_.reason().code;
-      BrowserFinished(absl::StrCat("browser closed with ", ws_.reason().code, " ",
-                                   ReasonText(ws_.reason())));
-    } else {
-      Fail(ec, "read");
-      BrowserFinished(ec.message());
-    }
+    HandleReadError(ec);
     return;
-  }
-  const std::size_t max_frame = context_.options->max_frame_bytes;
-  message_bytes_ += bytes;
-  if (message_bytes_ > max_frame) {
-    discarding_ = true;
-  }
-  if (discarding_ || ws_.got_binary()) {
-    read_buffer_.clear();  // read and thrown away, so memory stays bounded
-  }
-  if (!ws_.is_message_done()) {
-    DoRead();
-    return;
-  }
-  if (discarding_) {
-    ReplyError(absl::StrCat("frame of ", message_bytes_, " bytes is over the limit of ",
-                            max_frame, " bytes; it was dropped"));
-  } else if (ws_.got_binary()) {
-    ReplyError("binary frames are not accepted; send JSON text");
-  } else {
-    const auto data = read_buffer_.cdata();
-    HandleText(absl::string_view(static_cast<const char*>(data.data()), data.size()));
-  }
-  message_bytes_ = 0;
-  discarding_ = false;
-  read_buffer_.clear();
-  if (read_buffer_.capacity() > kKeptReadBufferBytes) {
-    read_buffer_.shrink_to_fit();
   }
   DoRead();
+}
+
+void WebSocketSession::OnTlsRead(beast::error_code ec, std::size_t bytes) {
+  read_ = ReadState::kIdle;
+  if (ec) {
+    HandleReadError(ec);
+    return;
+  }
+  if (HandleReadResult(reader_.Feed(tls_read_buffer_.get(), bytes, *this))) {
+    DoRead();
+  }
+}
+
+bool WebSocketSession::HandleReadResult(FrameReader::Result result) {
+  switch (result) {
+    case FrameReader::Result::kMore:
+      return phase_ != Phase::kTearingDown && phase_ != Phase::kFinished;
+    case FrameReader::Result::kStopped:
+      if (read_ == ReadState::kPaused) {
+        return false;  // until OnRoomdWritable
+      }
+      if (reader_.held_bytes() == 0) {
+        return true;
+      }
+      // More frames came in the same read: they wait for a turn of the loop, as with
+      // Beast's reads, so what was queued meanwhile (the bridge's own close, say) goes
+      // first.
+      read_ = ReadState::kReading;
+      net::post(strand_, [self = shared_from_this()] {
+        self->read_ = ReadState::kIdle;
+        self->DoRead();
+      });
+      return false;
+    case FrameReader::Result::kClosed:
+      read_ = ReadState::kEnded;
+      if (phase_ == Phase::kCloseSent) {
+        TearDown(std::nullopt, close_reason_->code,
+                 absl::StrCat("closed by the bridge with ", close_reason_->code, " ",
+                              ReasonText(*close_reason_)));
+      } else {
+        // Answered with the browser's code (1000 when it gave none), as Beast answered.
+        const std::uint16_t code = reader_.close_code();
+        TearDown(websocket::close_reason(code == 0 ? websocket::close_code::normal
+                                                   : static_cast<websocket::close_code>(code)),
+                 code, absl::StrCat("browser closed with ", code, " ", reader_.close_reason()));
+      }
+      return false;
+    case FrameReader::Result::kFailed: {
+      read_ = ReadState::kEnded;
+      const beast::error_code ec = reader_.failure();
+      Fail(ec, "read");
+      if (phase_ == Phase::kCloseSent) {
+        TearDown(std::nullopt, close_reason_->code,
+                 absl::StrCat("closed by the bridge with ", close_reason_->code, " ",
+                              ReasonText(*close_reason_)));
+      } else if (reader_.failure_code() == 0) {
+        BrowserFinished(ec.message());  // as Beast: no close frame, the connection is cut
+      } else {
+        const auto code = static_cast<websocket::close_code>(reader_.failure_code());
+        TearDown(websocket::close_reason(code), close_code_, ec.message());
+      }
+      return false;
+    }
+  }
+  return false;
+}
+
+void WebSocketSession::HandleReadError(beast::error_code ec) {
+  if (phase_ == Phase::kFinished) {
+    return;  // the socket was closed under this read
+  }
+  read_ = ReadState::kEnded;
+  if (phase_ == Phase::kCloseSent) {
+    close_code_ = close_reason_->code;
+    BrowserFinished(absl::StrCat("closed by the bridge with ", close_reason_->code, " ",
+                                 ReasonText(*close_reason_)));
+    return;
+  }
+  Fail(ec, "read");
+  BrowserFinished(ec.message());
+}
+
+bool WebSocketSession::OnMessage(const FrameReader::Message& message) {
+  if (message.oversize) {
+    ReplyError(absl::StrCat("frame of ", message.bytes, " bytes is over the limit of ",
+                            context_.options->max_frame_bytes, " bytes; it was dropped"));
+  } else if (message.binary) {
+    ReplyError("binary frames are not accepted; send JSON text");
+  } else {
+    HandleText(message.text);  // may pause reading: roomd's queue is full
+  }
+  return false;  // one message per turn of the loop (HandleReadResult)
+}
+
+void WebSocketSession::OnPing(absl::string_view payload) {
+  // Answered until our close frame is out, as Beast did; only the latest ping counts.
+  if (phase_ != Phase::kOpen && phase_ != Phase::kClosing) {
+    return;
+  }
+  pong_ = std::make_unique<std::string>(payload);
+  if (write_ == WriteState::kIdle) {
+    WriteControlFrames();  // else the write side sends it next (OnWrite, or the next pass)
+  }
+}
+
+void WebSocketSession::OnPong(absl::string_view /*payload*/) {
+  if (ping_ == PingState::kDue || ping_ == PingState::kAwaitingPong) {
+    ping_ = PingState::kAnswered;
+  }
 }
 
 void WebSocketSession::HandleText(absl::string_view text) {
@@ -603,25 +745,46 @@ std::size_t WebSocketSession::WriteQueued() {
 }
 
 void WebSocketSession::DoWrite() {
-  if (write_ != WriteState::kIdle || (phase_ != Phase::kOpen && phase_ != Phase::kClosing)) {
+  if (write_ != WriteState::kIdle) {
     return;
   }
-  if (ws_.next_layer().torn_down()) {
-    // Beast ended the connection (a protocol error it answered with a close): a write
-    // now would fail, and closing the socket for it would cut off the browser's answer
-    // to that close. The pending read ends the session.
+  switch (phase_) {
+    case Phase::kOpen:
+    case Phase::kClosing:
+    case Phase::kCloseSent:
+    case Phase::kTearingDown:
+      break;
+    case Phase::kUpgrading:
+    case Phase::kFinished:
+    case Phase::kRefused:
+      return;
+  }
+  if ((pong_ != nullptr || !control_out_.empty()) && !WriteControlFrames()) {
+    return;  // OnWrite comes back here
+  }
+  if (phase_ == Phase::kTearingDown) {
+    // The close frame owed is out: TCP's end, as Beast ended it (over TLS, close_notify
+    // first; the server shuts down sending and reads until the browser's end).
+    write_ = WriteState::kInFlight;
+    async_teardown(beast::role_type::server, socket_,
+                   [self = shared_from_this()](beast::error_code) { self->OnTornDown(); });
     return;
+  }
+  if (phase_ == Phase::kCloseSent) {
+    return;  // our close frame is out: nothing more is written
   }
   if (phase_ == Phase::kOpen && ping_ == PingState::kDue) {
     ping_ = PingState::kAwaitingPong;
-    write_ = WriteState::kInFlight;
-    ws_.async_ping({}, beast::bind_front_handler(&WebSocketSession::OnWrite,
-                                                 shared_from_this()));
-    return;
+    std::string ping;
+    AppendControlFrame(ControlOpcode::kPing, {}, &ping);
+    if (!WriteFrames(net::buffer(ping))) {
+      return;
+    }
   }
   if (queue_.empty()) {
     if (phase_ == Phase::kClosing) {
       Enter(Phase::kCloseSent);
+      DoWrite();
     }
     return;
   }
@@ -629,8 +792,8 @@ void WebSocketSession::DoWrite() {
   // pass (bounded like a batch), so it costs a pass per burst, not one per event. Over TLS
   // those frames are sealed together.
   bool written = false;
-  if (!accept_batches_ && queue_.events() > 1 && ws_.next_layer().seals_records() &&
-      ws_.next_layer().CanWriteFrame()) {
+  if (!accept_batches_ && queue_.events() > 1 && socket_.seals_records() &&
+      socket_.CanWriteFrame()) {
     written = WriteSealedRun();
   } else {
     std::size_t frames = 1;
@@ -643,7 +806,7 @@ void WebSocketSession::DoWrite() {
     // The write counts as in flight until the loop's next pass, like an asynchronous
     // one whose completion was queued: what arrives meanwhile goes out in one pass.
     write_ = WriteState::kSettling;
-    settle_passes_ = ws_.next_layer().seals_records() ? kSealedSettlePasses : kSettlePasses;
+    settle_passes_ = socket_.seals_records() ? kSealedSettlePasses : kSettlePasses;
     pass_pending_ = true;
     WritePass::Schedule(strand_, shared_from_this());
   }
@@ -674,7 +837,7 @@ bool WebSocketSession::WriteSealedRun() {
   events_written_ += count;
   wrote_since_ping_ = true;
   write_ = WriteState::kInFlight;
-  DirectWriteSocket& socket = ws_.next_layer();
+  DirectWriteSocket& socket = socket_;
   if (!socket.TryWriteFrames(net::buffer(run))) {
     socket.FinishFrame(net::bind_allocator(
         OperationAllocator<void>(),
@@ -705,20 +868,18 @@ absl::string_view WebSocketSession::MaybeDeflate(absl::string_view payload, bool
 bool WebSocketSession::WriteNextFrame() {
   net::const_buffer data = TakeNextFrame();
   write_ = WriteState::kInFlight;
-  DirectWriteSocket& socket = ws_.next_layer();
+  DirectWriteSocket& socket = socket_;
   if (!socket.CanWriteFrame()) {
-    // Beast is writing (a pong it answers): its write operation queues behind that one,
-    // so a batch needs a buffer of its own until then.
-    if (!in_flight_) {
-      batch_buffer_.assign(static_cast<const char*>(data.data()), data.size());
-      data = net::buffer(batch_buffer_);
-    }
-    ws_.text(true);
-    ws_.async_write(data, net::bind_allocator(
-                              OperationAllocator<void>(),
-                              [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                                self->OnWrite(ec);
-                              }));
+    // TLS whose records could not be sealed here: asio writes the frame, from a copy.
+    const TextFrameHeader header(data.size());
+    batch_buffer_.assign(static_cast<const char*>(header.buffer().data()), header.buffer().size());
+    batch_buffer_.append(static_cast<const char*>(data.data()), data.size());
+    net::async_write(socket_, net::buffer(batch_buffer_),
+                     net::bind_allocator(OperationAllocator<void>(),
+                                         [self = shared_from_this()](beast::error_code ec,
+                                                                     std::size_t) {
+                                           self->OnWrite(ec);
+                                         }));
     return false;
   }
   bool compressed = false;
@@ -727,8 +888,8 @@ bool WebSocketSession::WriteNextFrame() {
                    &compressed);
   data = net::buffer(payload.data(), payload.size());
   wrote_since_ping_ = true;
-  frame_header_ = TextFrameHeader(data.size(), compressed);
-  if (!socket.TryWriteFrame(frame_header_.buffer(), data)) {
+  const TextFrameHeader header(data.size(), compressed);  // the socket copies what it keeps
+  if (!socket.TryWriteFrame(header.buffer(), data)) {
     socket.FinishFrame(net::bind_allocator(
         OperationAllocator<void>(),
         [self = shared_from_this()](beast::error_code ec) { self->OnWrite(ec); }));
@@ -783,15 +944,15 @@ void WebSocketSession::ReleaseWrittenFrame() {
 
 void WebSocketSession::StartClose(const websocket::close_reason& reason, bool drain) {
   if (phase_ == Phase::kUpgrading) {
-    if (!close_reason_) {
-      close_reason_ = reason;  // OnAccept sends it once the upgrade is done
+    if (!close_reason_) {  // OnAccept sends it once the upgrade is done
+      close_reason_ = std::make_unique<const websocket::close_reason>(reason);
     }
     return;
   }
   if (phase_ != Phase::kOpen) {
     return;
   }
-  close_reason_ = reason;
+  close_reason_ = std::make_unique<const websocket::close_reason>(reason);
   if (!drain) {
     queue_.Clear();
   }
@@ -799,23 +960,56 @@ void WebSocketSession::StartClose(const websocket::close_reason& reason, bool dr
   DoWrite();
 }
 
-void WebSocketSession::ArmCloseTimer() {
-  close_timer_.expires_after(absl::ToChronoMilliseconds(context_.options->handshake_timeout));
-  close_timer_.async_wait(
-      beast::bind_front_handler(&WebSocketSession::OnCloseTimer, shared_from_this()));
+bool WebSocketSession::WriteFrames(net::const_buffer frames) {
+  write_ = WriteState::kInFlight;
+  if (!socket_.CanWriteFrame()) {
+    // TLS whose records could not be sealed here: asio writes them, from a copy.
+    batch_buffer_.assign(static_cast<const char*>(frames.data()), frames.size());
+    net::async_write(socket_, net::buffer(batch_buffer_),
+                     net::bind_allocator(OperationAllocator<void>(),
+                                         [self = shared_from_this()](beast::error_code ec,
+                                                                     std::size_t) {
+                                           self->OnWrite(ec);
+                                         }));
+    return false;
+  }
+  if (!socket_.TryWriteFrames(frames)) {
+    socket_.FinishFrame(net::bind_allocator(
+        OperationAllocator<void>(),
+        [self = shared_from_this()](beast::error_code ec) { self->OnWrite(ec); }));
+    return false;
+  }
+  write_ = WriteState::kIdle;
+  return true;
 }
 
-void WebSocketSession::OnClose(beast::error_code ec) {
+bool WebSocketSession::WriteControlFrames() {
+  std::string frames;
+  if (pong_ != nullptr) {
+    AppendControlFrame(ControlOpcode::kPong, *pong_, &frames);
+    pong_.reset();
+  }
+  frames.append(control_out_);
+  std::string().swap(control_out_);
+  return WriteFrames(net::buffer(frames));
+}
+
+void WebSocketSession::TearDown(std::optional<websocket::close_reason> answer,
+                                std::uint16_t code, std::string note) {
+  if (!Enter(Phase::kTearingDown)) {
+    return;
+  }
+  close_code_ = code;
+  end_note_ = std::move(note);
+  if (answer) {
+    AppendCloseFrame(*answer, &control_out_);
+  }
+  DoWrite();
+}
+
+void WebSocketSession::OnTornDown() {
   write_ = WriteState::kIdle;
-  if (ec) {
-    Fail(ec, "close");
-  }
-  if (read_ != ReadState::kReading) {
-    close_code_ = close_reason_->code;
-    BrowserFinished(absl::StrCat("closed by the bridge with ", close_reason_->code, " ",
-                                 ReasonText(*close_reason_)));
-  }
-  // Otherwise the pending read completes now and finishes the browser side.
+  Enter(Phase::kFinished);  // end_note_ says why since kTearingDown
 }
 
 void WebSocketSession::BrowserFinished(std::string note) {
@@ -824,14 +1018,32 @@ void WebSocketSession::BrowserFinished(std::string note) {
   }
 }
 
-void WebSocketSession::ArmPingTimer(absl::Duration after) {
-  ping_timer_.expires_after(absl::ToChronoMilliseconds(std::max(after, absl::ZeroDuration())));
-  ping_timer_.async_wait(
-      beast::bind_front_handler(&WebSocketSession::OnPingTimer, shared_from_this()));
+void WebSocketSession::SetDeadline(SessionDeadlines::Kind kind, absl::Duration after) {
+  deadlines_.Set(kind, absl::ToChronoMilliseconds(std::max(after, absl::ZeroDuration())));
+  deadlines_.Arm([self = shared_from_this()](SessionDeadlines::Kind due) {
+    self->OnDeadline(due);
+  });
 }
 
-void WebSocketSession::OnPingTimer(beast::error_code ec) {
-  if (ec || phase_ != Phase::kOpen) {
+void WebSocketSession::OnDeadline(SessionDeadlines::Kind kind) {
+  switch (kind) {
+    case SessionDeadlines::Kind::kPing:
+      OnPingDue();
+      return;
+    case SessionDeadlines::Kind::kJoin:
+      OnJoinDue();
+      return;
+    case SessionDeadlines::Kind::kClose:
+      OnCloseDue();
+      return;
+    case SessionDeadlines::Kind::kLinger:
+      OnLingerDue();
+      return;
+  }
+}
+
+void WebSocketSession::OnPingDue() {
+  if (phase_ != Phase::kOpen) {
     return;
   }
   const BridgeOptions& options = *context_.options;
@@ -843,7 +1055,7 @@ void WebSocketSession::OnPingTimer(beast::error_code ec) {
       wrote_since_ping_ = false;
       ping_ = PingState::kDue;
       DoWrite();
-      ArmPingTimer(options.dead_peer_timeout);
+      SetDeadline(SessionDeadlines::Kind::kPing, options.dead_peer_timeout);
       return;
     case PingState::kDue:
     case PingState::kAwaitingPong:
@@ -853,17 +1065,18 @@ void WebSocketSession::OnPingTimer(beast::error_code ec) {
         BrowserFinished("dead peer: no pong");
         return;
       }
-      ArmPingTimer(options.dead_peer_timeout);  // paused reads cannot see the pong: wait on
+      // Paused reads cannot see the pong: wait on.
+      SetDeadline(SessionDeadlines::Kind::kPing, options.dead_peer_timeout);
       return;
     case PingState::kAnswered:
       ping_ = PingState::kWaiting;
-      ArmPingTimer(options.ping_interval - options.dead_peer_timeout);
+      SetDeadline(SessionDeadlines::Kind::kPing, options.ping_interval - options.dead_peer_timeout);
       return;
   }
 }
 
-void WebSocketSession::OnJoinTimer(beast::error_code ec) {
-  if (ec || roomd_phase_ != RoomdPhase::kAwaitingWelcome || phase_ != Phase::kOpen) {
+void WebSocketSession::OnJoinDue() {
+  if (roomd_phase_ != RoomdPhase::kAwaitingWelcome || phase_ != Phase::kOpen) {
     return;
   }
   LogLine(absl::StrCat("join timeout #", id_, " ", peer_));
@@ -873,21 +1086,22 @@ void WebSocketSession::OnJoinTimer(beast::error_code ec) {
              /*drain=*/true);
 }
 
-void WebSocketSession::OnCloseTimer(beast::error_code ec) {
-  if (ec || phase_ == Phase::kFinished) {
+void WebSocketSession::OnCloseDue() {
+  if (phase_ == Phase::kFinished) {
     return;
   }
   // Which half is missing tells a browser that never answered from frames that never left.
-  const absl::string_view missing = phase_ == Phase::kCloseSent
-                                        ? "our close frame is out, no answer was read"
-                                        : "our close frame still waits behind a write";
+  const absl::string_view missing =
+      phase_ == Phase::kCloseSent     ? "our close frame is out, no answer was read"
+      : phase_ == Phase::kTearingDown ? "the browser's close was read, TCP did not end"
+                                      : "our close frame still waits behind a write";
   BrowserFinished(absl::StrCat("no closing handshake within ",
                                FormatSeconds(context_.options->handshake_timeout), " (",
                                missing, ")"));
 }
 
-void WebSocketSession::OnLingerTimer(beast::error_code ec) {
-  if (ec || roomd_phase_ != RoomdPhase::kEnding) {
+void WebSocketSession::OnLingerDue() {
+  if (roomd_phase_ != RoomdPhase::kEnding) {
     return;
   }
   LogLine(absl::StrCat("roomd did not end #", id_, " in time; cancelling it"));

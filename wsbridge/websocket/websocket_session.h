@@ -4,10 +4,16 @@
 // Lifetime: shared; every pending handler holds it, so it lives until both the socket and
 // the roomd stream are finished. It leaves the session set in its destructor.
 //
+// Beast's WebSocket stream only does the upgrade (over a reference to the socket) and is
+// let go once it is done: from then on the session reads frames itself (FrameReader, from
+// the loop's buffer once the socket is readable, so an idle browser holds no read buffer)
+// and writes every frame straight to the socket (DirectWriteSocket).
+//
 // Two lifecycles, each one enum that only moves forward through one transition function:
 //   browser (Enter):     kUpgrading -> kOpen -> kClosing -> kCloseSent -> kFinished
-//                        (kUpgrading -> kRefused; kOpen or kClosing -> kFinished when the
-//                        connection ends first)
+//                        (kUpgrading -> kRefused; kOpen, kClosing or kCloseSent ->
+//                        kTearingDown -> kFinished when the browser closed or broke the
+//                        protocol; kOpen or kClosing -> kFinished when the connection ends)
 //   roomd (EnterRoomd):  kNone -> kAwaitingWelcome -> kWelcomed -> kEnding -> kDone
 //                        (each started phase may also skip to kEnding or kDone)
 // Beside them, three small states of their own: the read side (ReadState), the write side
@@ -22,7 +28,6 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
@@ -38,8 +43,10 @@
 #include "wsbridge/tls/tls_stream.h"
 #include "wsbridge/websocket/direct_write_socket.h"
 #include "wsbridge/websocket/frame_deflater.h"
+#include "wsbridge/websocket/frame_reader.h"
 #include "wsbridge/websocket/operation_memory.h"
 #include "wsbridge/websocket/outbound_queue.h"
+#include "wsbridge/websocket/session_deadlines.h"
 #include "wsbridge/websocket/write_pass.h"
 
 namespace wsbridge {
@@ -47,6 +54,7 @@ namespace wsbridge {
 class WebSocketSession final : public RoomdStreamObserver,
                                public Wakeable,
                                public WritePass::Writer,
+                               private FrameReader::Handler,
                                public std::enable_shared_from_this<WebSocketSession> {
  public:
   // `socket`'s executor must be an IoThreads loop: every member below runs on it, and the
@@ -72,41 +80,43 @@ class WebSocketSession final : public RoomdStreamObserver,
   std::size_t WriteQueued() override;
 
  private:
-  // A plain socket under the WebSocket (its own timeout option covers handshakes and idle
-  // peers, so tcp_stream's per-operation timer bookkeeping would only cost every write),
-  // which also writes data frames straight to the kernel.
-  using WebSocket = boost::beast::websocket::stream<DirectWriteSocket>;
+  // Beast's stream for the upgrade only: it answers the request (or refuses it) and
+  // negotiates permessage-deflate, over the session's socket.
+  using Handshake = boost::beast::websocket::stream<DirectWriteSocket&>;
 
   WebSocketSession(DirectWriteSocket&& socket, const BridgeContext& context);
 
   // The browser connection.
-  enum class Phase {
+  enum class Phase : std::uint8_t {
     kUpgrading,  // async_accept in flight; a close asked for meanwhile waits in close_reason_
     kOpen,       // bridging both ways
     kClosing,    // no new frames: what is queued drains (unless dropped), then the close
-    kCloseSent,  // async_close in flight: our close frame went, the browser's answer is due
+    kCloseSent,  // our close frame went (or waits for the write side); the answer is due
+    kTearingDown,  // the browser closed or broke the protocol: the close frame owed goes
+                   // out, then TCP's end (end_note_ says why already)
     kFinished,   // the socket is closed; end_note_ says why
     kRefused,    // the upgrade failed: never open
   };
   // The roomd stream.
-  enum class RoomdPhase {
+  enum class RoomdPhase : std::uint8_t {
     kNone,             // not started (before the upgrade, or closed before it was done)
-    kAwaitingWelcome,  // started; the join timer runs
+    kAwaitingWelcome,  // started; the join deadline is set
     kWelcomed,
-    kEnding,           // writes closed: roomd ends the stream (the linger timer runs)
+    kEnding,           // writes closed: roomd ends the stream (the linger deadline is set)
     kDone,             // OnRoomdDone came
   };
-  enum class ReadState {
+  enum class ReadState : std::uint8_t {
     kIdle,
     kReading,
     kPaused,  // roomd's queue is full: the browser is not read until OnRoomdWritable
+    kEnded,   // a close frame or a broken frame came: nothing more is read
   };
-  enum class WriteState {
+  enum class WriteState : std::uint8_t {
     kIdle,
-    kInFlight,  // a write, ping or close of Beast's, or the rest of a direct frame
+    kInFlight,  // the rest of a direct write, or an asio write over unsealed TLS
     kSettling,  // a direct write is done, but counts as in flight for settle_passes_ passes
   };
-  enum class PingState {
+  enum class PingState : std::uint8_t {
     kWaiting,       // for the next ping time
     kDue,           // a ping waits for the write side; its pong is awaited already
     kAwaitingPong,  // the ping is written
@@ -120,10 +130,20 @@ class WebSocketSession final : public RoomdStreamObserver,
 
   void OnAccept(boost::beast::error_code ec);
 
-  // Browser -> roomd. Frames are read in pieces so an oversize one can be discarded
-  // and answered instead of closing the connection.
+  // Browser -> roomd. The reader discards an oversize message, so it can be answered
+  // instead of closing the connection.
   void DoRead();
-  void OnRead(boost::beast::error_code ec, std::size_t bytes);
+  // Plain: reads what the socket holds into the loop's buffer; then waits for more.
+  void ReadAvailable();
+  void OnReadable(boost::beast::error_code ec);
+  void OnTlsRead(boost::beast::error_code ec, std::size_t bytes);
+  // What the reader said: false when reading stops here (paused, or the browser is done).
+  bool HandleReadResult(FrameReader::Result result);
+  void HandleReadError(boost::beast::error_code ec);
+  // FrameReader::Handler.
+  bool OnMessage(const FrameReader::Message& message) override;
+  void OnPing(absl::string_view payload) override;
+  void OnPong(absl::string_view payload) override;
   void HandleText(absl::string_view text);
   void WriteToRoomd(chat::v1::ClientEvent event);
   // A join on its way to roomd: records whether the browser takes batch frames.
@@ -161,19 +181,29 @@ class WebSocketSession final : public RoomdStreamObserver,
   // The frame just written is no longer needed.
   void ReleaseWrittenFrame();
 
+  // `frames` (whole frames) straight to the socket: true if it took them at once, else an
+  // asynchronous write has the rest (OnWrite answers). The buffer is free on return.
+  bool WriteFrames(boost::asio::const_buffer frames);
+  // Writes the control frames owed (pong_, control_out_); true if they went at once.
+  bool WriteControlFrames();
+
   // Ending: StartClose sends a close frame after the write in flight (and, with `drain`,
-  // after the frames already queued); BrowserFinished runs once the socket is done for
+  // after the frames already queued); TearDown answers the browser's close (or a broken
+  // frame) and ends TCP as Beast did; BrowserFinished runs once the socket is done for
   // any reason.
   void StartClose(const boost::beast::websocket::close_reason& reason, bool drain);
-  void OnClose(boost::beast::error_code ec);
+  void TearDown(std::optional<boost::beast::websocket::close_reason> answer, std::uint16_t code,
+                std::string note);
+  void OnTornDown();
   void BrowserFinished(std::string note);
 
-  void ArmCloseTimer();
-  void ArmPingTimer(absl::Duration after);
-  void OnPingTimer(boost::beast::error_code ec);
-  void OnJoinTimer(boost::beast::error_code ec);
-  void OnCloseTimer(boost::beast::error_code ec);
-  void OnLingerTimer(boost::beast::error_code ec);
+  // The deadlines: set (or moved) with SetDeadline, each handled by its On*Due.
+  void SetDeadline(SessionDeadlines::Kind kind, absl::Duration after);
+  void OnDeadline(SessionDeadlines::Kind kind);
+  void OnPingDue();
+  void OnJoinDue();
+  void OnCloseDue();
+  void OnLingerDue();
 
   void Fail(boost::beast::error_code ec, absl::string_view what);
 
@@ -182,41 +212,45 @@ class WebSocketSession final : public RoomdStreamObserver,
   const std::uint64_t id_;
   const boost::asio::any_io_executor strand_;
   std::string peer_;
-  WebSocket ws_;
-  boost::asio::steady_timer ping_timer_;
-  boost::asio::steady_timer join_timer_;
-  boost::asio::steady_timer close_timer_;
-  boost::asio::steady_timer linger_timer_;
+  DirectWriteSocket socket_;
+  std::unique_ptr<Handshake> handshake_;  // kUpgrading only
+  // The next ping (kOpen), the Welcome (kAwaitingWelcome), the browser's answer to our
+  // close (from kClosing) and roomd's end (kEnding).
+  SessionDeadlines deadlines_;
 
+  // The small states side by side: no padding between them.
   Phase phase_ = Phase::kUpgrading;
   RoomdPhase roomd_phase_ = RoomdPhase::kNone;
-  // The close code the connection ended with, for the metrics (1006: no close frame).
-  std::uint16_t close_code_ = 1006;
-  absl::Time opened_;  // when the upgrade completed, for the disconnect line
   ReadState read_ = ReadState::kIdle;
   WriteState write_ = WriteState::kIdle;
   PingState ping_ = PingState::kWaiting;
+  // The close code the connection ended with, for the metrics (1006: no close frame).
+  std::uint16_t close_code_ = 1006;
+  absl::Time opened_;  // when the upgrade completed, for the disconnect line
   // Why the bridge closes, from StartClose on (kUpgrading with a close owed, kClosing,
-  // kCloseSent, and kFinished after those).
-  std::optional<boost::beast::websocket::close_reason> close_reason_;
+  // kCloseSent, and kFinished after those). On the heap: 130 bytes most sessions never use.
+  std::unique_ptr<const boost::beast::websocket::close_reason> close_reason_;
   std::string end_note_;
   std::string room_;     // from the Welcome, for the disconnect line
   std::string user_id_;  // likewise (a hash, never the email)
 
-  std::string target_;  // the upgrade request's target, for the query-string join
+  std::string target_;  // the upgrade request's target, for the query-string join (kUpgrading)
   std::shared_ptr<RoomdStream> roomd_;
 
-  boost::beast::flat_buffer read_buffer_;
-  std::size_t message_bytes_ = 0;  // of the frame being read
-  bool discarding_ = false;        // the frame being read is over the limit
+  FrameReader reader_;
+  // Over TLS, the buffer of the read in flight (decrypted records cannot wait in the loop's).
+  std::unique_ptr<char[]> tls_read_buffer_;
+  // Control frames waiting for the write side, sent before data frames: the pong owed (to
+  // the latest ping only, so a ping flood cannot grow it) and a close frame.
+  std::unique_ptr<std::string> pong_;
+  std::string control_out_;
   int bad_frames_ = 0;
   bool join_seen_ = false;
   bool accept_batches_ = false;  // the browser's Join.accept_batches: batch frames allowed
 
   OutboundQueue queue_;  // runs of events' JSON, shared with other sessions
   Frame in_flight_;      // a lone event written as it is
-  std::string batch_buffer_;  // a batch frame Beast writes (direct writes use the loop's)
-  TextFrameHeader frame_header_{0};  // of a frame written directly
+  std::string batch_buffer_;  // frames asio writes over unsealed TLS (direct ones: the loop's)
   // permessage-deflate, when the upgrade agreed to it (--permessage_deflate).
   std::optional<DeflateAgreement> deflate_agreement_;
   std::unique_ptr<FrameDeflater> deflater_;

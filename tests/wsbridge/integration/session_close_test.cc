@@ -174,11 +174,11 @@ class SessionCloseTest : public ::testing::Test {
 };
 
 // The browser closes, right after one last message, just as the bridge closes too. The
-// loop is held meanwhile, so it then runs the bridge's close (async_close writes the close
-// frame; its completion is queued) before it reads the message and the browser's close
-// frame in one piece. The message completes a read; the next read finds the close frame
-// already buffered while async_close has not completed. Both must still finish: the bridge
-// tears the connection down and the session ends (its handshake timeout is far away).
+// loop is held meanwhile; then the message and the browser's close frame arrive in one
+// piece. The session handles one message per turn of the loop, so the bridge's close
+// (queued while the loop was held) goes out before the browser's close frame is read: the
+// frames cross. Both must still finish: the bridge tears the connection down and the
+// session ends (its handshake timeout is far away).
 TEST_F(SessionCloseTest, CloseFramesThatCrossAreBothAnswered) {
   std::weak_ptr<WebSocketSession> session = OpenSession();
   ASSERT_FALSE(HasFailure());

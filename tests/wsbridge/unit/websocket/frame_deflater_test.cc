@@ -121,6 +121,8 @@ TEST(ParseDeflateAgreementTest, ReadsWhatBeastAnswered) {
   ASSERT_TRUE(plain.has_value());
   EXPECT_TRUE(plain->context_takeover);
   EXPECT_EQ(plain->max_window_bits, 15);
+  EXPECT_TRUE(plain->client_context_takeover);
+  EXPECT_EQ(plain->client_max_window_bits, 15);
 
   std::optional<DeflateAgreement> small = ParseDeflateAgreement(
       "permessage-deflate; server_no_context_takeover; server_max_window_bits=10; "
@@ -128,6 +130,15 @@ TEST(ParseDeflateAgreementTest, ReadsWhatBeastAnswered) {
   ASSERT_TRUE(small.has_value());
   EXPECT_FALSE(small->context_takeover);
   EXPECT_EQ(small->max_window_bits, 10);
+  EXPECT_TRUE(small->client_context_takeover);
+  EXPECT_EQ(small->client_max_window_bits, 10);
+
+  std::optional<DeflateAgreement> client = ParseDeflateAgreement(
+      "permessage-deflate; client_no_context_takeover; client_max_window_bits=9");
+  ASSERT_TRUE(client.has_value());
+  EXPECT_TRUE(client->context_takeover);
+  EXPECT_FALSE(client->client_context_takeover);
+  EXPECT_EQ(client->client_max_window_bits, 9);
 
   EXPECT_FALSE(ParseDeflateAgreement("permessage-deflate; server_max_window_bits=99"));
 }
