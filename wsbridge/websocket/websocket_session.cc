@@ -308,10 +308,7 @@ void WebSocketSession::Run(beast::http::request<beast::http::string_body> reques
         ParseDeflateAgreement(absl::string_view(extensions.data(), extensions.size()));
   };
   handshake_->set_option(websocket::stream_base::decorator(std::move(decorate)));
-  // Not over wss yet: with the bridge sealing its own records, a big room (over 100
-  // members) on two io loops stopped delivering to clients that agreed to deflate (found in
-  // the merge, not understood yet; docs/protocol.md says so).
-  if (options.permessage_deflate && socket_.tls() == nullptr) {
+  if (options.permessage_deflate) {
     websocket::permessage_deflate deflate;
     deflate.server_enable = true;
     deflate.server_max_window_bits = FrameDeflater::kWindowBits;
