@@ -113,6 +113,10 @@ describe('the page with signed tokens (roomd --auth=jwt)', { timeout: 180000 }, 
       await ann.page.waitForSelector('#users .bot-badge', POLL);
       await bot.send('beep');
       await ann.waitForMessage('beep');
+      // Over wss too, Chromium offered permessage-deflate and the bridge agreed: 'beep' came
+      // compressed, and the page read it.
+      assert.match(ann.socketExtensions.at(-1) ?? '', /^permessage-deflate/,
+        `extensions agreed: ${JSON.stringify(ann.socketExtensions)}`);
 
       // Ann's short tokens are renewed ahead of expiry (at half-life): the session outlives
       // several of them.
