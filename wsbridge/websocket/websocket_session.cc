@@ -871,12 +871,7 @@ bool WebSocketSession::WriteNextFrame() {
     const TextFrameHeader header(data.size());
     batch_buffer_.assign(static_cast<const char*>(header.buffer().data()), header.buffer().size());
     batch_buffer_.append(static_cast<const char*>(data.data()), data.size());
-    net::async_write(socket_, net::buffer(batch_buffer_),
-                     net::bind_allocator(OperationAllocator<void>(),
-                                         [self = shared_from_this()](beast::error_code ec,
-                                                                     std::size_t) {
-                                           self->OnWrite(ec);
-                                         }));
+    WriteBatchBufferThroughAsio();
     return false;
   }
   bool compressed = false;
@@ -957,17 +952,21 @@ void WebSocketSession::StartClose(const websocket::close_reason& reason, bool dr
   DoWrite();
 }
 
+void WebSocketSession::WriteBatchBufferThroughAsio() {
+  net::async_write(socket_, net::buffer(batch_buffer_),
+                   net::bind_allocator(OperationAllocator<void>(),
+                                       [self = shared_from_this()](beast::error_code ec,
+                                                                   std::size_t) {
+                                         self->OnWrite(ec);
+                                       }));
+}
+
 bool WebSocketSession::WriteFrames(net::const_buffer frames) {
   write_ = WriteState::kInFlight;
   if (!socket_.CanWriteFrame()) {
     // TLS whose records could not be sealed here: asio writes them, from a copy.
     batch_buffer_.assign(static_cast<const char*>(frames.data()), frames.size());
-    net::async_write(socket_, net::buffer(batch_buffer_),
-                     net::bind_allocator(OperationAllocator<void>(),
-                                         [self = shared_from_this()](beast::error_code ec,
-                                                                     std::size_t) {
-                                           self->OnWrite(ec);
-                                         }));
+    WriteBatchBufferThroughAsio();
     return false;
   }
   if (!socket_.TryWriteFrames(frames)) {

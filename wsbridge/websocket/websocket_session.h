@@ -184,6 +184,8 @@ class WebSocketSession final : public RoomdStreamObserver,
   // `frames` (whole frames) straight to the socket: true if it took them at once, else an
   // asynchronous write has the rest (OnWrite answers). The buffer is free on return.
   bool WriteFrames(boost::asio::const_buffer frames);
+  // TLS whose records cannot be sealed here: asio writes batch_buffer_ (OnWrite answers).
+  void WriteBatchBufferThroughAsio();
   // Writes the control frames owed (pong_, control_out_); true if they went at once.
   bool WriteControlFrames();
 
