@@ -15,6 +15,7 @@ namespace {
 
 constexpr uint64_t kMinTrimSlack = 4 << 10;
 constexpr uint64_t kMaxTrimSlack = 64 << 10;
+constexpr uint64_t kTrimSlackPerMember = 64;
 
 absl::Status SlowConsumerStatus() { return absl::ResourceExhaustedError("slow consumer"); }
 
@@ -43,7 +44,7 @@ Room::Room(std::string name, const ServerOptions& options, Timer* timer, Message
       store_(store),
       last_activity_(absl::Now()),
       coalescer_(options.presence_max_users),
-      trim_at_bytes_(trim_slack_),
+      trim_at_bytes_(kMinTrimSlack),
       epoch_(NewEpoch()),
       sent_(std::make_unique<MemorySentLedger>(options.sent_ledger)) {}
 
@@ -660,7 +661,7 @@ void Room::DropReadEntriesLocked() {
     log_.pop_front();
     ++log_start_;
   }
-  trim_at_bytes_ = log_bytes_ + trim_slack_;
+  trim_at_bytes_ = log_bytes_ + TrimSlackLocked();
 }
 
 void Room::RemoveWaitingLocked(Member* member) {
@@ -710,7 +711,7 @@ void Room::RemoveMemberLocked(uint64_t conn_id, Notifications* notes) {
     log_start_ = TailLocked();
     log_.clear();
     log_bytes_ = 0;
-    trim_at_bytes_ = trim_slack_;
+    trim_at_bytes_ = TrimSlackLocked();
     coalescer_.Take(name_, 0);  // nobody to tell
   }
 }
@@ -761,7 +762,12 @@ void Room::MaybeTrimLocked(Notifications* notes) {
     log_.pop_front();
     ++log_start_;
   }
-  trim_at_bytes_ = log_bytes_ + trim_slack_;
+  trim_at_bytes_ = log_bytes_ + TrimSlackLocked();
+}
+
+uint64_t Room::TrimSlackLocked() const {
+  const uint64_t scanned = members_.size() + feeds_.size();
+  return std::clamp<uint64_t>(scanned * kTrimSlackPerMember, kMinTrimSlack, trim_slack_);
 }
 
 std::vector<chat::v1::User> Room::Online() const {
