@@ -26,6 +26,7 @@ SHARDED_FIGURES = (
     ("connect_s", "join time s", False),
     ("rss_total_per_conn_kb", "KB per connection (all servers)", False),
     ("rss_per_conn_kb", "KB per connection (above before)", False),
+    ("rss_last_join_per_conn_kb", "KB per connection at the last join", False),
     ("lost", "lost", False),
 )
 # Join storms (big* cases; as the report's Welcome table) add the time to Welcome.

@@ -8,11 +8,14 @@ Counts add up (clients, rooms, connections, messages, deliveries, loss, drops, e
 join time is the slowest shard's: every shard starts at once, so that is when the last client
 had joined. Latency percentiles cannot be merged from percentiles: the merged line carries
 the worst shard's (an upper bound). Every shard samples the same server processes right
-after the barrier, when every client of every shard has joined; the merged line keeps, per
-server, the largest of those samples, and from them:
-  rss_joined_kb            all servers' RSS with every client joined,
+after the barrier, when every client of every shard has joined, and again after
+--sample_delay (a join storm's queues drained); the merged line keeps, per server, the
+largest of those samples, and from them:
+  rss_joined_kb            all servers' RSS with every client joined, after the delay,
   rss_total_per_conn_kb    that total / connections held,
-  rss_per_conn_kb          (that total - the servers' RSS before any client) / connections.
+  rss_per_conn_kb          (that total - the servers' RSS before any client) / connections,
+  rss_last_join_kb         all servers' RSS the moment the last client joined,
+  rss_last_join_per_conn_kb  that total / connections held.
 """
 
 import argparse
@@ -55,6 +58,7 @@ def merge(shards, bridges):
             "rss_kb": max(x.get("rss_kb", 0) for x in same),
             "hwm_kb": max(x.get("hwm_kb", 0) for x in same),
             "rss_before_kb": min(x.get("rss_before_kb", 0) for x in same),
+            "rss_last_join_kb": max(x.get("rss_last_join_kb", 0) for x in same),
             "rss_joined_kb": max(x.get("rss_joined_kb", 0) for x in same),
         })
     merged["servers"] = servers
@@ -66,6 +70,9 @@ def merge(shards, bridges):
     merged["rss_joined_kb"] = joined
     merged["rss_total_per_conn_kb"] = round(joined / held, 2) if held else 0
     merged["rss_per_conn_kb"] = round((joined - before) / held, 2) if held else 0
+    last_join = sum(s["rss_last_join_kb"] for s in servers)
+    merged["rss_last_join_kb"] = last_join
+    merged["rss_last_join_per_conn_kb"] = round(last_join / held, 2) if held else 0
     deliveries = merged["deliveries"]
     seconds = merged["measured_s"]
     merged["server_us_per_delivery"] = (

@@ -62,6 +62,10 @@ struct BenchOptions {
   // connect_timeout) until every shard has, so the servers are sampled with all clients
   // held and nobody sends before everyone has joined.
   std::string barrier_dir;
+  // After every client joined (and the barrier), hold this long before sampling the
+  // servers' memory: a join storm's queues drain, so the sample is what the connections
+  // hold. The sample at the last join is kept too.
+  absl::Duration sample_delay = absl::ZeroDuration();
 
   // io_context threads of the tool (each runs its own io_context with its share of clients).
   int threads = 2;

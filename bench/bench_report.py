@@ -169,8 +169,8 @@ def sharded_table(cases):
             rows.append("| case | bridges × load processes | joined | join time s | rooms reached "
                         "by a broadcast | messages sent | lost | dropped | RSS all servers, all "
                         "joined | KB per connection (total) | KB per connection (above the "
-                        "servers' RSS before) |")
-            rows.append("|---|---|---|---|---|---|---|---|---|---|---|")
+                        "servers' RSS before) | KB per connection at the last join |")
+            rows.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
         rows.append("| " + " | ".join([
             f"**{case['name']}**",
             f"{runs[0].get('bridges', 1)} × {runs[0]['shards']}",
@@ -183,6 +183,8 @@ def sharded_table(cases):
             fmt_mb(median(runs, "rss_joined_kb")),
             f"{median(runs, 'rss_total_per_conn_kb'):.2f}",
             f"{median(runs, 'rss_per_conn_kb'):.2f}",
+            f"{median(runs, 'rss_last_join_per_conn_kb'):.2f}"
+            if "rss_last_join_per_conn_kb" in runs[0] else "",
         ]) + " |")
     return rows
 
@@ -444,7 +446,9 @@ def write_report(args, cases, baseline=None):
         out.append("")
         out.append("Many connections (c100k): one roomd, several wsbridge processes sharing one "
                    "port (`--reuse_port`) and several `chat_bench` processes (`--shard`), which "
-                   "meet at a barrier once all have joined; the servers' RSS is sampled there. "
+                   "meet at a barrier once all have joined; the servers' RSS is sampled there "
+                   "(at the last join) and again once the join storm's queues had time to drain "
+                   "(`--sample_delay`, the connections held: the KB per connection columns). "
                    "Join time: from the start to the last client of the slowest process "
                    "welcomed, with the whole room seen. Then one sender per room; a "
                    "room is reached when every member received a message.")

@@ -209,6 +209,7 @@ std::string BenchResult::ToJson() const {
                     ",\"cpu_percent\":", Number(Round(server.cpu_percent, 0.1)),
                     ",\"rss_kb\":", server.rss_kb, ",\"hwm_kb\":", server.hwm_kb,
                     ",\"rss_before_kb\":", server.rss_before_kb,
+                    ",\"rss_last_join_kb\":", server.rss_last_join_kb,
                     ",\"rss_joined_kb\":", server.rss_joined_kb, "}");
   }
   out += "]";

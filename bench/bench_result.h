@@ -17,7 +17,8 @@ struct ServerUsage {
   int64_t rss_kb = 0;      // at the end of the measured interval
   int64_t hwm_kb = 0;      // peak
   int64_t rss_before_kb = 0;  // before the first connection (idle mode)
-  int64_t rss_joined_kb = 0;  // once every client joined (every shard's, with a barrier)
+  int64_t rss_last_join_kb = 0;  // the moment the last client joined (every shard's)
+  int64_t rss_joined_kb = 0;     // with every client joined, after --sample_delay
 };
 
 struct BenchResult {

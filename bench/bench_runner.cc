@@ -126,9 +126,17 @@ absl::StatusOr<BenchResult> BenchRunner::Run() {
   }
   Connect(&result);
   PassBarrier(&result);
-  const std::vector<ServerUsage> joined = SampleServers();
-  for (std::size_t k = 0; k < joined.size() && k < result.servers.size(); ++k) {
-    result.servers[k].rss_joined_kb = joined[k].rss_kb;
+  const std::vector<ServerUsage> last_join = SampleServers();
+  for (std::size_t k = 0; k < last_join.size() && k < result.servers.size(); ++k) {
+    result.servers[k].rss_last_join_kb = last_join[k].rss_kb;
+    result.servers[k].rss_joined_kb = last_join[k].rss_kb;
+  }
+  if (options_.sample_delay > absl::ZeroDuration()) {
+    absl::SleepFor(options_.sample_delay);
+    const std::vector<ServerUsage> later = SampleServers();
+    for (std::size_t k = 0; k < later.size() && k < result.servers.size(); ++k) {
+      result.servers[k].rss_joined_kb = later[k].rss_kb;
+    }
   }
   if (options_.idle) {
     Hold(&result);
@@ -414,6 +422,7 @@ void BenchRunner::Measure(BenchResult* result) {
   }
   for (std::size_t k = 0; k < servers.size() && k < result->servers.size(); ++k) {
     servers[k].rss_before_kb = result->servers[k].rss_before_kb;
+    servers[k].rss_last_join_kb = result->servers[k].rss_last_join_kb;
     servers[k].rss_joined_kb = result->servers[k].rss_joined_kb;
   }
   result->servers = std::move(servers);
@@ -511,6 +520,7 @@ void BenchRunner::Hold(BenchResult* result) {
   int64_t after = 0;
   for (std::size_t k = 0; k < servers.size() && k < result->servers.size(); ++k) {
     servers[k].rss_before_kb = result->servers[k].rss_before_kb;
+    servers[k].rss_last_join_kb = result->servers[k].rss_last_join_kb;
     servers[k].rss_joined_kb = result->servers[k].rss_joined_kb;
     before += servers[k].rss_before_kb;
     after += servers[k].rss_kb;

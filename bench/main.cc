@@ -67,6 +67,9 @@ ABSL_FLAG(int, shards, kDefaults.shards, "processes sharing one load (see --shar
 ABSL_FLAG(std::string, barrier_dir, "",
           "with --shards > 1: after joining, wait (within --connect_timeout) until every "
           "shard has joined (files DIR/joined-N), then sample the servers and go on");
+ABSL_FLAG(absl::Duration, sample_delay, kDefaults.sample_delay,
+          "once every client joined (and the barrier), wait this long before sampling the "
+          "servers' memory held (the sample at the last join is reported too)");
 ABSL_FLAG(int, grpc_channels, kDefaults.grpc_channels, "grpc: HTTP/2 connections to spread clients over");
 ABSL_FLAG(bool, deflate, kDefaults.deflate,
           "ws: offer permessage-deflate, as browsers do, and inflate compressed frames");
@@ -144,6 +147,7 @@ int main(int argc, char** argv) {
   options.shard = absl::GetFlag(FLAGS_shard);
   options.shards = absl::GetFlag(FLAGS_shards);
   options.barrier_dir = absl::GetFlag(FLAGS_barrier_dir);
+  options.sample_delay = absl::GetFlag(FLAGS_sample_delay);
   options.grpc_channels = absl::GetFlag(FLAGS_grpc_channels);
   options.accept_batches = absl::GetFlag(FLAGS_accept_batches);
   options.deflate = absl::GetFlag(FLAGS_deflate);

@@ -25,7 +25,8 @@ def check(condition, what):
 
 def shard(k, connect_s, rooms_reached, joined_kb):
     servers = [{"pid": 10 + i, "name": name, "cpu_percent": 5.0, "rss_kb": 2000 + joined_kb[i],
-                "hwm_kb": 3000 + joined_kb[i], "rss_before_kb": 1000, "rss_joined_kb": joined_kb[i]}
+                "hwm_kb": 3000 + joined_kb[i], "rss_before_kb": 1000, "rss_last_join_kb": joined_kb[i] + 100 * (k + 1),
+                "rss_joined_kb": joined_kb[i]}
                for i, name in enumerate(("roomd", "wsbridge", "wsbridge"))]
     return {"bench": "chat_bench", "label": "c100k", "mode": "ws", "clients": 100, "rooms": 2,
             "senders": 2, "idle": False, "connected": 100, "connect_errors": 0, "settled": True,
@@ -59,6 +60,10 @@ def main():
         check(merged["rss_total_per_conn_kb"] == round(11700 / 200, 2), "total KB per connection")
         check(merged["rss_per_conn_kb"] == round((11700 - 3000) / 200, 2),
               "KB per connection above the RSS before")
+        # The sample at the last join (before --sample_delay): also the largest per server.
+        check(merged["rss_last_join_kb"] == 11700 + 3 * 200, "per server, the largest last-join sample")
+        check(merged["rss_last_join_per_conn_kb"] == round(12300 / 200, 2),
+              "KB per connection at the last join")
         check(merged["clean"], "two clean shards make a clean run")
 
         # The report: the many-connections table, and --check-clean on an unreached room.
@@ -76,6 +81,8 @@ def main():
         text = open(report, encoding="utf-8").read()
         check("| **c100k** | 2 × 2 | 200 of 200 | 4.0 | 4 of 4 |" in text,
               "the many-connections table has the merged run")
+        check("| 58.50 | 43.50 | 61.50 |" in text,
+              "the table has KB per connection held, above before, and at the last join")
         clean = subprocess.run(["/usr/bin/python3", REPORT, "--manifest", manifest,
                                 "--check-clean"], capture_output=True, text=True)
         check(clean.returncode == 0, f"a reached run is clean: {clean.stderr}")

@@ -282,6 +282,7 @@ TEST_F(BenchRunnerTest, ShardsSplitOneLoadAndMeetAtTheBarrier) {
   options.rate = 20;
   options.shards = 2;
   options.barrier_dir = barrier;
+  options.sample_delay = absl::Milliseconds(200);  // memory sampled at the last join and after
   std::vector<absl::StatusOr<BenchResult>> results(2, absl::UnknownError("not run"));
   std::vector<std::thread> shards;
   for (int k = 0; k < 2; ++k) {
@@ -299,7 +300,9 @@ TEST_F(BenchRunnerTest, ShardsSplitOneLoadAndMeetAtTheBarrier) {
     ExpectCleanLoad(*result);
     EXPECT_TRUE(result->barrier_passed);
     EXPECT_EQ(result->rooms_reached, 2);  // a message reached every member of both rooms
+    EXPECT_GT(result->servers[0].rss_last_join_kb, 0);
     EXPECT_GT(result->servers[0].rss_joined_kb, 0);
+    EXPECT_NE(result->ToJson().find("\"rss_last_join_kb\":"), std::string::npos);
   }
   // The shards' rooms are distinct: bench-0, bench-1 (shard 0) and bench-2, bench-3.
   std::vector<std::string> rooms;
