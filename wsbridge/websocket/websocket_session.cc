@@ -78,13 +78,14 @@ std::string& LoopSealedRunScratch() {
 }
 
 // Passes a frame written at once counts as in flight: one, like an asynchronous write whose
-// completion was queued. Over TLS three: a sealed frame is cheap for the bridge now, but
-// each frame still costs both ends a record to seal and open, and with one pass F-secure's
-// frames carried 5.2 deliveries against 15.6 through asio's slower TLS writes (bridge
-// sendmsg calls per delivery, perf stat), so the load generator, on the same CPUs, paid
-// three times as many records.
+// completion was queued. Over TLS eight: each frame costs both ends a record to seal and
+// open (OpenSSL's set-up per record shows on both), so a browser over TLS waits a few more
+// of the loop's passes and its frames carry more deliveries. At the fan-out's full load
+// eight passes gave 10% more deliveries/s than three with 15% less CPU per delivery and no
+// longer latency; at 10 and 2 messages/s per sender, the same latency (a pass is a post
+// to the loop: an idle loop runs eight in microseconds). docs/performance.md section 11.
 constexpr int kSettlePasses = 1;
-constexpr int kSealedSettlePasses = 3;
+constexpr int kSealedSettlePasses = 8;
 
 // Where a loop builds batch frames: a direct write is done with its buffer on return, so
 // all the loop's browsers share one (no allocation per frame, no buffer per browser). It
