@@ -53,6 +53,14 @@ class RoomFeedTest : public ::testing::Test {
     EXPECT_TRUE(welcome.has_welcome());
   }
 
+  // Ann (conn 1) and Ben (2) read through `reader`'s feed; Cat (3) reads for herself.
+  void JoinTwoFedAndOneOwn(Room& room, FakeSubscriber* reader, FakeSubscriber* ann,
+                           FakeSubscriber* ben, FakeSubscriber* cat) {
+    JoinFed(room, 1, ann, reader, 11, "ann@example.com");
+    JoinFed(room, 2, ben, reader, 12, "ben@example.com");
+    JoinOwn(room, 3, cat, "cat@example.com");
+  }
+
   void Post(Room& room, const std::string& text) {
     Notifications notes;
     ASSERT_TRUE(
@@ -93,9 +101,7 @@ class RoomFeedTest : public ::testing::Test {
 TEST_F(RoomFeedTest, EachEventIsCollectedOnceForAllTheFeedsSessions) {
   auto room = MakeRoom();
   FakeSubscriber reader, a, b, own;
-  JoinFed(*room, 1, &a, &reader, 11, "ann@example.com");
-  JoinFed(*room, 2, &b, &reader, 12, "ben@example.com");
-  JoinOwn(*room, 3, &own, "cat@example.com");
+  JoinTwoFedAndOneOwn(*room, &reader, &a, &b, &own);
   Collect(*room, &reader);  // the Welcomes and presence so far
   roomd::testing::DrainEvents(*room, 3);
 
@@ -206,9 +212,7 @@ TEST_F(RoomFeedTest, AnIdleFeedIsWokenByAppendsForItAndNoOthers) {
 TEST_F(RoomFeedTest, EntriesEveryReaderReadAreDroppedAndNoOthers) {
   auto room = MakeRoom();
   FakeSubscriber reader, a, b, own;
-  JoinFed(*room, 1, &a, &reader, 11, "ann@example.com");
-  JoinFed(*room, 2, &b, &reader, 12, "ben@example.com");
-  JoinOwn(*room, 3, &own, "cat@example.com");
+  JoinTwoFedAndOneOwn(*room, &reader, &a, &b, &own);
   Collect(*room, &reader);
   roomd::testing::DrainEvents(*room, 3, /*register_if_idle=*/true);
   EXPECT_EQ(room->LogEntriesForTest(), 0u);
@@ -242,9 +246,7 @@ TEST_F(RoomFeedTest, EntriesEveryReaderReadAreDroppedAndNoOthers) {
 TEST_F(RoomFeedTest, ASmallBusyRoomKeepsOnlyAFewKilobytesOfReadEntries) {
   auto room = MakeRoom();
   FakeSubscriber reader, a, b, own;
-  JoinFed(*room, 1, &a, &reader, 11, "ann@example.com");
-  JoinFed(*room, 2, &b, &reader, 12, "ben@example.com");
-  JoinOwn(*room, 3, &own, "cat@example.com");
+  JoinTwoFedAndOneOwn(*room, &reader, &a, &b, &own);
   const std::string text(1000, 'x');
   size_t most_kept = 0;
   for (int i = 0; i < 200; ++i) {
