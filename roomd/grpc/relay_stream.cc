@@ -67,7 +67,8 @@ class RelayStream::Session final : public SessionTransport,
     if (relay->broken_ || done) {
       return;  // the relay is going away; every session ends with it
     }
-    Outgoing outgoing{shared_from_this(), RelayDownItem{}};
+    Outgoing outgoing;
+    outgoing.session = shared_from_this();
     outgoing.item.session = id;
     outgoing.item.events = std::move(events);
     relay->QueueLocked(std::move(outgoing));
@@ -83,7 +84,8 @@ class RelayStream::Session final : public SessionTransport,
     if (relay->broken_) {
       return;  // EndAllSessions completes it
     }
-    Outgoing outgoing{shared_from_this(), RelayDownItem{}};
+    Outgoing outgoing;
+    outgoing.session = shared_from_this();
     outgoing.item.session = id;
     outgoing.item.done = true;
     outgoing.item.status = status;
