@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <array>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -52,39 +53,89 @@ std::optional<DeflateAgreement> ParseDeflateAgreement(absl::string_view extensio
   return agreement;
 }
 
+namespace {
+
+// One compressor per loop thread and window size (9 or 10 bits), set up at first use.
+class LoopCompressors {
+ public:
+  LoopCompressors() = default;
+  LoopCompressors(const LoopCompressors&) = delete;
+  LoopCompressors& operator=(const LoopCompressors&) = delete;
+  ~LoopCompressors() {
+    for (Slot& slot : slots_) {
+      if (slot.ready) {
+        deflateEnd(&slot.stream);
+      }
+    }
+  }
+
+  // The loop's compressor for `window_bits`, reset to start a message; null if zlib could
+  // not start one.
+  z_stream* Fresh(int window_bits) {
+    Slot& slot = slots_[window_bits - kMinWindowBits];
+    if (!slot.ready) {
+      // Negative window bits: a raw deflate stream, without zlib's header and checksum.
+      if (deflateInit2(&slot.stream, kLevel, Z_DEFLATED, -window_bits, kMemLevel,
+                       Z_DEFAULT_STRATEGY) != Z_OK) {
+        return nullptr;
+      }
+      slot.ready = true;
+    } else if (deflateReset(&slot.stream) != Z_OK) {
+      return nullptr;
+    }
+    return &slot.stream;
+  }
+
+ private:
+  static constexpr int kMinWindowBits = 9;
+  struct Slot {
+    z_stream stream{};
+    bool ready = false;
+  };
+  std::array<Slot, FrameDeflater::kWindowBits - kMinWindowBits + 1> slots_;
+};
+
+z_stream* FreshLoopCompressor(int window_bits) {
+  thread_local LoopCompressors compressors;
+  return compressors.Fresh(window_bits);
+}
+
+}  // namespace
+
 FrameDeflater::FrameDeflater(const DeflateAgreement& agreement)
     // zlib takes 8 for 9 (and Beast never agrees to 8).
     : agreement_(agreement), window_bits_(std::clamp(agreement.max_window_bits, 9, kWindowBits)) {}
 
-FrameDeflater::~FrameDeflater() { Release(); }
+void FrameDeflater::Release() { std::string().swap(context_); }
 
-absl::Status FrameDeflater::Start() {
-  auto stream = std::make_unique<z_stream>();
-  // Negative window bits: a raw deflate stream, without zlib's header and checksum.
-  if (deflateInit2(stream.get(), kLevel, Z_DEFLATED, -window_bits_, kMemLevel,
-                   Z_DEFAULT_STRATEGY) != Z_OK) {
-    return absl::ResourceExhaustedError("permessage-deflate: zlib could not start");
+void FrameDeflater::Remember(absl::string_view payload) {
+  const std::size_t window = std::size_t{1} << window_bits_;
+  if (context_.capacity() < window) {
+    context_.reserve(window);  // once: the context never grows past the window
   }
-  stream_ = std::move(stream);
-  return absl::OkStatus();
-}
-
-void FrameDeflater::Release() {
-  if (stream_ != nullptr) {
-    deflateEnd(stream_.get());
-    stream_.reset();
+  if (payload.size() >= window) {
+    context_.assign(payload.data() + payload.size() - window, window);
+    return;
   }
+  const std::size_t keep = std::min(context_.size(), window - payload.size());
+  context_.erase(0, context_.size() - keep);
+  context_.append(payload.data(), payload.size());
 }
 
 absl::Status FrameDeflater::Compress(absl::string_view payload, std::string* out) {
-  if (stream_ == nullptr) {
-    if (absl::Status started = Start(); !started.ok()) {
-      return started;
-    }
+  z_stream* stream = FreshLoopCompressor(window_bits_);
+  if (stream == nullptr) {
+    return absl::ResourceExhaustedError("permessage-deflate: zlib could not start");
   }
-  z_stream& z = *stream_;
+  z_stream& z = *stream;
+  if (agreement_.context_takeover && !context_.empty() &&
+      deflateSetDictionary(&z, reinterpret_cast<const Bytef*>(context_.data()),
+                           static_cast<uInt>(context_.size())) != Z_OK) {
+    Release();
+    return absl::InternalError("permessage-deflate: zlib refused the context");
+  }
   // deflateBound covers the data; a sync flush adds an empty stored block (5 bytes), and a
-  // little more leaves room for the bits a takeover context still had pending.
+  // little more is room to spare.
   out->resize(deflateBound(&z, static_cast<uLong>(payload.size())) + 16);
   z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(payload.data()));
   z.avail_in = static_cast<uInt>(payload.size());
@@ -101,8 +152,8 @@ absl::Status FrameDeflater::Compress(absl::string_view payload, std::string* out
     return absl::InternalError("permessage-deflate: a flushed block did not end as expected");
   }
   out->resize(out->size() - kFlushTail.size());
-  if (!agreement_.context_takeover) {
-    deflateReset(&z);
+  if (agreement_.context_takeover) {
+    Remember(payload);
   }
   return absl::OkStatus();
 }

@@ -8,21 +8,21 @@
 // message is compressed against the last ones: a chat event repeats most of the previous
 // one (the room, the sender's user object, the field names), and costs tens of bytes.
 //
-// Memory: zlib's state for a small window (kWindowBits) is about 10 KB. It is made at the
-// first message and given back by Release() (an idle browser); the next message then starts
-// a fresh context, which any inflater accepts, because it only ever refers back to bytes
-// sent after the reset.
+// Memory: zlib's state (about 10 KB for the small window) is one per loop thread, shared
+// by the loop's browsers, because each frame is compressed in one call. What a browser
+// keeps is its context: the last bytes its inflater produced (at most 2^kWindowBits), which
+// the next message takes as zlib's dictionary, so it refers back exactly as a compressor
+// kept for that browser alone would. Release() forgets it (an idle browser); the next
+// message then starts afresh, which any inflater accepts.
 //
 // Not thread-safe: one per browser, on its session's loop.
 
-#include <memory>
+#include <cstddef>
 #include <optional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-
-struct z_stream_s;
 
 namespace wsbridge {
 
@@ -45,11 +45,11 @@ std::optional<DeflateAgreement> ParseDeflateAgreement(absl::string_view extensio
 class FrameDeflater {
  public:
   // The window the bridge compresses with (2^10 = 1 KiB): enough to reach back into the
-  // previous event, small enough that zlib's state stays about 10 KB per browser.
+  // previous event, and the most a browser's context holds.
   static constexpr int kWindowBits = 10;
 
   explicit FrameDeflater(const DeflateAgreement& agreement);
-  ~FrameDeflater();
+  ~FrameDeflater() = default;
   FrameDeflater(const FrameDeflater&) = delete;
   FrameDeflater& operator=(const FrameDeflater&) = delete;
 
@@ -57,16 +57,18 @@ class FrameDeflater {
   // stream flushed to a byte boundary, without its final 00 00 ff ff).
   absl::Status Compress(absl::string_view payload, std::string* out);
 
-  // Gives zlib's state back; the next Compress starts a new context.
+  // Forgets the context; the next Compress starts afresh.
   void Release();
-  bool holds_state() const { return stream_ != nullptr; }
+  bool holds_state() const { return !context_.empty(); }
+  std::size_t context_bytes() const { return context_.size(); }
 
  private:
-  absl::Status Start();
+  // Appends a compressed message's plain bytes to the context, keeping the window's worth.
+  void Remember(absl::string_view payload);
 
   const DeflateAgreement agreement_;
   const int window_bits_;
-  std::unique_ptr<z_stream_s> stream_;
+  std::string context_;
 };
 
 }  // namespace wsbridge

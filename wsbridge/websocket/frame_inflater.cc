@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <array>
 
 #include "absl/strings/str_cat.h"
@@ -28,22 +29,55 @@ void FrameInflater::Release() {
   }
 }
 
+absl::Status FrameInflater::Start() {
+  auto stream = std::make_unique<z_stream>();
+  // Negative window bits: a raw deflate stream, without zlib's header and checksum.
+  if (inflateInit2(stream.get(), -window_bits_) != Z_OK) {
+    return absl::ResourceExhaustedError("permessage-deflate: zlib could not start");
+  }
+  if (context_takeover_ && !context_.empty() &&
+      inflateSetDictionary(stream.get(), reinterpret_cast<const Bytef*>(context_.data()),
+                           static_cast<uInt>(context_.size())) != Z_OK) {
+    inflateEnd(stream.get());
+    return absl::InternalError("permessage-deflate: zlib refused the context");
+  }
+  stream_ = std::move(stream);
+  return absl::OkStatus();
+}
+
+void FrameInflater::Remember(absl::string_view inflated) {
+  const std::size_t window = std::size_t{1} << window_bits_;
+  if (inflated.size() >= window) {
+    context_.assign(inflated.data() + inflated.size() - window, window);
+    return;
+  }
+  const std::size_t keep = std::min(context_.size(), window - inflated.size());
+  context_.erase(0, context_.size() - keep);
+  context_.append(inflated.data(), inflated.size());
+}
+
 absl::Status FrameInflater::Inflate(absl::string_view compressed, bool last,
                                     absl::FunctionRef<bool(absl::string_view)> sink) {
   if (stream_ == nullptr) {
-    auto stream = std::make_unique<z_stream>();
-    // Negative window bits: a raw deflate stream, without zlib's header and checksum.
-    if (inflateInit2(stream.get(), -window_bits_) != Z_OK) {
-      return absl::ResourceExhaustedError("permessage-deflate: zlib could not start");
+    if (absl::Status started = Start(); !started.ok()) {
+      return started;
     }
-    stream_ = std::move(stream);
   }
-  absl::Status status = Run(compressed, sink);
+  auto remembering_sink = [&](absl::string_view inflated) {
+    if (context_takeover_) {
+      Remember(inflated);
+    }
+    return sink(inflated);
+  };
+  absl::Status status = Run(compressed, remembering_sink);
   if (status.ok() && last) {
-    status = Run(kInflateFlushTail, sink);
+    status = Run(kInflateFlushTail, remembering_sink);
   }
-  if (!status.ok() || (last && !context_takeover_)) {
-    Release();  // the next message starts afresh (a failed connection has none)
+  if (!status.ok()) {
+    std::string().swap(context_);  // a failed connection has no next message
+  }
+  if (!status.ok() || last) {
+    Release();  // the context, if kept, carries the window to the next message
   }
   return status;
 }

@@ -2,13 +2,16 @@
 
 // permessage-deflate (RFC 7692) for the frames a browser sends: inflates each compressed
 // message, chunk by chunk as its frames arrive, with the window the upgrade agreed to.
-// zlib's state is made at the first compressed message; with client_no_context_takeover
-// it is given back after each message, otherwise it keeps the browser's window.
+// zlib's state (about 7 KB and the window) lives only while a message is being inflated.
+// Between messages a browser that keeps its context (no client_no_context_takeover) holds
+// only the last bytes it sent, at most the window, which the next message takes as zlib's
+// dictionary: most browsers send a message now and then, and an idle one holds little.
 //
 // Not thread-safe: one per browser, on its session's loop.
 
 #include <cstddef>
 #include <memory>
+#include <string>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
@@ -34,15 +37,21 @@ class FrameInflater {
   absl::Status Inflate(absl::string_view compressed, bool last,
                        absl::FunctionRef<bool(absl::string_view)> sink);
 
+  // Whether zlib's state is held (a message is part way through).
   bool holds_state() const { return stream_ != nullptr; }
+  std::size_t context_bytes() const { return context_.size(); }
 
  private:
+  absl::Status Start();
   absl::Status Run(absl::string_view input, absl::FunctionRef<bool(absl::string_view)> sink);
+  // Appends inflated bytes to the context, keeping the window's worth.
+  void Remember(absl::string_view inflated);
   void Release();
 
   const int window_bits_;
   const bool context_takeover_;
   std::unique_ptr<z_stream_s> stream_;
+  std::string context_;
 };
 
 }  // namespace wsbridge

@@ -62,6 +62,52 @@ TEST(FrameDeflaterTest, EveryMessageInflatesBackInOrderAndRepeatsCostFewBytes) {
   EXPECT_LT(later_bytes / 49, ChatEvent(2).size() / 4);
 }
 
+TEST(FrameDeflaterTest, BrowsersOnOneLoopTakeTurnsWithItsCompressor) {
+  // Three browsers' frames compressed in turn on one thread, each against its own context.
+  FrameDeflater ann(DeflateAgreement{});
+  FrameDeflater bob(DeflateAgreement{});
+  FrameDeflater eve(DeflateAgreement{.max_window_bits = 9});
+  BrowserInflater ann_browser;
+  BrowserInflater bob_browser;
+  BrowserInflater eve_browser(9);
+  std::string packed;
+  std::size_t later_bytes = 0;
+  for (int n = 1; n <= 20; ++n) {
+    const std::string to_ann = ChatEvent(n);
+    const std::string to_bob = absl::StrCat("[bob] ", ChatEvent(1000 + n));
+    const std::string to_eve = absl::StrCat(ChatEvent(n * 31), " for eve");
+    ASSERT_TRUE(ann.Compress(to_ann, &packed).ok());
+    if (n > 1) {
+      later_bytes += packed.size();
+    }
+    EXPECT_EQ(ann_browser.Inflate(packed), to_ann) << "message " << n;
+    ASSERT_TRUE(bob.Compress(to_bob, &packed).ok());
+    EXPECT_EQ(bob_browser.Inflate(packed), to_bob) << "message " << n;
+    ASSERT_TRUE(eve.Compress(to_eve, &packed).ok());
+    EXPECT_EQ(eve_browser.Inflate(packed), to_eve) << "message " << n;
+  }
+  // Taking turns costs no compression: ann's events still refer back to hers.
+  EXPECT_LT(later_bytes / 19, ChatEvent(2).size() / 4);
+}
+
+TEST(FrameDeflaterTest, ABrowserKeepsAtMostTheWindowBetweenMessages) {
+  FrameDeflater deflater(DeflateAgreement{});
+  FrameDeflater small(DeflateAgreement{.max_window_bits = 9});
+  FrameDeflater alone(DeflateAgreement{.context_takeover = false});
+  std::string packed;
+  ASSERT_TRUE(deflater.Compress(ChatEvent(1), &packed).ok());
+  EXPECT_EQ(deflater.context_bytes(), ChatEvent(1).size());
+  for (int n = 2; n <= 10; ++n) {
+    ASSERT_TRUE(deflater.Compress(ChatEvent(n), &packed).ok());
+    ASSERT_TRUE(small.Compress(ChatEvent(n), &packed).ok());
+    ASSERT_TRUE(alone.Compress(ChatEvent(n), &packed).ok());
+  }
+  EXPECT_EQ(deflater.context_bytes(), 1024u);
+  EXPECT_EQ(small.context_bytes(), 512u);
+  EXPECT_EQ(alone.context_bytes(), 0u);
+  EXPECT_FALSE(alone.holds_state());
+}
+
 TEST(FrameDeflaterTest, AfterReleaseTheNextMessageStartsAfreshAndStillInflates) {
   FrameDeflater deflater(DeflateAgreement{});
   BrowserInflater browser;

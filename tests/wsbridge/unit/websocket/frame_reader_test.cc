@@ -208,7 +208,8 @@ TEST_F(FrameReaderTest, RefusesReservedBitsAndOpcodesWith1002) {
   for (const std::string& frame :
        {Frame({.payload = "x", .rsv = kRsv1}),  // no permessage-deflate agreed
         Frame({.payload = "x", .rsv = kRsv2}), Frame({.opcode = 0x3, .payload = "x"}),
-        Frame({.opcode = 0xb}), Frame({.opcode = kPing, .rsv = kRsv1})}) {
+        Frame({.opcode = 0xb, .payload = ""}),
+        Frame({.opcode = kPing, .payload = "", .rsv = kRsv1})}) {
     Harness fresh;
     fresh.ExpectFailure(frame, 1002);
   }
