@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "wsbridge/websocket/deflate_context.h"
 
 namespace wsbridge {
 namespace {
@@ -113,13 +114,7 @@ void FrameDeflater::Remember(absl::string_view payload) {
   if (context_.capacity() < window) {
     context_.reserve(window);  // once: the context never grows past the window
   }
-  if (payload.size() >= window) {
-    context_.assign(payload.data() + payload.size() - window, window);
-    return;
-  }
-  const std::size_t keep = std::min(context_.size(), window - payload.size());
-  context_.erase(0, context_.size() - keep);
-  context_.append(payload.data(), payload.size());
+  AppendWithinWindow(payload, window, &context_);
 }
 
 absl::Status FrameDeflater::Compress(absl::string_view payload, std::string* out) {

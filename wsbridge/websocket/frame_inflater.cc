@@ -2,10 +2,10 @@
 
 #include <zlib.h>
 
-#include <algorithm>
 #include <array>
 
 #include "absl/strings/str_cat.h"
+#include "wsbridge/websocket/deflate_context.h"
 
 namespace wsbridge {
 namespace {
@@ -46,14 +46,7 @@ absl::Status FrameInflater::Start() {
 }
 
 void FrameInflater::Remember(absl::string_view inflated) {
-  const std::size_t window = std::size_t{1} << window_bits_;
-  if (inflated.size() >= window) {
-    context_.assign(inflated.data() + inflated.size() - window, window);
-    return;
-  }
-  const std::size_t keep = std::min(context_.size(), window - inflated.size());
-  context_.erase(0, context_.size() - keep);
-  context_.append(inflated.data(), inflated.size());
+  AppendWithinWindow(inflated, std::size_t{1} << window_bits_, &context_);
 }
 
 absl::Status FrameInflater::Inflate(absl::string_view compressed, bool last,
