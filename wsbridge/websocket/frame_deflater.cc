@@ -21,6 +21,9 @@ namespace {
 constexpr int kLevel = 6;
 // memLevel 2: a hash table of 512 entries, plenty for a window of 1 KiB.
 constexpr int kMemLevel = 2;
+// zlib's MIN_LOOKAHEAD (MAX_MATCH + MIN_MATCH + 1): deflate's matches reach back at most
+// the window less this.
+constexpr std::size_t kZlibLookahead = 258 + 3 + 1;
 // The end of a deflate block flushed with Z_SYNC_FLUSH, which RFC 7692 7.2.1 removes.
 constexpr absl::string_view kFlushTail("\x00\x00\xff\xff", 4);
 
@@ -110,11 +113,13 @@ FrameDeflater::FrameDeflater(const DeflateAgreement& agreement)
 void FrameDeflater::Release() { std::string().swap(context_); }
 
 void FrameDeflater::Remember(absl::string_view payload) {
-  const std::size_t window = std::size_t{1} << window_bits_;
-  if (context_.capacity() < window) {
-    context_.reserve(window);  // once: the context never grows past the window
+  // zlib's deflate refers back at most the window less its lookahead (MAX_DIST in
+  // deflate.h), so older bytes of a dictionary are never used: 762 of 1,024 are kept.
+  const std::size_t reach = (std::size_t{1} << window_bits_) - kZlibLookahead;
+  if (context_.capacity() < reach) {
+    context_.reserve(reach);  // once: the context never grows past it
   }
-  AppendWithinWindow(payload, window, &context_);
+  AppendWithinWindow(payload, reach, &context_);
 }
 
 absl::Status FrameDeflater::Compress(absl::string_view payload, std::string* out) {

@@ -10,9 +10,9 @@
 //
 // Memory: zlib's state (about 10 KB for the small window) is one per loop thread, shared
 // by the loop's browsers, because each frame is compressed in one call. What a browser
-// keeps is its context: the last bytes its inflater produced (at most 2^kWindowBits), which
-// the next message takes as zlib's dictionary, so it refers back exactly as a compressor
-// kept for that browser alone would. Release() forgets it (an idle browser); the next
+// keeps is its context: the last bytes its inflater produced (as far back as deflate can
+// refer in the window, 762 bytes of 1 KiB), which the next message takes as zlib's
+// dictionary, so it refers back as a compressor kept for that browser alone would. Release() forgets it (an idle browser); the next
 // message then starts afresh, which any inflater accepts.
 //
 // Not thread-safe: one per browser, on its session's loop.
@@ -45,7 +45,7 @@ std::optional<DeflateAgreement> ParseDeflateAgreement(absl::string_view extensio
 class FrameDeflater {
  public:
   // The window the bridge compresses with (2^10 = 1 KiB): enough to reach back into the
-  // previous event, and the most a browser's context holds.
+  // previous event (deflate reaches back 762 bytes in it).
   static constexpr int kWindowBits = 10;
 
   explicit FrameDeflater(const DeflateAgreement& agreement);
@@ -63,7 +63,7 @@ class FrameDeflater {
   std::size_t context_bytes() const { return context_.size(); }
 
  private:
-  // Appends a compressed message's plain bytes to the context, keeping the window's worth.
+  // Appends a compressed message's plain bytes to the context, keeping what deflate can reach.
   void Remember(absl::string_view payload);
 
   const DeflateAgreement agreement_;
