@@ -27,38 +27,6 @@ constexpr std::size_t kZlibLookahead = 258 + 3 + 1;
 // The end of a deflate block flushed with Z_SYNC_FLUSH, which RFC 7692 7.2.1 removes.
 constexpr absl::string_view kFlushTail("\x00\x00\xff\xff", 4);
 
-}  // namespace
-
-std::optional<DeflateAgreement> ParseDeflateAgreement(absl::string_view extensions) {
-  // One extension at most is accepted in a response: "permessage-deflate; a; b=1".
-  std::vector<absl::string_view> params = absl::StrSplit(extensions, ';');
-  if (params.empty() || absl::StripAsciiWhitespace(params[0]) != "permessage-deflate") {
-    return std::nullopt;
-  }
-  DeflateAgreement agreement;
-  for (std::size_t i = 1; i < params.size(); ++i) {
-    std::pair<absl::string_view, absl::string_view> param =
-        absl::StrSplit(params[i], absl::MaxSplits('=', 1));
-    const absl::string_view name = absl::StripAsciiWhitespace(param.first);
-    if (name == "server_no_context_takeover") {
-      agreement.context_takeover = false;
-    } else if (name == "client_no_context_takeover") {
-      agreement.client_context_takeover = false;
-    } else if (name == "server_max_window_bits" || name == "client_max_window_bits") {
-      int bits = 0;
-      if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(param.second), &bits) || bits < 8 ||
-          bits > 15) {
-        return std::nullopt;
-      }
-      (name == "server_max_window_bits" ? agreement.max_window_bits
-                                        : agreement.client_max_window_bits) = bits;
-    }
-  }
-  return agreement;
-}
-
-namespace {
-
 // One compressor per loop thread and window size (9 or 10 bits), set up at first use.
 class LoopCompressors {
  public:
@@ -105,6 +73,34 @@ z_stream* FreshLoopCompressor(int window_bits) {
 }
 
 }  // namespace
+
+std::optional<DeflateAgreement> ParseDeflateAgreement(absl::string_view extensions) {
+  // One extension at most is accepted in a response: "permessage-deflate; a; b=1".
+  std::vector<absl::string_view> params = absl::StrSplit(extensions, ';');
+  if (params.empty() || absl::StripAsciiWhitespace(params[0]) != "permessage-deflate") {
+    return std::nullopt;
+  }
+  DeflateAgreement agreement;
+  for (std::size_t i = 1; i < params.size(); ++i) {
+    std::pair<absl::string_view, absl::string_view> param =
+        absl::StrSplit(params[i], absl::MaxSplits('=', 1));
+    const absl::string_view name = absl::StripAsciiWhitespace(param.first);
+    if (name == "server_no_context_takeover") {
+      agreement.context_takeover = false;
+    } else if (name == "client_no_context_takeover") {
+      agreement.client_context_takeover = false;
+    } else if (name == "server_max_window_bits" || name == "client_max_window_bits") {
+      int bits = 0;
+      if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(param.second), &bits) || bits < 8 ||
+          bits > 15) {
+        return std::nullopt;
+      }
+      (name == "server_max_window_bits" ? agreement.max_window_bits
+                                        : agreement.client_max_window_bits) = bits;
+    }
+  }
+  return agreement;
+}
 
 FrameDeflater::FrameDeflater(const DeflateAgreement& agreement)
     // zlib takes 8 for 9 (and Beast never agrees to 8).

@@ -12,8 +12,9 @@
 // by the loop's browsers, because each frame is compressed in one call. What a browser
 // keeps is its context: the last bytes its inflater produced (as far back as deflate can
 // refer in the window, 762 bytes of 1 KiB), which the next message takes as zlib's
-// dictionary, so it refers back as a compressor kept for that browser alone would. Release() forgets it (an idle browser); the next
-// message then starts afresh, which any inflater accepts.
+// dictionary, so it refers back as a compressor kept for that browser alone would.
+// Release() forgets it (an idle browser); the next message then starts afresh, which any
+// inflater accepts.
 //
 // Not thread-safe: one per browser, on its session's loop.
 

@@ -1,40 +1,15 @@
 #include "wsbridge/websocket/frame_inflater.h"
 
-#include <zlib.h>
-
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
+#include "tests/wsbridge/unit/websocket/browser_deflater.h"
 
 namespace wsbridge {
 namespace {
-
-// A browser's side: one raw compressor for the whole connection, keeping its window between
-// messages (context takeover), each message flushed and its 00 00 ff ff removed.
-class BrowserDeflater {
- public:
-  explicit BrowserDeflater(int window_bits) {
-    EXPECT_EQ(deflateInit2(&z_, 6, Z_DEFLATED, -window_bits, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  }
-  ~BrowserDeflater() { deflateEnd(&z_); }
-
-  std::string Compress(const std::string& message) {
-    std::string out(deflateBound(&z_, message.size()) + 16, '\0');
-    z_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(message.data()));
-    z_.avail_in = static_cast<uInt>(message.size());
-    z_.next_out = reinterpret_cast<Bytef*>(out.data());
-    z_.avail_out = static_cast<uInt>(out.size());
-    EXPECT_EQ(deflate(&z_, Z_SYNC_FLUSH), Z_OK);
-    out.resize(out.size() - z_.avail_out - 4);
-    return out;
-  }
-
- private:
-  z_stream z_{};
-};
 
 std::string ChatMessage(int n) {
   return absl::StrCat(R"({"send":{"room":"lobby","text":"message number )", n,

@@ -1,7 +1,5 @@
 #include "wsbridge/websocket/frame_reader.h"
 
-#include <zlib.h>
-
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -10,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "tests/wsbridge/unit/websocket/browser_deflater.h"
 
 namespace wsbridge {
 namespace frame_reader_test {
@@ -79,27 +78,6 @@ std::string CloseWith(std::uint16_t code, const std::string& reason = "") {
   payload.push_back(static_cast<char>(code & 0xff));
   return CloseFrame(payload + reason);
 }
-
-// A message compressed as a browser does: raw deflate, sync-flushed, the tail cut off.
-class Deflater {
- public:
-  Deflater() { deflateInit2(&z_, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY); }
-  ~Deflater() { deflateEnd(&z_); }
-  std::string Compress(const std::string& text) {
-    std::string out(deflateBound(&z_, text.size()) + 16, '\0');
-    z_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-    z_.avail_in = static_cast<uInt>(text.size());
-    z_.next_out = reinterpret_cast<Bytef*>(out.data());
-    z_.avail_out = static_cast<uInt>(out.size());
-    deflate(&z_, Z_SYNC_FLUSH);
-    out.resize(out.size() - z_.avail_out);
-    out.resize(out.size() - 4);  // 00 00 ff ff
-    return out;
-  }
-
- private:
-  z_stream z_{};
-};
 
 struct Recorder : FrameReader::Handler {
   bool OnMessage(const FrameReader::Message& message) override {
@@ -302,7 +280,7 @@ TEST_F(FrameReaderTest, StopsAfterAMessageWhenAskedAndResumesWithTheRest) {
 class CompressedFrameReaderTest : public ::testing::Test, public Harness {
  protected:
   CompressedFrameReaderTest() : Harness(/*deflate=*/true) {}
-  Deflater deflater_;
+  BrowserDeflater deflater_;
 };
 
 TEST_F(CompressedFrameReaderTest, InflatesMessagesWithTheContextKeptBetweenThem) {
